@@ -49,7 +49,7 @@ def test_opens_at_threshold_and_refuses_until_reset() -> None:
     clock.now += 4.99
     assert not breaker.try_acquire()
     clock.now += 0.01
-    assert breaker.state == "half-open"
+    assert str(breaker.state) == "half-open"
 
 
 def test_half_open_admits_exactly_one_probe() -> None:
@@ -62,7 +62,7 @@ def test_half_open_admits_exactly_one_probe() -> None:
     assert breaker.state == "half-open"
 
     breaker.record_success()
-    assert breaker.state == "closed"
+    assert str(breaker.state) == "closed"
     assert breaker.try_acquire()
 
 

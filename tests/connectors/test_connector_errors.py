@@ -32,8 +32,12 @@ def test_defaults_are_unknown_and_empty_message_is_allowed() -> None:
 
 
 def test_remote_fault_carries_its_code() -> None:
-    err = Rejected("reading lower than previous", system="fees", operation="PostReading",
-                   code="READING_DECREASED")
+    err = Rejected(
+        "reading lower than previous",
+        system="fees",
+        operation="PostReading",
+        code="READING_DECREASED",
+    )
     assert isinstance(err, RemoteFault)
     assert err.code == "READING_DECREASED"
     assert str(err) == "fees.PostReading: reading lower than previous [code=READING_DECREASED]"
