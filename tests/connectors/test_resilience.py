@@ -287,7 +287,7 @@ async def test_half_open_probe_after_reset_time_closes_on_success(
     probe = Backend()
     assert await res.call("GetMeters", probe, idempotent=True) == "ok"
     assert probe.calls == 1
-    assert res.breaker_state == "closed"
+    assert str(res.breaker_state) == "closed"
     assert res.snapshot().consecutive_failures == 0
 
 
