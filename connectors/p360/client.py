@@ -1,0 +1,382 @@
+"""Async client of Public 360's SIF SOAP services (Case, Document, File, Contact).
+
+One :class:`P360Client` is created in the app's lifespan with the shared ``aiohttp`` session and
+the system's :class:`~connectors.resilience.Resilience`; the four WSDLs are loaded once from the
+vendored copies in ``connectors/p360/wsdl/``. Every remote call runs inside ``Resilience.call``:
+reads as idempotent (retried on transport failures), writes as not idempotent (never retried
+here; they carry an idempotency key and the gateway's outbox retries them).
+
+Idempotency of writes:
+
+- ``CreateCase`` sends the key as the case's ``ExternalId`` (``Type="minside"``, ``Id=key``):
+  the SIF field meant for an external system's own identifier of a case. Before creating, the
+  client asks ``GetCases`` for that ExternalId, so a retry after a lost answer finds the case
+  created by the first attempt instead of making a second one (the simulator also answers a
+  repeated ExternalId with the existing case).
+- ``CreateDocument`` has no ExternalId; the key goes into ``SendersReference`` (the sender's own
+  reference of an incoming document, which is what the gateway's key is), and the simulator
+  answers a repeated (case number, SendersReference) with the existing document.
+
+A fødselsnummer only ever travels in a SOAP body (``ContactReferenceNumber``,
+``PersonalIdNumber``, a contact's ``ReferenceNumber``), never in a URL, a log line or a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import aiohttp
+
+from connectors.errors import ConnectorError, MalformedResponse
+from connectors.p360 import codes
+from connectors.p360.errors import SYSTEM, raise_for_result
+from connectors.p360.models import (
+    Case,
+    CaseKind,
+    CreatedCase,
+    CreatedDocument,
+    Document,
+    DocumentDirection,
+    FileContent,
+    NewFile,
+    PrivatePerson,
+)
+from connectors.p360.parse import (
+    items,
+    parse_case,
+    parse_created_case,
+    parse_created_document,
+    parse_document,
+    parse_file_content,
+    parse_private_person,
+)
+from connectors.resilience import Resilience
+from connectors.soap import SoapService
+
+__all__ = ["WSDL_DIR", "P360Client"]
+
+T = TypeVar("T")
+
+WSDL_DIR: Final = Path(__file__).resolve().parent / "wsdl"
+SERVICES: Final = ("CaseService", "DocumentService", "FileService", "ContactService")
+# A person with more cases than this is a data problem, not a reason to loop forever.
+MAX_PAGES: Final = 200
+DEFAULT_PAGE_SIZE: Final = 100
+DEFAULT_PARALLEL_CASES: Final = 8
+
+
+class P360Client:
+    """Typed access to the Public 360 operations the gateway uses.
+
+    ``base_url`` is the SIF root, e.g. ``http://127.0.0.1:8103/SI.WS.Core/SIF``; each service
+    lives at ``<base_url>/<Name>.svc``. ``parallel_cases`` bounds how many ``GetDocuments``
+    calls one :meth:`documents_for_cases` runs at once (SIF takes one case number per call).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        username: str,
+        password: str,
+        resilience: Resilience,
+        *,
+        parallel_cases: int = DEFAULT_PARALLEL_CASES,
+        wsdl_dir: Path = WSDL_DIR,
+    ) -> None:
+        if parallel_cases < 1:
+            raise ValueError("parallel_cases must be at least 1")
+        self._session = session
+        self._auth = aiohttp.BasicAuth(username, password)
+        self._resilience = resilience
+        self._parallel_cases = parallel_cases
+        root = base_url.rstrip("/")
+        self._services: dict[str, SoapService] = {
+            name: SoapService(wsdl_dir / f"{name}.wsdl", f"{root}/{name}.svc", SYSTEM)
+            for name in SERVICES
+        }
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        idempotent: bool,
+        parse: Callable[[Any], T],
+        **body: Any,
+    ) -> T:
+        """One resilient SOAP call; ``parse`` maps the zeep result (errors included)."""
+        soap = self._services[service]
+
+        async def attempt() -> T:
+            result = await soap.call(self._session, self._auth, operation, **body)
+            try:
+                return parse(result)
+            except ConnectorError:
+                raise
+            except (AttributeError, TypeError, ValueError, KeyError) as exc:
+                raise MalformedResponse(
+                    "reply has an unexpected shape", system=SYSTEM, operation=operation
+                ) from exc
+
+        return await self._resilience.call(operation, attempt, idempotent=idempotent)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def cases_for_person(
+        self, pid: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[Case]:
+        """Every case where the person is a contact (``ContactReferenceNumber``), all pages."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+
+        def parse(result: Any) -> tuple[list[Case], int | None]:
+            raise_for_result(result, "GetCases", write=False)
+            cases = [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
+            return cases, result.TotalPageCount
+
+        found: list[Case] = []
+        seen: set[int] = set()
+        for page in range(MAX_PAGES):
+            cases, total_pages = await self._call(
+                "CaseService",
+                "GetCases",
+                idempotent=True,
+                parse=parse,
+                parameter={
+                    "ContactReferenceNumber": pid,
+                    "MaxReturnedCases": page_size,
+                    "Page": page,
+                    "IncludeCaseContacts": False,
+                },
+            )
+            # A case that moved between pages while paging must not appear twice.
+            for case in cases:
+                if case.recno not in seen:
+                    seen.add(case.recno)
+                    found.append(case)
+            last_page = (
+                page + 1 >= total_pages if total_pages is not None else len(cases) < page_size
+            )
+            if last_page or not cases:
+                break
+        return found
+
+    async def documents_for_case(
+        self, case_number: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[Document]:
+        """Every document of one case (``GetDocuments`` by ``CaseNumber``), all pages."""
+
+        def parse(result: Any) -> tuple[list[Document], int | None]:
+            raise_for_result(result, "GetDocuments", write=False)
+            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
+            return docs, result.TotalPageCount
+
+        found: list[Document] = []
+        for page in range(MAX_PAGES):
+            docs, total_pages = await self._call(
+                "DocumentService",
+                "GetDocuments",
+                idempotent=True,
+                parse=parse,
+                parameter={
+                    "CaseNumber": case_number,
+                    "MaxReturnedDocuments": page_size,
+                    "Page": page,
+                    "IncludeFileData": False,
+                },
+            )
+            found.extend(docs)
+            last_page = (
+                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
+            )
+            if last_page or not docs:
+                break
+        return found
+
+    async def documents_for_cases(self, case_numbers: Sequence[str]) -> list[list[Document]]:
+        """Documents of each case, aligned with ``case_numbers``.
+
+        ``GetDocumentsQuery`` takes a single ``CaseNumber``, so this fans out one call per
+        distinct case number, at most ``parallel_cases`` at a time. If any call fails, the
+        others are cancelled and that error is raised (the caller degrades the whole field).
+        """
+        distinct = list(dict.fromkeys(case_numbers))
+        limit = asyncio.Semaphore(self._parallel_cases)
+
+        async def one(case_number: str) -> list[Document]:
+            async with limit:
+                return await self.documents_for_case(case_number)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = {number: group.create_task(one(number)) for number in distinct}
+        by_number = {number: task.result() for number, task in tasks.items()}
+        return [list(by_number[number]) for number in case_numbers]
+
+    async def file_with_content(self, recno: int) -> FileContent:
+        """A file with its bytes (``GetFileWithMetadata`` with ``IncludeFileData``)."""
+
+        def parse(result: Any) -> FileContent:
+            raise_for_result(result, "GetFileWithMetadata", write=False)
+            if result.File is None:
+                raise MalformedResponse(
+                    "no File in a successful reply", system=SYSTEM, operation="GetFileWithMetadata"
+                )
+            return parse_file_content(result.File)
+
+        return await self._call(
+            "FileService",
+            "GetFileWithMetadata",
+            idempotent=True,
+            parse=parse,
+            parameter={"Recno": recno, "IncludeFileData": True},
+        )
+
+    async def private_person(self, pid: str) -> PrivatePerson | None:
+        """The private person contact with this fødselsnummer, or None if 360 has none."""
+
+        def parse(result: Any) -> PrivatePerson | None:
+            raise_for_result(result, "GetPrivatePersons", write=False)
+            for raw in items(result.PrivatePersons, "PrivatePersonResult"):
+                person = parse_private_person(raw)
+                if person.personal_id_number == pid:
+                    return person
+            return None
+
+        return await self._call(
+            "ContactService",
+            "GetPrivatePersons",
+            idempotent=True,
+            parse=parse,
+            parameter={"PersonalIdNumber": pid, "MaxRows": 2},
+        )
+
+    async def ping(self) -> None:
+        """Cheap liveness check (``CaseService.Ping``), for readiness probes."""
+        await self._call("CaseService", "Ping", idempotent=True, parse=_ignore)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def case_by_external_id(self, external_id: str) -> Case | None:
+        """The case created with this idempotency key (``ExternalId``), if there is one."""
+
+        def parse(result: Any) -> Case | None:
+            raise_for_result(result, "GetCases", write=False)
+            for raw in items(result.Cases, "CaseResult"):
+                return parse_case(raw)
+            return None
+
+        return await self._call(
+            "CaseService",
+            "GetCases",
+            idempotent=True,
+            parse=parse,
+            parameter={
+                "ExternalId": {"Id": external_id, "Type": codes.EXTERNAL_ID_TYPE},
+                "MaxReturnedCases": 1,
+            },
+        )
+
+    async def create_case(
+        self,
+        *,
+        pid: str,
+        title: str,
+        idempotency_key: str,
+        kind: CaseKind = CaseKind.APPLICATION,
+        unofficial_title: str | None = None,
+        responsible_unit: str | None = None,
+    ) -> CreatedCase:
+        """Create a case with the person as party (``Sakspart``, not public); idempotent by key.
+
+        Raises :class:`~connectors.errors.Rejected` when 360 refuses the case (validation).
+        """
+        existing = await self.case_by_external_id(idempotency_key)
+        if existing is not None:
+            return CreatedCase(existing.recno, existing.case_number)
+        parameter: dict[str, Any] = {
+            "Title": title,
+            "UnofficialTitle": unofficial_title,
+            "CaseType": codes.CASE_TYPE_BY_KIND[kind],
+            "ExternalId": {"Id": idempotency_key, "Type": codes.EXTERNAL_ID_TYPE},
+            "AccessCode": codes.ACCESS_CODE_UNOFFICIAL,
+            "Paragraph": codes.UNOFFICIAL_PARAGRAPH,
+            "ResponsibleEnterpriseNumber": responsible_unit,
+            "Contacts": {
+                "CaseContactParameter": [
+                    {"Role": codes.ROLE_PARTY, "ReferenceNumber": pid, "IsUnofficial": True}
+                ]
+            },
+        }
+
+        def parse(result: Any) -> CreatedCase:
+            raise_for_result(result, "CreateCase", write=True)
+            return parse_created_case(result)
+
+        return await self._call(
+            "CaseService",
+            "CreateCase",
+            idempotent=False,
+            parse=parse,
+            parameter={key: value for key, value in parameter.items() if value is not None},
+        )
+
+    async def create_document(
+        self,
+        *,
+        case_number: str,
+        title: str,
+        files: Sequence[NewFile],
+        idempotency_key: str,
+        sender_pid: str | None = None,
+        direction: DocumentDirection = DocumentDirection.INCOMING,
+    ) -> CreatedDocument:
+        """Add a journal entry with files to a case; idempotent by key (``SendersReference``).
+
+        Raises :class:`~connectors.errors.NotFound` when the case does not exist and
+        :class:`~connectors.errors.Rejected` when 360 refuses the document (validation).
+        """
+        parameter: dict[str, Any] = {
+            "CaseNumber": case_number,
+            "Title": title,
+            "Category": codes.CATEGORY_BY_DIRECTION[direction],
+            "Status": "J",
+            "AccessCode": codes.ACCESS_CODE_UNOFFICIAL,
+            "Paragraph": codes.UNOFFICIAL_PARAGRAPH,
+            "SendersReference": idempotency_key,
+            "Files": {
+                "CreateFileParameter": [
+                    {
+                        "Title": file.title,
+                        "Format": file.format,
+                        "Base64Data": base64.b64encode(file.data).decode("ascii"),
+                        "Status": "F",
+                    }
+                    for file in files
+                ]
+            },
+        }
+        if sender_pid is not None:
+            parameter["Contacts"] = {
+                "DocumentContactParameter": [
+                    {"Role": codes.ROLE_SENDER, "ReferenceNumber": sender_pid, "IsUnofficial": True}
+                ]
+            }
+
+        def parse(result: Any) -> CreatedDocument:
+            raise_for_result(result, "CreateDocument", write=True)
+            return parse_created_document(result)
+
+        return await self._call(
+            "DocumentService", "CreateDocument", idempotent=False, parse=parse, parameter=parameter
+        )
+
+
+def _ignore(_result: Any) -> None:
+    return None
