@@ -1,0 +1,115 @@
+"""The Min side GraphQL gateway as a Starlette application: ``build_app(settings)``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from minside.external_services import ExternalServiceCatalogue, load_external_services
+from minside.health import DependencyCheck, HttpProbe, check_all
+from minside.settings import Settings
+from resolvers.context import Context
+from schema.build import build_schema
+
+
+@dataclass
+class GatewayState:
+    """Shared clients opened by the lifespan and used by every request."""
+
+    settings: Settings
+    external_services: ExternalServiceCatalogue
+    http: aiohttp.ClientSession | None = None
+    checks: list[DependencyCheck] = field(default_factory=list)
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the gateway's typed context."""
+
+    def __init__(self, state: GatewayState) -> None:
+        super().__init__(
+            build_schema(max_depth=state.settings.graphql_max_depth),
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,  # strawberry refuses mutations over GET
+        )
+        self.state = state
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context.for_request(
+            request,
+            response if isinstance(response, Response) else None,
+            settings=self.state.settings,
+            external_services=self.state.external_services,
+        )
+
+
+def _base(url: object) -> str:
+    return str(url).rstrip("/")
+
+
+def dependency_checks(settings: Settings, http: aiohttp.ClientSession) -> list[DependencyCheck]:
+    """One readiness check per configured back-office system and the ID-porten issuer."""
+    return [
+        HttpProbe(
+            "idporten",
+            _base(settings.idporten_issuer) + "/.well-known/openid-configuration",
+            http,
+            expect_ok=True,
+        ),
+        HttpProbe("matrikkel", _base(settings.matrikkel_url) + "/StoreServiceWS?wsdl", http),
+        HttpProbe("fees", _base(settings.fees_url) + "/healthz", http),
+        HttpProbe("p360", _base(settings.p360_url) + "/CaseService.svc?wsdl", http),
+        HttpProbe("visma", _base(settings.visma_url) + "/healthz", http),
+    ]
+
+
+def build_app(settings: Settings) -> Starlette:
+    """The gateway: /graphql (API and GraphiQL), /healthz and /readyz."""
+    state = GatewayState(
+        settings=settings,
+        external_services=load_external_services(settings.external_services_file),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=30, connect=5)
+        async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
+            state.http = http
+            state.checks = dependency_checks(settings, http)
+            yield
+            state.checks = []
+            state.http = None
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        results = await check_all(state.checks, settings.readiness_timeout_s)
+        ready = all(result.ok for result in results)
+        body = {
+            "status": "ready" if ready else "not ready",
+            "dependencies": {result.name: result.as_json() for result in results},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    graphql = GatewayGraphQL(state)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = state
+    return app

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of the Min side gateway: settings, command line, local stack."""

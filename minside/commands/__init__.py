@@ -1,0 +1,1 @@
+"""One module per `minside` subcommand, each with ``register(subparsers)``."""

@@ -1,0 +1,86 @@
+"""Liveness and readiness: is the process alive, and does each dependency answer in time?"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+
+class DependencyCheck(Protocol):
+    """Something the gateway depends on: a back-office system, the ID-porten issuer, a store."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def check(self) -> None:
+        """Return when the dependency answers; raise when it does not."""
+
+
+@dataclass(frozen=True)
+class HttpProbe:
+    """A dependency that is up when `url` answers with a status below 500.
+
+    A 401 or 404 still proves the system is there; 5xx and no answer do not.
+    """
+
+    name: str
+    url: str
+    session: aiohttp.ClientSession
+    expect_ok: bool = False  # when True, only 2xx counts (e.g. OIDC discovery)
+
+    async def check(self) -> None:
+        async with self.session.get(self.url, allow_redirects=False) as response:
+            await response.read()
+            if response.status >= 500 or (self.expect_ok and not 200 <= response.status < 300):
+                raise DependencyDown(f"HTTP {response.status}")
+
+
+class DependencyDown(Exception):
+    """A dependency answered, but not well."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one dependency check."""
+
+    name: str
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "status": "ok" if self.ok else "unavailable",
+            "latency_ms": round(self.latency_ms, 1),
+        }
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+async def _run_check(check: DependencyCheck, timeout_s: float) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout_s):
+            await check.check()
+    except TimeoutError:
+        error = f"no answer within {timeout_s:g} s"
+    except DependencyDown as exc:
+        error = str(exc)
+    except (aiohttp.ClientError, OSError) as exc:
+        error = f"unreachable ({type(exc).__name__})"
+    except Exception as exc:  # a broken check must not break /readyz
+        error = f"check failed ({type(exc).__name__})"
+    else:
+        return CheckResult(check.name, True, (time.perf_counter() - started) * 1000)
+    return CheckResult(check.name, False, (time.perf_counter() - started) * 1000, error)
+
+
+async def check_all(checks: Sequence[DependencyCheck], timeout_s: float) -> list[CheckResult]:
+    """Run every check concurrently, each under its own deadline."""
+    return list(await asyncio.gather(*(_run_check(check, timeout_s) for check in checks)))

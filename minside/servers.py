@@ -1,0 +1,122 @@
+"""Run several ASGI apps (gateway, simulators, ID-porten stand-in) on their own ports.
+
+One event loop serves them all, so `minside demo` is one process and tests can start any subset
+on free loopback ports with :func:`running_servers`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One ASGI app to serve: a name for messages, the app, and where it listens."""
+
+    name: str
+    app: ASGIApp
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: pick a free port
+
+    def with_port(self, port: int) -> ServerSpec:
+        return ServerSpec(self.name, self.app, self.host, port)
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A started server: its spec (with the real port) and base URL."""
+
+    spec: ServerSpec
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.spec.host}:{self.spec.port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free on `host` right now (for tests and ad-hoc stacks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the caller.
+
+    Several servers share one event loop here; :func:`serve_forever` owns SIGINT/SIGTERM.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _config(spec: ServerSpec, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        spec.app,
+        host=spec.host,
+        port=spec.port,
+        log_level=log_level.lower(),
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=3,
+    )
+
+
+async def start_server(spec: ServerSpec, log_level: str = "WARNING") -> RunningServer:
+    """Start one server in the background and return once it accepts connections."""
+    if spec.port == 0:
+        spec = spec.with_port(free_port(spec.host))
+    server = _Server(_config(spec, log_level))
+    task = asyncio.create_task(server.serve(), name=f"server:{spec.name}")
+    while not server.started:
+        if task.done():
+            task.result()  # re-raise the start-up failure
+            raise RuntimeError(f"{spec.name} stopped during start-up on port {spec.port}")
+        await asyncio.sleep(0.01)
+    return RunningServer(spec, server, task)
+
+
+async def stop_server(running: RunningServer) -> None:
+    """Stop a server started with :func:`start_server` and wait for it to finish."""
+    running.server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.task
+
+
+@contextlib.asynccontextmanager
+async def running_servers(
+    specs: Sequence[ServerSpec], log_level: str = "WARNING"
+) -> AsyncIterator[list[RunningServer]]:
+    """Start every spec (in order), yield the running servers, stop them all on exit."""
+    started: list[RunningServer] = []
+    try:
+        for spec in specs:
+            started.append(await start_server(spec, log_level))
+        yield started
+    finally:
+        for running in reversed(started):
+            await stop_server(running)
+
+
+async def serve_forever(specs: Sequence[ServerSpec], log_level: str = "INFO") -> None:
+    """Serve every spec until interrupted (Ctrl-C / SIGTERM)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_servers(specs, log_level):
+        await stop.wait()

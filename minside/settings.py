@@ -1,0 +1,116 @@
+"""Typed configuration, read once at start-up from the environment (and `.env` in development).
+
+Every setting is an environment variable prefixed with ``MINSIDE_``; the README's configuration
+table lists them all. Secrets are :class:`pydantic.SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
+ENV_PREFIX = "MINSIDE_"
+
+
+class SettingsError(Exception):
+    """Start-up configuration is missing or malformed; the message names the variables."""
+
+
+class Settings(BaseSettings):
+    """All of the gateway's configuration. Field ``foo_bar`` is variable ``MINSIDE_FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- the gateway process -------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Interface the gateway listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Gateway port.")
+    public_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8000"),
+        description="Public base URL of the gateway (used in links it hands out).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of the gateway and simulators."
+    )
+    external_services_file: Path = Field(
+        DEFAULT_EXTERNAL_SERVICES_FILE,
+        description="TOML file with the 'Andre tjenester' links.",
+    )
+    readiness_timeout_s: float = Field(
+        1.0, gt=0, le=30, description="Deadline for each dependency check of /readyz."
+    )
+    graphql_max_depth: int = Field(12, ge=2, le=50, description="Deepest query accepted.")
+
+    # --- back-office systems -------------------------------------------------------------
+    matrikkel_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8101/matrikkelapi/wsapi/v1"),
+        description="Matrikkel API base URL (services are <base>/<Name>ServiceWS).",
+    )
+    matrikkel_username: str = Field("minside", description="Matrikkel API user (HTTP Basic).")
+    matrikkel_password: SecretStr = Field(
+        SecretStr("minside"), description="Matrikkel API password (HTTP Basic)."
+    )
+    fees_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8102"),
+        description="Fee, property-tax and water-meter service base URL.",
+    )
+    fees_username: str = Field("minside", description="Fee/meter service user (HTTP Basic).")
+    fees_password: SecretStr = Field(
+        SecretStr("minside"), description="Fee/meter service password (HTTP Basic)."
+    )
+    p360_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8103/SI.WS.Core/SIF"),
+        description="Public 360 SIF base URL (services are <base>/<Name>Service.svc).",
+    )
+    p360_username: str = Field("minside", description="Public 360 user (HTTP Basic).")
+    p360_password: SecretStr = Field(
+        SecretStr("minside"), description="Public 360 password (HTTP Basic)."
+    )
+    visma_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8104"),
+        description="Visma Enterprise invoice API base URL.",
+    )
+    visma_username: str = Field("minside", description="Visma invoice API user (HTTP Basic).")
+    visma_password: SecretStr = Field(
+        SecretStr("minside"), description="Visma invoice API password (HTTP Basic)."
+    )
+
+    # --- ID-porten -----------------------------------------------------------------------
+    idporten_issuer: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8100"),
+        description="ID-porten issuer (https://idporten.no, https://test.idporten.no, or the "
+        "local stand-in).",
+    )
+
+    # --- the local stack (demo, simulators, stand-in) ------------------------------------
+    idporten_standin_port: int = Field(8100, ge=1, le=65535, description="Stand-in port.")
+    matrikkel_sim_port: int = Field(8101, ge=1, le=65535, description="Matrikkel sim port.")
+    fees_sim_port: int = Field(8102, ge=1, le=65535, description="Fee/meter sim port.")
+    p360_sim_port: int = Field(8103, ge=1, le=65535, description="Public 360 sim port.")
+    visma_sim_port: int = Field(8104, ge=1, le=65535, description="Visma sim port.")
+    population_seed: int = Field(2026, description="Seed of the simulators' synthetic people.")
+    population_size: int = Field(
+        1000, ge=10, le=1_000_000, description="Number of synthetic citizens in the simulators."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; raise :class:`SettingsError` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

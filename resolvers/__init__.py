@@ -1,0 +1,1 @@
+"""Thin resolvers and per-request dataloaders between the schema and the connectors."""

@@ -1,0 +1,1 @@
+"""Andre tjenester: links to other services behind ID-porten (single sign-on)."""

@@ -1,0 +1,145 @@
+"""The gateway over a real socket: GraphQL, GraphiQL, liveness and readiness."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from app import build_app
+from minside.servers import ServerSpec, running_servers, start_server, stop_server
+from minside.settings import Settings
+from schema.build import build_schema
+
+QUERY = "{ externalServices { id name description url minimumLevelOfAssurance } }"
+
+
+def dependency_app() -> Starlette:
+    """Stands for a back-office system or issuer: answers every GET with 200."""
+
+    async def anything(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("{}", media_type="application/json")
+
+    return Starlette(routes=[Route("/{path:path}", anything)])
+
+
+@pytest.fixture
+async def gateway():
+    async with (
+        running_servers([ServerSpec("gateway", build_app(Settings()))]) as (server,),
+        aiohttp.ClientSession() as http,
+    ):
+        yield server.url, http
+
+
+async def test_external_services_in_bokmal_by_default(gateway):
+    url, http = gateway
+    async with http.post(f"{url}/graphql", json={"query": QUERY}) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert "errors" not in body
+    services = {s["id"]: s for s in body["data"]["externalServices"]}
+    assert services["fastlege"]["name"] == "Min fastlege"
+    assert services["fastlege"]["url"] == "https://www.helsenorge.no/fastlegen/"
+    assert services["helsenorge-resepter"]["minimumLevelOfAssurance"] == "HIGH"
+    assert services["skatt"]["description"] == "Skattemelding, skattekort og skatteoppgjør."
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [("en-GB,en;q=0.9", "My prescriptions"), ("nn", "Mine resept"), ("sv", "Mine resepter")],
+)
+async def test_external_services_follow_accept_language(gateway, accept_language, expected):
+    url, http = gateway
+    headers = {"Accept-Language": accept_language}
+    async with http.post(f"{url}/graphql", json={"query": QUERY}, headers=headers) as response:
+        body = await response.json()
+    names = {s["id"]: s["name"] for s in body["data"]["externalServices"]}
+    assert names["helsenorge-resepter"] == expected
+
+
+async def test_query_over_get(gateway):
+    url, http = gateway
+    async with http.get(f"{url}/graphql", params={"query": "{ externalServices { id } }"}) as r:
+        assert r.status == 200
+        body = await r.json()
+    assert len(body["data"]["externalServices"]) >= 3
+
+
+async def test_browser_gets_graphiql(gateway):
+    url, http = gateway
+    async with http.get(f"{url}/graphql", headers={"Accept": "text/html"}) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert "graphiql" in (await response.text()).lower()
+
+
+async def test_malformed_query_is_a_typed_error_without_trace(gateway):
+    url, http = gateway
+    async with http.post(f"{url}/graphql", json={"query": "{ externalServices { "}) as response:
+        body = await response.json()
+    assert body["data"] is None
+    assert "Syntax Error" in body["errors"][0]["message"]
+    assert "Traceback" not in str(body)
+
+
+def test_depth_limit_is_enforced():
+    # The schema is shallow so far; a limit of 0 shows the limiter is wired in.
+    result = build_schema(max_depth=0).execute_sync("{ externalServices { id } }")
+    assert result.errors
+    assert "exceeds maximum operation depth of 0" in result.errors[0].message
+
+
+async def test_unknown_field_is_refused(gateway):
+    url, http = gateway
+    async with http.post(f"{url}/graphql", json={"query": "{ nope }"}) as response:
+        body = await response.json()
+    assert "Cannot query field 'nope'" in body["errors"][0]["message"]
+
+
+async def test_healthz(gateway):
+    url, http = gateway
+    async with http.get(f"{url}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json()) == {"status": "ok"}
+
+
+async def test_readyz_reports_each_dependency_truthfully():
+    names = ["idporten", "matrikkel", "fees", "p360", "visma"]
+    async with aiohttp.ClientSession() as http:
+        dependencies = {
+            name: await start_server(ServerSpec(name, dependency_app())) for name in names
+        }
+        try:
+            settings = Settings(
+                idporten_issuer=dependencies["idporten"].url,
+                matrikkel_url=dependencies["matrikkel"].url + "/matrikkelapi/wsapi/v1",
+                fees_url=dependencies["fees"].url,
+                p360_url=dependencies["p360"].url + "/SI.WS.Core/SIF",
+                visma_url=dependencies["visma"].url,
+                readiness_timeout_s=2.0,
+            )
+            async with running_servers([ServerSpec("gateway", build_app(settings))]) as (gw,):
+                async with http.get(f"{gw.url}/readyz") as response:
+                    assert response.status == 200
+                    body = await response.json()
+                assert body["status"] == "ready"
+                assert {k: v["status"] for k, v in body["dependencies"].items()} == dict.fromkeys(
+                    names, "ok"
+                )
+
+                await stop_server(dependencies.pop("p360"))
+                async with http.get(f"{gw.url}/readyz") as response:
+                    assert response.status == 503
+                    body = await response.json()
+                assert body["status"] == "not ready"
+                assert body["dependencies"]["p360"]["status"] == "unavailable"
+                assert "unreachable" in body["dependencies"]["p360"]["error"]
+                others = {k: v["status"] for k, v in body["dependencies"].items() if k != "p360"}
+                assert others == dict.fromkeys(["idporten", "matrikkel", "fees", "visma"], "ok")
+        finally:
+            for running in dependencies.values():
+                await stop_server(running)
