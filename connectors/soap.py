@@ -1,0 +1,252 @@
+"""A SOAP 1.1 service client: zeep builds and parses the XML, aiohttp carries it.
+
+zeep's own async transport is httpx-based and would open its own connection pool per client, so
+the gateway uses zeep only for what it is good at (the WSDL/XSD type system: building envelopes,
+parsing replies) and sends the bytes through the application's shared ``aiohttp`` session.
+
+Every failure leaves this module as a :mod:`connectors.errors` exception; no zeep, lxml or aiohttp
+exception escapes :meth:`SoapService.call`. Messages never carry request or response content,
+because a SOAP body can hold a fødselsnummer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.loader import parse_xml
+from zeep.transports import Transport
+from zeep.wsdl.bindings.soap import Soap11Binding
+
+from connectors.errors import (
+    BackendTimeout,
+    BackendUnavailable,
+    ConnectorError,
+    MalformedResponse,
+    RemoteFault,
+)
+
+__all__ = ["OfflineTransport", "SoapFault", "SoapService", "load_client", "pick_binding"]
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+# Parsing a large reply (a StoreService batch of 1,000 objects) takes long enough to stall every
+# other request on the event loop, so big bodies are parsed in a worker thread.
+_THREAD_PARSE_BYTES = 256 * 1024
+
+
+class OfflineTransport(Transport):
+    """A zeep transport that only reads local files.
+
+    WSDLs are vendored, so any attempt to fetch a schema over the network is a packaging bug and
+    must fail loudly at start-up instead of silently reaching the internet.
+    """
+
+    def _load_remote_data(self, url: str) -> bytes:
+        raise zeep.exceptions.TransportError(  # type: ignore[no-untyped-call]
+            f"offline WSDL loading refused a remote URL: {url}"
+        )
+
+
+def load_client(wsdl_path: Path) -> Any:
+    """Load a zeep client from a local WSDL file, resolving imports from the same folder only.
+
+    Typed ``Any`` because zeep's API is untyped; callers use it like ``zeep.Client``.
+    """
+    settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_external=True)
+    transport = OfflineTransport()  # type: ignore[no-untyped-call]
+    return zeep.Client(  # type: ignore[no-untyped-call]
+        str(wsdl_path), transport=transport, settings=settings
+    )
+
+
+class SoapFault(RemoteFault):
+    """The service answered with a SOAP Fault.
+
+    ``code`` is the local name of the first element in ``<detail>`` (e.g. ``ServiceException``)
+    when there is one, else the ``faultcode``. ``fault_string`` and ``detail`` are kept as
+    attributes (never in the message) because they may echo personal data from the request.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        system: str | None = None,
+        operation: str | None = None,
+        code: str | None = None,
+        fault_code: str | None = None,
+        fault_string: str | None = None,
+        detail: etree._Element | None = None,
+    ) -> None:
+        super().__init__(message, system=system, operation=operation, code=code)
+        self.fault_code = fault_code
+        self.fault_string = fault_string
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    content: bytes
+
+
+class SoapService:
+    """One WSDL service, loaded once from a vendored file, called over an injected session.
+
+    ``endpoint`` is the URL the envelopes are POSTed to (the WSDL's own address is ignored).
+    When the WSDL has several ports, the first SOAP 1.1 port is used unless ``port`` names one.
+    """
+
+    def __init__(
+        self,
+        wsdl_path: Path,
+        endpoint: str,
+        system: str,
+        *,
+        port: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.system = system
+        self.client: Any = load_client(wsdl_path)
+        self.binding: Any = pick_binding(self.client, port)
+
+    def type(self, qname: str) -> Any:
+        """The zeep type for ``{namespace}Name``, e.g. to build an xsi:typed id."""
+        return self.client.get_type(qname)
+
+    def element(self, qname: str) -> Any:
+        """The zeep element for ``{namespace}Name``."""
+        return self.client.get_element(qname)
+
+    def envelope(self, operation: str, **body: Any) -> etree._Element:
+        """Build the request envelope for ``operation`` (raises zeep errors on a bad body)."""
+        # Binding._create is what zeep's own ServiceProxy calls; going through it directly lets the
+        # WS-Addressing header name our endpoint instead of the WSDL's placeholder address.
+        envelope, _headers = self.binding._create(
+            operation, (), body, client=self.client, options={"address": self.endpoint}
+        )
+        return envelope  # type: ignore[no-any-return]
+
+    async def call(
+        self,
+        session: aiohttp.ClientSession,
+        auth: aiohttp.BasicAuth,
+        operation: str,
+        **body: Any,
+    ) -> Any:
+        """Call ``operation`` with ``body`` and return zeep's parsed result.
+
+        Raises :class:`SoapFault` for a SOAP Fault, :class:`RemoteFault` for other HTTP errors
+        (``code="unauthorized"`` for 401), :class:`BackendUnavailable` for connection failures
+        and 502/503/504, :class:`BackendTimeout` for a socket timeout of the session, and
+        :class:`MalformedResponse` for a reply that is not the expected XML.
+        """
+        try:
+            op = self.binding.get(operation)
+        except ValueError as exc:
+            raise ConnectorError(
+                "unknown SOAP operation", system=self.system, operation=operation
+            ) from exc
+        try:
+            envelope = self.envelope(operation, **body)
+        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
+            # A bug in the connector (wrong body for the contract), not a remote failure.
+            raise ConnectorError(
+                "request does not match the WSDL", system=self.system, operation=operation
+            ) from exc
+        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{op.soapaction or ""}"',
+        }
+        reply = await self._post(session, auth, operation, data, headers)
+        if len(reply.content) > _THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(self._process, operation, op, reply)
+        return self._process(operation, op, reply)
+
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        auth: aiohttp.BasicAuth,
+        operation: str,
+        data: bytes,
+        headers: dict[str, str],
+    ) -> _Reply:
+        where = {"system": self.system, "operation": operation}
+        try:
+            async with session.post(self.endpoint, data=data, headers=headers, auth=auth) as resp:
+                if resp.status == 401:
+                    raise RemoteFault("authentication rejected", code="unauthorized", **where)
+                if resp.status in _UNAVAILABLE_STATUSES:
+                    raise BackendUnavailable(f"HTTP {resp.status}", **where)
+                content = await resp.read()
+                return _Reply(resp.status, content)
+        except aiohttp.ServerTimeoutError as exc:
+            raise BackendTimeout("socket timeout", **where) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise BackendUnavailable(type(exc).__name__, **where) from exc
+
+    def _process(self, operation: str, op: Any, reply: _Reply) -> Any:
+        where = {"system": self.system, "operation": operation}
+        try:
+            doc = parse_xml(
+                reply.content,  # type: ignore[arg-type]  # lxml accepts bytes; zeep's hint is narrow
+                self.client.transport,
+                settings=self.client.settings,
+            )
+        except (etree.XMLSyntaxError, zeep.exceptions.Error, ValueError) as exc:
+            if reply.status != 200:
+                raise RemoteFault(
+                    f"HTTP {reply.status}", code=f"http_{reply.status}", **where
+                ) from exc
+            raise MalformedResponse("reply is not XML", **where) from exc
+        fault = doc.find(f"{{{SOAP11_ENV}}}Body/{{{SOAP11_ENV}}}Fault")
+        if fault is not None:
+            raise _fault_error(fault, self.system, operation)
+        if reply.status != 200:
+            raise RemoteFault(f"HTTP {reply.status}", code=f"http_{reply.status}", **where)
+        try:
+            return op.process_reply(doc)
+        except (zeep.exceptions.Error, etree.LxmlError, ValueError, TypeError, KeyError) as exc:
+            raise MalformedResponse("reply does not match the WSDL", **where) from exc
+
+
+def _fault_error(fault: etree._Element, system: str, operation: str) -> SoapFault:
+    """Turn a SOAP 1.1 ``<Fault>`` into a :class:`SoapFault` (content kept off the message)."""
+    fault_code = fault.findtext("faultcode")
+    fault_string = fault.findtext("faultstring")
+    detail = fault.find("detail")
+    code = fault_code
+    if detail is not None:
+        children = [child for child in detail if isinstance(child.tag, str)]
+        if children:
+            code = etree.QName(children[0]).localname
+    return SoapFault(
+        "SOAP fault",
+        system=system,
+        operation=operation,
+        code=code,
+        fault_code=fault_code,
+        fault_string=fault_string,
+        detail=detail,
+    )
+
+
+def pick_binding(client: Any, port: str | None) -> Soap11Binding:
+    """The SOAP 1.1 binding of port ``port``, or of the WSDL's first SOAP 1.1 port."""
+    for service in client.wsdl.services.values():
+        for port_name, wsdl_port in service.ports.items():
+            binding = wsdl_port.binding
+            if port is not None and port_name != port:
+                continue
+            if isinstance(binding, Soap11Binding):
+                return binding
+    wanted = f"port {port!r}" if port else "a SOAP 1.1 port"
+    raise ValueError(f"the WSDL has no {wanted}")
