@@ -1,0 +1,371 @@
+"""JSON (and binary) over HTTP with aiohttp, for the REST-style connectors (fees, Visma).
+
+:class:`JsonHttp` knows one back-office base URL and its HTTP Basic credentials, sends a request
+on the injected :class:`aiohttp.ClientSession` and turns every way it can go wrong into the
+:mod:`connectors.errors` tree, so the connectors above it only deal with shapes of the payload:
+
+- connection refused / reset / broken body -> :class:`BackendUnavailable`
+- HTTP 502, 503, 504 -> :class:`BackendUnavailable` (the breaker counts them)
+- HTTP 401, 403 -> :class:`RemoteFault` with code ``unauthorized`` / ``forbidden``
+- HTTP 404 -> :class:`NotFound`
+- other 4xx / 5xx -> :class:`RemoteFault` carrying the problem document's ``code``
+  (connectors map 409/422 to their own subclasses with ``error_for``)
+- a body that is not JSON -> :class:`MalformedResponse`
+
+It does not retry or time out by itself: each call is meant to run inside
+:meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Messages name
+the status and the problem code only, never the URL or a body (they may hold personal data).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from connectors.errors import (
+    BackendTimeout,
+    BackendUnavailable,
+    ConnectorError,
+    MalformedResponse,
+    NotFound,
+    RemoteFault,
+)
+
+__all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "ShapeReader", "problem_code"]
+
+E = TypeVar("E", bound=Enum)
+
+# Statuses that mean "the system (or its proxy) is not there right now".
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+STREAM_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class JsonResponse:
+    """A successful JSON answer: status (2xx), parsed body and response headers."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+def problem_code(body: bytes) -> str | None:
+    """The ``code`` member of an RFC 9457 problem document, or None if there is none."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(parsed, dict):
+        code = parsed.get("code")
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+class BinaryStream:
+    """An open binary response (e.g. a PDF): its content type, length and its chunks.
+
+    The response stays open until the chunks are consumed or :meth:`aclose` is called; use it
+    as an async context manager or hand :meth:`chunks` to a streaming HTTP response.
+    """
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        *,
+        system: str,
+        operation: str,
+    ) -> None:
+        self._response = response
+        self._system = system
+        self._operation = operation
+        self.content_type: str = response.content_type
+        self.content_length: int | None = response.content_length
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks; releases the connection when done or abandoned."""
+        try:
+            async for chunk in self._response.content.iter_chunked(STREAM_CHUNK_BYTES):
+                yield chunk
+        except aiohttp.ClientError as exc:
+            raise BackendUnavailable(
+                f"body broke off ({type(exc).__name__})",
+                system=self._system,
+                operation=self._operation,
+            ) from exc
+        finally:
+            self._response.release()
+
+    async def read(self) -> bytes:
+        """The whole body (convenience for small files)."""
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def aclose(self) -> None:
+        """Give the connection back without reading the rest of the body."""
+        self._response.close()
+
+    async def __aenter__(self) -> BinaryStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class JsonHttp:
+    """Requests against one HTTP/JSON back-office system, errors mapped to the shared tree."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        system: str,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._auth = aiohttp.BasicAuth(username, password)
+        self.system = system
+
+    def url(self, path: str) -> str:
+        """Absolute URL of ``path`` (which starts with ``/``) under the base URL."""
+        return self._base_url + path
+
+    async def request_json(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        fault_types: Mapping[int, type[RemoteFault]] | None = None,
+    ) -> JsonResponse:
+        """Send ``body`` as JSON (if given) and return the parsed 2xx JSON answer.
+
+        JSON numbers with a fraction are parsed as :class:`~decimal.Decimal` so money stays
+        exact even if a back-office sends numbers instead of decimal strings. ``fault_types``
+        picks the :class:`RemoteFault` subclass for specific statuses (e.g. 422 ->
+        :class:`~connectors.errors.Rejected` for a write).
+        """
+        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        send_headers = {"Accept": "application/json"}
+        if data is not None:
+            send_headers["Content-Type"] = "application/json"
+        if headers:
+            send_headers.update(headers)
+        try:
+            async with self._session.request(
+                method, self.url(path), data=data, headers=send_headers, auth=self._auth
+            ) as response:
+                raw = await response.read()
+                self.raise_for_status(operation, response.status, raw, fault_types)
+                status = response.status
+                response_headers = _plain_headers(response.headers)
+        except aiohttp.ClientError as exc:
+            raise self._transport_error(operation, exc) from exc
+        try:
+            parsed = json.loads(raw, parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(
+                f"HTTP {status} body is not JSON", system=self.system, operation=operation
+            ) from exc
+        return JsonResponse(status, parsed, response_headers)
+
+    async def open_binary(
+        self, operation: str, path: str, *, accept: str
+    ) -> BinaryStream:
+        """GET ``path`` and return the open 2xx response as a :class:`BinaryStream`.
+
+        Only the status line and headers are awaited here (so this fits in a deadline); the
+        body is streamed by the caller.
+        """
+        try:
+            response = await self._session.get(
+                self.url(path), headers={"Accept": accept}, auth=self._auth
+            )
+        except aiohttp.ClientError as exc:
+            raise self._transport_error(operation, exc) from exc
+        if response.status >= 300:
+            try:
+                raw = await response.read()
+            except aiohttp.ClientError:
+                raw = b""
+            finally:
+                response.release()
+            self.raise_for_status(operation, response.status, raw)
+        return BinaryStream(response, system=self.system, operation=operation)
+
+    def raise_for_status(
+        self,
+        operation: str,
+        status: int,
+        body: bytes,
+        fault_types: Mapping[int, type[RemoteFault]] | None = None,
+    ) -> None:
+        """Raise the connector error for a non-2xx ``status``; return for 2xx."""
+        if 200 <= status < 300:
+            return
+        raise self.error_for(operation, status, problem_code(body), fault_types)
+
+    def error_for(
+        self,
+        operation: str,
+        status: int,
+        code: str | None,
+        fault_types: Mapping[int, type[RemoteFault]] | None = None,
+    ) -> ConnectorError:
+        """The error for an unsuccessful status (see the module docstring for the mapping)."""
+        context: dict[str, str] = {"system": self.system, "operation": operation}
+        if fault_types and status in fault_types:
+            label = f" ({code})" if code else ""
+            return fault_types[status](
+                f"HTTP {status}{label}", code=code or f"http_{status}", **context
+            )
+        if status in UNAVAILABLE_STATUSES:
+            return BackendUnavailable(f"HTTP {status}", **context)
+        if status == 401:
+            return RemoteFault("HTTP 401: credentials refused", code="unauthorized", **context)
+        if status == 403:
+            return RemoteFault("HTTP 403: access denied", code="forbidden", **context)
+        if status == 404:
+            return NotFound("HTTP 404", **context)
+        label = f" ({code})" if code else ""
+        return RemoteFault(f"HTTP {status}{label}", code=code or f"http_{status}", **context)
+
+    def _transport_error(self, operation: str, exc: aiohttp.ClientError) -> ConnectorError:
+        if isinstance(exc, TimeoutError):
+            # aiohttp's own socket timeouts (ServerTimeoutError) are timeouts, not outages.
+            return BackendTimeout(
+                f"timed out ({type(exc).__name__})", system=self.system, operation=operation
+            )
+        return BackendUnavailable(
+            f"transport failure ({type(exc).__name__})", system=self.system, operation=operation
+        )
+
+
+def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    # Lower-cased keys so callers can look headers up without a case-insensitive mapping.
+    return {key.lower(): value for key, value in headers.items()}
+
+
+class ShapeReader:
+    """Typed access to parsed JSON, raising :class:`MalformedResponse` on the wrong shape.
+
+    Messages name the field, never its value (values may be personal data).
+    """
+
+    def __init__(self, system: str, operation: str) -> None:
+        self.system = system
+        self.operation = operation
+
+    def fail(self, what: str) -> MalformedResponse:
+        """The error for a payload that does not have the agreed shape."""
+        return MalformedResponse(what, system=self.system, operation=self.operation)
+
+    def obj(self, value: Any, where: str) -> Mapping[str, Any]:
+        """``value`` as a JSON object."""
+        if not isinstance(value, dict):
+            raise self.fail(f"{where} is not an object")
+        return value
+
+    def array(self, obj: Mapping[str, Any], key: str) -> list[Any]:
+        """A required array member."""
+        value = obj.get(key)
+        if not isinstance(value, list):
+            raise self.fail(f"field {key!r} is not an array")
+        return value
+
+    def text(self, obj: Mapping[str, Any], key: str) -> str:
+        """A required string member."""
+        value = obj.get(key)
+        if not isinstance(value, str):
+            raise self.fail(f"field {key!r} is not a string")
+        return value
+
+    def opt_text(self, obj: Mapping[str, Any], key: str) -> str | None:
+        """An optional (absent or null) string member."""
+        if obj.get(key) is None:
+            return None
+        return self.text(obj, key)
+
+    def flag(self, obj: Mapping[str, Any], key: str) -> bool:
+        """A required boolean member."""
+        value = obj.get(key)
+        if not isinstance(value, bool):
+            raise self.fail(f"field {key!r} is not a boolean")
+        return value
+
+    def integer(self, obj: Mapping[str, Any], key: str) -> int:
+        """A required integer member."""
+        value = obj.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"field {key!r} is not an integer")
+        return value
+
+    def decimal(self, obj: Mapping[str, Any], key: str) -> Decimal:
+        """A required exact number: a decimal string (preferred) or a JSON number."""
+        value = obj.get(key)
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.fail(f"field {key!r} is not a decimal")
+        try:
+            number = Decimal(value)
+        except ArithmeticError as exc:
+            raise self.fail(f"field {key!r} is not a decimal") from exc
+        if not number.is_finite():
+            raise self.fail(f"field {key!r} is not a finite decimal")
+        return number
+
+    def opt_decimal(self, obj: Mapping[str, Any], key: str) -> Decimal | None:
+        """An optional (absent or null) exact number."""
+        if obj.get(key) is None:
+            return None
+        return self.decimal(obj, key)
+
+    def day(self, obj: Mapping[str, Any], key: str) -> date:
+        """A required ISO 8601 calendar date."""
+        value = self.text(obj, key)
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise self.fail(f"field {key!r} is not an ISO date") from exc
+
+    def opt_day(self, obj: Mapping[str, Any], key: str) -> date | None:
+        """An optional (absent or null) ISO 8601 calendar date."""
+        if obj.get(key) is None:
+            return None
+        return self.day(obj, key)
+
+    def timestamp(self, obj: Mapping[str, Any], key: str) -> datetime:
+        """A required ISO 8601 timestamp with offset."""
+        value = self.text(obj, key)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise self.fail(f"field {key!r} is not an ISO timestamp") from exc
+        if parsed.tzinfo is None:
+            raise self.fail(f"field {key!r} has no UTC offset")
+        return parsed
+
+    def choice(self, obj: Mapping[str, Any], key: str, enum_type: type[E]) -> E:
+        """A required member whose value is one of ``enum_type``'s values."""
+        value = self.text(obj, key)
+        try:
+            return enum_type(value)
+        except ValueError as exc:
+            raise self.fail(f"field {key!r} has an unknown value") from exc
