@@ -137,11 +137,15 @@ class SoapService:
     async def call(
         self,
         session: aiohttp.ClientSession,
-        auth: aiohttp.BasicAuth,
+        auth: aiohttp.BasicAuth | str,
         operation: str,
         **body: Any,
     ) -> Any:
         """Call ``operation`` with ``body`` and return zeep's parsed result.
+
+        ``auth`` is the HTTP Basic credential: an ``Authorization`` header value (build it once
+        with ``aiohttp.encode_basic_auth(user, password)``; ``aiohttp.BasicAuth`` is deprecated
+        in aiohttp 3.14) or, for older callers, a ``BasicAuth``.
 
         Raises :class:`SoapFault` for a SOAP Fault, :class:`RemoteFault` for other HTTP errors
         (``code="unauthorized"`` for 401), :class:`BackendUnavailable` for connection failures
@@ -165,8 +169,9 @@ class SoapService:
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": f'"{op.soapaction or ""}"',
+            "Authorization": auth if isinstance(auth, str) else auth.encode(),
         }
-        reply = await self._post(session, auth, operation, data, headers)
+        reply = await self._post(session, operation, data, headers)
         if len(reply.content) > _THREAD_PARSE_BYTES:
             return await asyncio.to_thread(self._process, operation, op, reply)
         return self._process(operation, op, reply)
@@ -174,14 +179,13 @@ class SoapService:
     async def _post(
         self,
         session: aiohttp.ClientSession,
-        auth: aiohttp.BasicAuth,
         operation: str,
         data: bytes,
         headers: dict[str, str],
     ) -> _Reply:
         where = {"system": self.system, "operation": operation}
         try:
-            async with session.post(self.endpoint, data=data, headers=headers, auth=auth) as resp:
+            async with session.post(self.endpoint, data=data, headers=headers) as resp:
                 if resp.status == 401:
                     raise RemoteFault("authentication rejected", code="unauthorized", **where)
                 if resp.status in _UNAVAILABLE_STATUSES:
@@ -212,10 +216,25 @@ class SoapService:
             raise _fault_error(fault, self.system, operation)
         if reply.status != 200:
             raise RemoteFault(f"HTTP {reply.status}", code=f"http_{reply.status}", **where)
+        if not _has_expected_body(doc, op):
+            # zeep quietly returns None for a foreign body element; that is a wrong reply.
+            raise MalformedResponse("reply body is not the operation's response", **where)
         try:
             return op.process_reply(doc)
         except (zeep.exceptions.Error, etree.LxmlError, ValueError, TypeError, KeyError) as exc:
             raise MalformedResponse("reply does not match the WSDL", **where) from exc
+
+
+def _has_expected_body(doc: etree._Element, op: Any) -> bool:
+    """True when the SOAP Body holds the output element the WSDL promises (document style)."""
+    body = doc.find(f"{{{SOAP11_ENV}}}Body")
+    if body is None:
+        return False
+    expected = getattr(getattr(op.output, "body", None), "qname", None)
+    if expected is None:
+        return True  # rpc style or an empty output: zeep checks those itself
+    first = next((child for child in body if isinstance(child.tag, str)), None)
+    return first is not None and first.tag == expected.text
 
 
 def _fault_error(fault: etree._Element, system: str, operation: str) -> SoapFault:
