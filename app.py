@@ -14,6 +14,11 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from auth.bff import BffRoutes
+from auth.config import AuthConfig
+from auth.middleware import ViewerGate, viewer_of
+from auth.service import Auth
+from auth.sessions import InMemorySessionStore, SessionStore
 from minside.external_services import ExternalServiceCatalogue, load_external_services
 from minside.health import DependencyCheck, HttpProbe, check_all
 from minside.settings import Settings
@@ -27,6 +32,7 @@ class GatewayState:
 
     settings: Settings
     external_services: ExternalServiceCatalogue
+    auth: Auth
     http: aiohttp.ClientSession | None = None
     checks: list[DependencyCheck] = field(default_factory=list)
 
@@ -50,6 +56,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response if isinstance(response, Response) else None,
             settings=self.state.settings,
             external_services=self.state.external_services,
+            viewer=viewer_of(request.scope),
         )
 
 
@@ -73,11 +80,17 @@ def dependency_checks(settings: Settings, http: aiohttp.ClientSession) -> list[D
     ]
 
 
-def build_app(settings: Settings) -> Starlette:
-    """The gateway: /graphql (API and GraphiQL), /healthz and /readyz."""
+def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
+    """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz and /readyz."""
+    auth_config = AuthConfig.from_settings(settings)
+    sessions = session_store or InMemorySessionStore(
+        idle_timeout_s=auth_config.session_idle_timeout_s,
+        max_lifetime_s=auth_config.session_max_lifetime_s,
+    )
     state = GatewayState(
         settings=settings,
         external_services=load_external_services(settings.external_services_file),
+        auth=Auth(auth_config, sessions),
     )
 
     @contextlib.asynccontextmanager
@@ -86,7 +99,9 @@ def build_app(settings: Settings) -> Starlette:
         async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
             state.http = http
             state.checks = dependency_checks(settings, http)
+            state.auth.open(http)
             yield
+            state.auth.close()
             state.checks = []
             state.http = None
 
@@ -105,7 +120,8 @@ def build_app(settings: Settings) -> Starlette:
     graphql = GatewayGraphQL(state)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", ViewerGate(graphql, state.auth), methods=["GET", "POST"]),
+            *BffRoutes(state.auth).routes(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -91,6 +91,65 @@ class Settings(BaseSettings):
         description="ID-porten issuer (https://idporten.no, https://test.idporten.no, or the "
         "local stand-in).",
     )
+    idporten_client_id: str = Field(
+        "minside-gateway", description="Client id registered at ID-porten (Digdir self-service)."
+    )
+    idporten_client_secret: SecretStr = Field(
+        SecretStr("minside-dev-secret"),
+        description="Client secret (client_secret_basic); unused with private_key_jwt.",
+    )
+    idporten_client_key_file: Path | None = Field(
+        None,
+        description="Private key (PEM or JWK) for private_key_jwt client authentication; "
+        "when set it replaces the client secret.",
+    )
+    idporten_client_key_id: str | None = Field(
+        None, description="kid of the private_key_jwt key as registered (default: the key's)."
+    )
+    idporten_redirect_uri: AnyHttpUrl | None = Field(
+        None, description="Login redirect URI (default: <public_url>/auth/callback)."
+    )
+    idporten_post_logout_redirect_uri: AnyHttpUrl | None = Field(
+        None, description="Where ID-porten sends the browser after logout (default: <public_url>/)."
+    )
+    idporten_scopes: str = Field(
+        "openid profile minside:api", description="Scopes asked for at login (space separated)."
+    )
+    idporten_required_scope: str = Field(
+        "minside:api", description="Scope every bearer token must carry to use this API."
+    )
+    idporten_audience: str | None = Field(
+        None,
+        description="Audience bearer tokens must carry (RFC 8707 resource); also sent at login.",
+    )
+    idporten_minimum_acr: Literal["idporten-loa-substantial", "idporten-loa-high"] = Field(
+        "idporten-loa-substantial", description="Lowest level of assurance accepted."
+    )
+    idporten_clock_skew_s: float = Field(
+        10.0, ge=0, le=300, description="Leeway for exp/nbf/iat between us and ID-porten."
+    )
+    idporten_metadata_cache_s: float = Field(
+        86400.0, gt=0, description="How long the discovery document and JWKS are cached."
+    )
+    idporten_jwks_min_refresh_s: float = Field(
+        60.0, ge=0, description="Least time between JWKS refetches caused by an unknown kid."
+    )
+    idporten_frontchannel_frame_ancestors: str | None = Field(
+        None,
+        description="Who may frame /auth/frontchannel-logout (default: the issuer's origin).",
+    )
+    session_idle_timeout_s: float = Field(
+        1800.0, gt=0, description="A browser session ends after this long without use."
+    )
+    session_max_lifetime_s: float = Field(
+        28800.0, gt=0, description="A browser session ends this long after login at the latest."
+    )
+    session_cookie_name: str = Field("minside_session", description="Session cookie name.")
+    session_cookie_secure: bool | None = Field(
+        None,
+        description="Mark cookies Secure (default: when public_url is https; set false only "
+        "for plain-http local development).",
+    )
 
     # --- the local stack (demo, simulators, stand-in) ------------------------------------
     idporten_standin_port: int = Field(8100, ge=1, le=65535, description="Stand-in port.")

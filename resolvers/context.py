@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.viewer import Viewer
 from minside.external_services import ExternalServiceCatalogue
 from minside.i18n import Language, choose_language
 from minside.settings import Settings
@@ -22,6 +23,7 @@ class Context:
     settings: Settings
     external_services: ExternalServiceCatalogue
     language: Language
+    viewer: Viewer | None = None  # None: anonymous; set only by auth.middleware
 
     @classmethod
     def for_request(
@@ -31,6 +33,7 @@ class Context:
         *,
         settings: Settings,
         external_services: ExternalServiceCatalogue,
+        viewer: Viewer | None = None,
     ) -> Context:
         return cls(
             request=request,
@@ -38,4 +41,5 @@ class Context:
             settings=settings,
             external_services=external_services,
             language=choose_language(request.headers.get("accept-language")),
+            viewer=viewer,
         )

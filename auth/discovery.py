@@ -1,0 +1,119 @@
+"""The issuer's OpenID Connect discovery document: fetched with the app's HTTP session, cached."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from auth.clock import Clock, system_clock
+from auth.errors import IssuerUnavailable
+
+log = logging.getLogger(__name__)
+
+WELL_KNOWN = "/.well-known/openid-configuration"
+FETCH_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class IssuerMetadata:
+    """The parts of the discovery document the gateway uses."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    end_session_endpoint: str | None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], expected_issuer: str) -> IssuerMetadata:
+        """Check and pick the fields; the ``issuer`` must be the one configured (OIDC §4.3)."""
+        issuer = document.get("issuer")
+        if not isinstance(issuer, str) or issuer.rstrip("/") != expected_issuer.rstrip("/"):
+            raise IssuerUnavailable("discovery document names a different issuer")
+        fields: dict[str, str] = {}
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            value = document.get(name)
+            if not isinstance(value, str) or not value:
+                raise IssuerUnavailable(f"discovery document lacks {name}")
+            fields[name] = value
+        end_session = document.get("end_session_endpoint")
+        return cls(
+            issuer=issuer,
+            authorization_endpoint=fields["authorization_endpoint"],
+            token_endpoint=fields["token_endpoint"],
+            jwks_uri=fields["jwks_uri"],
+            end_session_endpoint=end_session if isinstance(end_session, str) else None,
+        )
+
+
+async def fetch_json(http: aiohttp.ClientSession, url: str, what: str) -> dict[str, Any]:
+    """GET a JSON object from the issuer, or raise :class:`IssuerUnavailable`."""
+    try:
+        async with http.get(
+            url,
+            timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S),
+            headers={"Accept": "application/json"},
+        ) as response:
+            if response.status != 200:
+                raise IssuerUnavailable(f"{what} answered HTTP {response.status}")
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        raise IssuerUnavailable(f"{what} could not be fetched ({type(exc).__name__})") from None
+    if not isinstance(body, dict):
+        raise IssuerUnavailable(f"{what} is not a JSON object")
+    return body
+
+
+class Discovery:
+    """Fetches the discovery document on first use and keeps it for ``max_age_s``."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        issuer: str,
+        *,
+        max_age_s: float = 24 * 3600,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._http = http
+        self._issuer = issuer.rstrip("/")
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._metadata: IssuerMetadata | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def configured_issuer(self) -> str:
+        """The issuer from the settings, without a trailing slash."""
+        return self._issuer
+
+    async def metadata(self) -> IssuerMetadata:
+        """The cached metadata, refetched when older than ``max_age_s``.
+
+        A failed refetch keeps serving the previous document: a short outage of the
+        issuer should not log everybody out.
+        """
+        if self._metadata is not None and not self._stale():
+            return self._metadata
+        async with self._lock:
+            if self._metadata is not None and not self._stale():
+                return self._metadata
+            try:
+                document = await fetch_json(
+                    self._http, self._issuer + WELL_KNOWN, "discovery document"
+                )
+                self._metadata = IssuerMetadata.from_document(document, self._issuer)
+            except IssuerUnavailable as exc:
+                if self._metadata is None:
+                    raise
+                log.warning("keeping the cached discovery document: %s", exc.description)
+            self._fetched_at = self._clock()
+            return self._metadata
+
+    def _stale(self) -> bool:
+        return self._clock() - self._fetched_at >= self._max_age_s

@@ -1,0 +1,105 @@
+"""The issuer's signing keys (JWKS): cached, refreshed on an unknown ``kid`` at a bounded rate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+from auth.clock import Clock, system_clock
+from auth.errors import IssuerUnavailable
+
+log = logging.getLogger(__name__)
+
+JwksFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+def rsa_signing_keys(document: Mapping[str, Any]) -> dict[str, RSAKey]:
+    """The RSA signature keys of a JWKS document by ``kid``; other keys are skipped."""
+    keys: dict[str, RSAKey] = {}
+    entries = document.get("keys")
+    if not isinstance(entries, list):
+        raise IssuerUnavailable("JWKS has no key list")
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+            continue
+        kid = entry.get("kid")
+        if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
+            continue
+        if entry.get("alg", "RS256") != "RS256":
+            continue
+        try:
+            keys[kid] = RSAKey.import_key(entry)
+        except Exception:  # one broken key must not hide the others
+            log.warning("skipping an unreadable key in the JWKS")
+    return keys
+
+
+class JwksCache:
+    """Signing keys by ``kid``.
+
+    The key set is kept for ``max_age_s`` (ID-porten rotates slowly). A token with an unknown
+    ``kid`` triggers a refetch, but at most once per ``min_refresh_interval_s``, so a flood of
+    forged tokens with random ``kid`` values cannot make the gateway hammer the issuer.
+    """
+
+    def __init__(
+        self,
+        fetch: JwksFetcher,
+        *,
+        max_age_s: float = 24 * 3600,
+        min_refresh_interval_s: float = 60.0,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._fetch = fetch
+        self._max_age_s = max_age_s
+        self._min_refresh_interval_s = min_refresh_interval_s
+        self._clock = clock
+        self._keys: dict[str, RSAKey] | None = None
+        self._attempted_at: float | None = None
+        self._generation = 0
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> RSAKey | None:
+        """The key for ``kid``, refetching the JWKS if needed and allowed; ``None`` if unknown."""
+        if self._keys is None and not self._may_refresh():
+            # The issuer failed a moment ago: do not let every request retry it.
+            raise IssuerUnavailable("JWKS is unavailable")
+        if self._keys is None or self._expired():
+            await self._refresh(force=True)
+        keys = self._keys or {}
+        if kid in keys:
+            return keys[kid]
+        if self._may_refresh():
+            await self._refresh(force=False)
+        return (self._keys or {}).get(kid)
+
+    def _expired(self) -> bool:
+        return self._attempted_at is None or self._clock() - self._attempted_at >= self._max_age_s
+
+    def _may_refresh(self) -> bool:
+        return (
+            self._attempted_at is None
+            or self._clock() - self._attempted_at >= self._min_refresh_interval_s
+        )
+
+    async def _refresh(self, *, force: bool) -> None:
+        generation = self._generation
+        async with self._lock:
+            # Whoever waited for the lock while another task refreshed uses that result
+            # instead of fetching again.
+            if self._generation != generation:
+                return
+            if not force and not self._may_refresh():
+                return
+            self._attempted_at = self._clock()
+            self._generation += 1
+            try:
+                self._keys = rsa_signing_keys(await self._fetch())
+            except IssuerUnavailable as exc:
+                if self._keys is None:
+                    raise
+                log.warning("keeping the cached JWKS: %s", exc.description)

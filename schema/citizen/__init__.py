@@ -1,0 +1,1 @@
+"""The logged-in citizen (``viewer``) and the authentication errors of the API."""
