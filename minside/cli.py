@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.serve",
     "minside.commands.demo",
     "minside.commands.export_schema",
+    "minside.commands.population",
 )
 
 
