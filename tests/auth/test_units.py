@@ -1,0 +1,223 @@
+"""Unit-level checks of the auth building blocks (no network)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from joserfc.jwk import RSAKey
+from starlette.requests import Request
+
+from auth import csrf
+from auth.acr import Acr
+from auth.bff import safe_return_to
+from auth.errors import InvalidToken, IssuerUnavailable
+from auth.jwks import JwksCache
+from auth.jws import unverified_header
+from auth.sessions import InMemorySessionStore, PendingLogin, SessionData
+from auth.viewer import AuthMethod, Viewer
+
+PID = "01817700369"  # synthetic (Tenor-style: month + 80)
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_acr_order_and_aliases() -> None:
+    assert Acr.parse("Level3") is Acr.SUBSTANTIAL
+    assert Acr.parse("Level4") is Acr.HIGH
+    assert Acr.parse("idporten-loa-low") is None
+    assert Acr.parse(4) is None
+    assert Acr.HIGH.satisfies(Acr.SUBSTANTIAL)
+    assert not Acr.SUBSTANTIAL.satisfies(Acr.HIGH)
+
+
+def test_viewer_repr_hides_pid() -> None:
+    viewer = Viewer(pid=PID, sub="abc", acr=Acr.HIGH, method=AuthMethod.BEARER)
+    assert PID not in repr(viewer) and PID not in str(viewer)
+    data = SessionData(pid=PID, sub="abc", acr=Acr.HIGH, sid="s", id_token="tok.en.x")
+    assert PID not in repr(data) and "tok.en.x" not in repr(data)
+
+
+def _session(sid: str | None = "sid-1") -> SessionData:
+    return SessionData(pid=PID, sub="sub", acr=Acr.SUBSTANTIAL, sid=sid, id_token="x.y.z")
+
+
+async def test_session_idle_expiry_is_sliding() -> None:
+    clock = FakeClock()
+    store = InMemorySessionStore(idle_timeout_s=1800, max_lifetime_s=8 * 3600, clock=clock)
+    session_id = await store.create(_session())
+    clock.now += 1700
+    assert await store.get(session_id) is not None  # use slides the idle window
+    clock.now += 1700
+    assert await store.get(session_id) is not None
+    clock.now += 1800
+    assert await store.get(session_id) is None
+    assert len(store) == 0
+
+
+async def test_session_absolute_lifetime() -> None:
+    clock = FakeClock()
+    store = InMemorySessionStore(idle_timeout_s=1800, max_lifetime_s=3600, clock=clock)
+    session_id = await store.create(_session())
+    for _ in range(3):
+        clock.now += 1000
+        assert await store.get(session_id) is not None
+    clock.now += 1000  # 4000 s after login, although used 1000 s ago
+    assert await store.get(session_id) is None
+
+
+async def test_sessions_found_by_sid_and_keyed_by_hash() -> None:
+    store = InMemorySessionStore()
+    first = await store.create(_session("sid-a"))
+    second = await store.create(_session("sid-a"))
+    other = await store.create(_session("sid-b"))
+    assert first != second
+    assert first not in store._sessions  # only the hash is stored
+    assert await store.delete_by_sid("sid-a") == 2
+    assert await store.get(first) is None and await store.get(second) is None
+    assert await store.get(other) is not None
+    assert await store.delete(other) is not None
+    assert await store.delete(other) is None
+
+
+async def test_pending_login_is_one_time_and_expires() -> None:
+    clock = FakeClock()
+    store = InMemorySessionStore(login_ttl_s=600, clock=clock)
+    pending = PendingLogin("b", "n", "v", Acr.SUBSTANTIAL, "/", clock.now)
+    await store.put_login("state-1", pending)
+    assert await store.take_login("state-1") == pending
+    assert await store.take_login("state-1") is None
+    await store.put_login("state-2", pending)
+    clock.now += 601
+    assert await store.take_login("state-2") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "/"),
+        ("/invoices?page=2", "/invoices?page=2"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/a\r\nSet-Cookie: x=y", "/"),
+        ("relative/path", "/"),
+    ],
+)
+def test_return_to_is_same_site_only(value: str | None, expected: str) -> None:
+    assert safe_return_to(value) == expected
+
+
+def _request(method: str, headers: dict[str, str]) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "method": method, "headers": raw, "path": "/graphql"})
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "refused"),
+    [
+        ("POST", {"content-type": "application/json"}, False),
+        ("POST", {"content-type": "application/json; charset=utf-8"}, False),
+        ("POST", {"content-type": "application/json", "origin": "http://127.0.0.1:8000"}, False),
+        ("POST", {"content-type": "application/x-www-form-urlencoded"}, True),
+        ("POST", {"content-type": "multipart/form-data; boundary=x"}, True),
+        ("POST", {"content-type": "text/plain"}, True),
+        ("POST", {}, True),
+        ("POST", {"content-type": "application/json", "origin": "https://evil.example"}, True),
+        ("POST", {"content-type": "application/json", "origin": "null"}, True),
+        ("POST", {"content-type": "application/json", "sec-fetch-site": "cross-site"}, True),
+        ("GET", {}, False),
+    ],
+)
+def test_graphql_csrf_rules(method: str, headers: dict[str, str], refused: bool) -> None:
+    reason = csrf.graphql_refusal(_request(method, headers), "http://127.0.0.1:8000")
+    assert (reason is not None) == refused
+
+
+def _segment(obj: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d.e",  # JWE
+        _segment({"alg": "none", "kid": "k"}) + "." + _segment({}) + ".",
+        _segment({"alg": "none", "kid": "k"}) + "." + _segment({}) + ".sig",
+        _segment({"alg": "HS256", "kid": "k"}) + "." + _segment({}) + ".sig",
+        _segment({"alg": "RS512", "kid": "k"}) + "." + _segment({}) + ".sig",
+        _segment({"alg": "RS256"}) + "." + _segment({}) + ".sig",
+        _segment({"alg": "RS256", "kid": "k", "crit": ["x"]}) + "." + _segment({}) + ".sig",
+        _segment(["RS256"]) + "." + _segment({}) + ".sig",
+        "!!!." + _segment({}) + ".sig",
+        "x" * 20000,
+    ],
+)
+def test_unverified_header_refuses(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        unverified_header(token)
+
+
+class JwksSource:
+    """A JWKS publisher: counts fetches, can rotate in a new key or fail."""
+
+    def __init__(self) -> None:
+        self.keys = [RSAKey.generate_key(2048, auto_kid=True)]
+        self.fetches = 0
+        self.failing = False
+
+    async def __call__(self) -> dict[str, object]:
+        self.fetches += 1
+        if self.failing:
+            raise IssuerUnavailable("down")
+        return {"keys": [key.as_dict(private=False) for key in self.keys]}
+
+
+async def test_jwks_refresh_on_unknown_kid_is_rate_limited() -> None:
+    clock = FakeClock()
+    source = JwksSource()
+    cache = JwksCache(source, max_age_s=86400, min_refresh_interval_s=60, clock=clock)
+    first_kid = str(source.keys[0].kid)
+    assert await cache.key(first_kid) is not None
+    assert source.fetches == 1
+    for i in range(50):  # a flood of made-up kids costs at most one refetch per interval
+        assert await cache.key(f"bogus-{i}") is None
+    assert source.fetches == 1  # the first fetch was just now
+    clock.now += 61
+    source.keys.append(RSAKey.generate_key(2048, auto_kid=True))
+    new_kid = str(source.keys[1].kid)
+    assert await cache.key(new_kid) is not None
+    assert source.fetches == 2
+    for i in range(50):
+        await cache.key(f"bogus-again-{i}")
+    assert source.fetches == 2
+    clock.now += 86401  # the whole set expires after max_age
+    assert await cache.key(first_kid) is not None
+    assert source.fetches == 3
+
+
+async def test_jwks_outage_keeps_cached_keys() -> None:
+    clock = FakeClock()
+    source = JwksSource()
+    cache = JwksCache(source, max_age_s=100, min_refresh_interval_s=10, clock=clock)
+    kid = str(source.keys[0].kid)
+    assert await cache.key(kid) is not None
+    source.failing = True
+    clock.now += 101
+    assert await cache.key(kid) is not None  # stale keys beat logging everybody out
+    fresh = JwksCache(source, clock=clock)
+    with pytest.raises(IssuerUnavailable):
+        await fresh.key(kid)
