@@ -1,0 +1,1 @@
+"""Simulator of the Visma Enterprise invoice API (HTTP/JSON + PDF)."""
