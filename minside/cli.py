@@ -18,6 +18,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.demo",
     "minside.commands.export_schema",
     "minside.commands.population",
+    "minside.commands.dev_token",
+    "minside.commands.idporten",
 )
 
 
