@@ -91,7 +91,8 @@ class P360Client:
         if parallel_cases < 1:
             raise ValueError("parallel_cases must be at least 1")
         self._session = session
-        self._auth = aiohttp.BasicAuth(username, password)
+        # A ready Authorization header: aiohttp.BasicAuth is deprecated (aiohttp 3.14).
+        self._auth = aiohttp.encode_basic_auth(username, password)
         self._resilience = resilience
         self._parallel_cases = parallel_cases
         root = base_url.rstrip("/")
@@ -214,9 +215,17 @@ class P360Client:
             async with limit:
                 return await self.documents_for_case(case_number)
 
-        async with asyncio.TaskGroup() as group:
-            tasks = {number: group.create_task(one(number)) for number in distinct}
-        by_number = {number: task.result() for number, task in tasks.items()}
+        # gather rather than a TaskGroup: callers expect the ConnectorError itself, not an
+        # ExceptionGroup around it; the siblings of a failed call are cancelled by hand.
+        tasks = [asyncio.create_task(one(number)) for number in distinct]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        by_number = dict(zip(distinct, results, strict=True))
         return [list(by_number[number]) for number in case_numbers]
 
     async def file_with_content(self, recno: int) -> FileContent:
