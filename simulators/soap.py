@@ -131,7 +131,7 @@ def outcome_kind(outcome: Any) -> str:
     """The "ok" | "error" | "outage" verdict of a ``SimulatorControl.apply`` result."""
     if isinstance(outcome, str):
         return outcome
-    for attribute in ("kind", "outcome", "status", "verdict", "result"):
+    for attribute in ("result", "kind", "verdict"):  # FaultOutcome.result in simulators.admin
         value = getattr(outcome, attribute, None)
         if isinstance(value, str):
             return value
