@@ -177,9 +177,11 @@ class InMemorySessionStore:
 
     async def put_login(self, state: str, pending: PendingLogin) -> None:
         """Remember a pending login under its ``state``."""
+        now = self.clock()
         async with self._lock:
-            self._sweep(self.clock())
-            self._logins[digest(state)] = pending
+            self._sweep(now)
+            # Stamped by the store so expiry uses one clock, whoever built the record.
+            self._logins[digest(state)] = replace(pending, created_at=now)
 
     async def take_login(self, state: str) -> PendingLogin | None:
         """Remove and return the pending login for ``state`` (one-time); ``None`` if unknown."""
