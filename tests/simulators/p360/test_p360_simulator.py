@@ -121,8 +121,10 @@ def text(element: etree._Element, path: str) -> str | None:
 
 
 def zeep_client(url: str, service: str, session: requests.Session) -> Any:
-    client = zeep.Client(
-        str(wsdl_dir() / f"{service}.wsdl"), transport=Transport(session=session)
+    """zeep exactly as any integrator would use it: sync transport, WSDL from disk."""
+    transport: Any = Transport(session=session)  # type: ignore[no-untyped-call]
+    client: Any = zeep.Client(  # type: ignore[no-untyped-call]
+        str(wsdl_dir() / f"{service}.wsdl"), transport=transport
     )
     binding = f"{{{SI}}}BasicHttpBinding_I{service}"
     return client.create_service(binding, f"{url}{BASE_PATH}/{service}.svc")
