@@ -139,7 +139,8 @@ class JsonHttp:
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth(username, password)
+        # A prepared header, not aiohttp.BasicAuth (deprecated in aiohttp 3.14).
+        self._authorization = aiohttp.encode_basic_auth(username, password)
         self.system = system
 
     def url(self, path: str) -> str:
@@ -164,14 +165,14 @@ class JsonHttp:
         :class:`~connectors.errors.Rejected` for a write).
         """
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        send_headers = {"Accept": "application/json"}
+        send_headers = {"Accept": "application/json", "Authorization": self._authorization}
         if data is not None:
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
         try:
             async with self._session.request(
-                method, self.url(path), data=data, headers=send_headers, auth=self._auth
+                method, self.url(path), data=data, headers=send_headers
             ) as response:
                 raw = await response.read()
                 self.raise_for_status(operation, response.status, raw, fault_types)
@@ -197,7 +198,7 @@ class JsonHttp:
         """
         try:
             response = await self._session.get(
-                self.url(path), headers={"Accept": accept}, auth=self._auth
+                self.url(path), headers={"Accept": accept, "Authorization": self._authorization}
             )
         except aiohttp.ClientError as exc:
             raise self._transport_error(operation, exc) from exc

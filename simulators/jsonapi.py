@@ -86,12 +86,13 @@ class JsonApi:
 
     # --- wrapping operations -----------------------------------------------------------------
 
-    def operation(self, name: str, handler: Handler) -> Handler:
-        """``handler`` behind Basic auth and the control hooks, counted as ``name``."""
+    def operation(self, name: str, handler: Handler, *, auth: bool = True) -> Handler:
+        """``handler`` behind Basic auth (unless ``auth`` is False) and the control hooks,
+        counted as ``name``."""
 
         async def endpoint(request: Request) -> Response:
             response: Response
-            if not self._authorized(request):
+            if auth and not self._authorized(request):
                 response = problem(401, "unauthorized", "Authentication required")
                 response.headers["WWW-Authenticate"] = 'Basic realm="simulator"'
                 return response
@@ -130,7 +131,8 @@ class JsonApi:
     def common_routes(self) -> list[BaseRoute]:
         """``/healthz``, ``/openapi.yaml`` and the extra admin routes of JSON simulators."""
         return [
-            Route("/healthz", self.operation("health", _health), methods=["GET"]),
+            # Open like a load balancer's probe, but subject to injected faults.
+            Route("/healthz", self.operation("health", _health, auth=False), methods=["GET"]),
             Route("/openapi.yaml", self._openapi, methods=["GET"]),
         ]
 
