@@ -228,6 +228,46 @@ class P360Client:
         by_number = dict(zip(distinct, results, strict=True))
         return [list(by_number[number]) for number in case_numbers]
 
+    async def documents_for_person(
+        self, pid: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> dict[str, list[Document]]:
+        """Documents where the person is a contact (``GetDocuments`` by
+        ``ContactReferenceNumber``), grouped by case number, all pages.
+
+        The batch alternative to :meth:`documents_for_cases` when most of a person's cases are
+        wanted: a few paged calls instead of one per case. In 360 this finds documents that
+        name the person as a contact (sender/recipient), which is every journal entry of a
+        citizen's own cases in this municipality's set-up, not necessarily elsewhere.
+        """
+
+        def parse(result: Any) -> tuple[list[Document], int | None]:
+            raise_for_result(result, "GetDocuments", write=False)
+            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
+            return docs, result.TotalPageCount
+
+        grouped: dict[str, list[Document]] = {}
+        for page in range(MAX_PAGES):
+            docs, total_pages = await self._call(
+                "DocumentService",
+                "GetDocuments",
+                idempotent=True,
+                parse=parse,
+                parameter={
+                    "ContactReferenceNumber": pid,
+                    "MaxReturnedDocuments": page_size,
+                    "Page": page,
+                    "IncludeFileData": False,
+                },
+            )
+            for doc in docs:
+                grouped.setdefault(doc.case_number, []).append(doc)
+            last_page = (
+                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
+            )
+            if last_page or not docs:
+                break
+        return grouped
+
     async def file_with_content(self, recno: int) -> FileContent:
         """A file with its bytes (``GetFileWithMetadata`` with ``IncludeFileData``)."""
 

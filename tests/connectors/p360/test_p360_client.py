@@ -157,6 +157,17 @@ async def test_documents_for_cases_are_aligned_with_the_keys(stack: Stack) -> No
     assert stack.control.calls["GetDocuments"] == 3
 
 
+async def test_documents_for_person_batches_all_cases_in_few_calls(stack: Stack) -> None:
+    pid = stack.population.person(documented.MANY_CASES).pid
+    grouped = await stack.client().documents_for_person(pid, page_size=200)
+    cases = stack.population.cases_of(pid)
+    assert {number: [d.recno for d in docs] for number, docs in grouped.items()} == {
+        case.case_number: [d.recno for d in case.documents] for case in cases if case.documents
+    }
+    total = sum(len(case.documents) for case in cases)
+    assert stack.control.calls["GetDocuments"] == -(-total // 200)
+
+
 async def test_file_with_content_returns_the_pdf(stack: Stack) -> None:
     case = stack.population.cases_of(stack.population.person(documented.DECISION).pid)[0]
     listed = case.documents[0].files[0]
