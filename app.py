@@ -83,7 +83,7 @@ def dependency_checks(settings: Settings, http: aiohttp.ClientSession) -> list[D
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz and /readyz."""
     auth_config = AuthConfig.from_settings(settings)
-    sessions = session_store or InMemorySessionStore(
+    sessions = session_store if session_store is not None else InMemorySessionStore(
         idle_timeout_s=auth_config.session_idle_timeout_s,
         max_lifetime_s=auth_config.session_max_lifetime_s,
     )
