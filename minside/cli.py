@@ -16,6 +16,7 @@ from minside.settings import SettingsError
 COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.serve",
     "minside.commands.demo",
+    "minside.commands.simulators",
     "minside.commands.export_schema",
     "minside.commands.population",
     "minside.commands.dev_token",

@@ -19,10 +19,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "population", help="print the documented synthetic test persons (JSON)"
     )
-    parser.add_argument("--seed", type=int, default=None,
-                        help="population seed (default: MINSIDE_POPULATION_SEED)")
-    parser.add_argument("--size", type=int, default=None,
-                        help="population size (default: MINSIDE_POPULATION_SIZE)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="population seed (default: MINSIDE_POPULATION_SEED)"
+    )
+    parser.add_argument(
+        "--size", type=int, default=None, help="population size (default: MINSIDE_POPULATION_SIZE)"
+    )
     parser.set_defaults(handler=run)
 
 

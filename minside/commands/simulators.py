@@ -1,0 +1,30 @@
+"""`minside simulators`: the four back-office simulators alone, on their configured ports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from minside.logs import configure_logging
+from minside.servers import serve_forever
+from minside.settings import load_settings
+from minside.stack import simulator_set
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "simulators", help="run the Matrikkel, fee/meter, Public 360 and Visma simulators"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    simulators = simulator_set(settings)
+    print("Back-office simulators (Ctrl-C stops them):", flush=True)
+    for spec in simulators.specs:
+        print(f"  {spec.name:<22} http://{spec.host}:{spec.port}", flush=True)
+    asyncio.run(serve_forever(simulators.specs, settings.log_level))
+    return 0
