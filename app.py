@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from auth.bff import BffRoutes
 from auth.config import AuthConfig
 from auth.middleware import ViewerGate, viewer_of
+from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
 from minside.external_services import ExternalServiceCatalogue, load_external_services
@@ -82,6 +83,7 @@ def dependency_checks(settings: Settings, http: aiohttp.ClientSession) -> list[D
 
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz and /readyz."""
+    install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
     auth_config = AuthConfig.from_settings(settings)
     sessions = session_store if session_store is not None else InMemorySessionStore(
         idle_timeout_s=auth_config.session_idle_timeout_s,

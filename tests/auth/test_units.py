@@ -221,3 +221,12 @@ async def test_jwks_outage_keeps_cached_keys() -> None:
     fresh = JwksCache(source, clock=clock)
     with pytest.raises(IssuerUnavailable):
         await fresh.key(kid)
+
+
+def test_log_redaction_hides_jwts_and_pids() -> None:
+    from auth.redaction import redact
+
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJwaWQiOiIwMTgxNzcwMDM2OSJ9.c2lnbmF0dXJl"
+    text = redact(f"Issue token {{'access_token': '{token}'}} for {PID} on port 8000")
+    assert token not in text and PID not in text
+    assert "port 8000" in text

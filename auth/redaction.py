@@ -1,0 +1,46 @@
+"""Process-wide redaction of JWTs and fødselsnumre from log records.
+
+The gateway itself never logs a token or a person, but libraries do: authlib logs whole token
+responses at DEBUG, and in the demo the stand-in runs in the same process. A log-record
+factory sees every record of every logger before any handler does, so redacting there covers
+all of them. Session ids are random strings that cannot be recognised; the rule for those is
+simply that no code logs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+PID = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
+
+_installed = False
+
+
+def redact(text: str) -> str:
+    """``text`` with JWTs and 11-digit numbers (possible fødselsnumre) replaced."""
+    return PID.sub("[redacted-pid]", JWT.sub("[redacted-jwt]", text))
+
+
+def install_log_redaction() -> None:
+    """Wrap the log-record factory once per process so every record is redacted."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return record
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
