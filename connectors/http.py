@@ -189,17 +189,23 @@ class JsonHttp:
         return JsonResponse(status, parsed, response_headers)
 
     async def open_binary(
-        self, operation: str, path: str, *, accept: str
+        self,
+        operation: str,
+        path: str,
+        *,
+        accept: str,
+        headers: Mapping[str, str] | None = None,
     ) -> BinaryStream:
         """GET ``path`` and return the open 2xx response as a :class:`BinaryStream`.
 
         Only the status line and headers are awaited here (so this fits in a deadline); the
         body is streamed by the caller.
         """
+        send_headers = {"Accept": accept, "Authorization": self._authorization}
+        if headers:
+            send_headers.update(headers)
         try:
-            response = await self._session.get(
-                self.url(path), headers={"Accept": accept, "Authorization": self._authorization}
-            )
+            response = await self._session.get(self.url(path), headers=send_headers)
         except aiohttp.ClientError as exc:
             raise self._transport_error(operation, exc) from exc
         if response.status >= 300:

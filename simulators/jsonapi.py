@@ -190,10 +190,15 @@ async def _health(request: Request) -> Response:
 
 
 def _garble(response: Response, mode: str) -> Response:
-    # Keep status and content type: the connector must notice from the body alone.
+    """A broken version of a successful answer, keeping its status code.
+
+    ``not_json`` is what a misconfigured proxy sends: an HTML page with status 200;
+    ``truncated`` and ``wrong_shape`` keep the content type so only the body gives it away.
+    """
     media_type = response.media_type or "application/json"
     if mode == "not_json":
         body = b"<html><body>Proxy error</body></html>"
+        media_type = "text/html"
     elif mode == "wrong_shape":
         body = b'{"unexpected": [1, 2, 3]}'
     else:
