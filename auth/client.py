@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ def pkce_challenge(verifier: str) -> str:
 def load_client_key(path: Path, kid: str | None) -> RSAKey:
     """The private_key_jwt signing key from a PEM or JWK file."""
     text = path.read_text(encoding="utf-8")
-    key = RSAKey.import_key(text)
+    # A JWK file is JSON; anything else is taken as PEM.
+    key = RSAKey.import_key(json.loads(text) if text.lstrip().startswith("{") else text)
     if not key.is_private:
         raise ValueError("the private_key_jwt key file must hold a private RSA key")
     if kid:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -160,8 +161,14 @@ def browser() -> aiohttp.ClientSession:
 
 
 @contextlib.asynccontextmanager
-async def gateway_stack(**overrides: Any) -> AsyncIterator[Stack]:
-    """Start the stand-in and the gateway on free ports, wired to each other."""
+async def gateway_stack(
+    registration: dict[str, Any] | None = None, **overrides: Any
+) -> AsyncIterator[Stack]:
+    """Start the stand-in and the gateway on free ports, wired to each other.
+
+    ``registration`` changes the gateway's client registration at the stand-in; ``overrides``
+    are gateway settings.
+    """
     gateway_port, standin_port = free_port(), free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     issuer = f"http://127.0.0.1:{standin_port}"
@@ -175,7 +182,7 @@ async def gateway_stack(**overrides: Any) -> AsyncIterator[Stack]:
     config = standin_config(
         settings,
         issuer=issuer,
-        clients=[gateway_client(gateway_url)],
+        clients=[dataclasses.replace(gateway_client(gateway_url), **(registration or {}))],
         persons=builtin_persons()[:3],
     )
     standin_app = build_standin(config)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from joserfc.jwk import RSAKey
 from yarl import URL
 
 from tests.auth.stack import Stack, add_query, browser, gateway_stack, query_of
@@ -199,3 +202,44 @@ async def test_login_asking_high_refuses_a_substantial_id_token(stack: Stack) ->
         assert response.status == 400
         assert "level of assurance" in await response.text()
     assert len(stack.sessions) == 0
+
+
+async def test_login_with_private_key_jwt(tmp_path) -> None:
+    key = RSAKey.generate_key(2048, parameters={"kid": "minside-client-1"})
+    key_file = tmp_path / "client-key.json"
+    key_file.write_text(json.dumps(key.as_dict(private=True)))
+    public_jwks = {"keys": [key.as_dict(private=False)]}
+    async with gateway_stack(
+        registration={"client_secret": None, "jwks": public_jwks},
+        idporten_client_key_file=key_file,
+        idporten_client_secret="wrong-on-purpose",
+    ) as stack:
+        await stack.browser_login()
+        _, _, body = await stack.graphql()
+        assert body == {"data": {"viewer": {"levelOfAssurance": "SUBSTANTIAL"}}}
+    # the same registration refuses an assertion signed with another key
+    other = RSAKey.generate_key(2048, parameters={"kid": "minside-client-1"})
+    key_file.write_text(json.dumps(other.as_dict(private=True)))
+    async with gateway_stack(
+        registration={"client_secret": None, "jwks": public_jwks},
+        idporten_client_key_file=key_file,
+    ) as stack:
+        async with stack.http.get(stack.gateway_url + "/auth/login", allow_redirects=False) as r:
+            authorize = add_query(r.headers["Location"], {"login_hint": stack.pid})
+        async with stack.http.get(authorize, allow_redirects=False) as r:
+            callback = r.headers["Location"]
+        async with stack.http.get(callback, allow_redirects=False) as response:
+            assert response.status == 400
+
+
+async def test_wrong_client_secret_fails_the_login_cleanly() -> None:
+    async with gateway_stack(idporten_client_secret="wrong") as stack:
+        async with stack.http.get(stack.gateway_url + "/auth/login", allow_redirects=False) as r:
+            authorize = add_query(r.headers["Location"], {"login_hint": stack.pid})
+        async with stack.http.get(authorize, allow_redirects=False) as r:
+            callback = r.headers["Location"]
+        async with stack.http.get(callback, allow_redirects=False) as response:
+            assert response.status == 400
+            text = await response.text()
+        assert "refused the code" in text and "Traceback" not in text
+        assert len(stack.sessions) == 0
