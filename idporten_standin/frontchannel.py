@@ -36,16 +36,17 @@ async def call_frontchannel(urls: Sequence[str], timeout_s: float) -> list[bool]
     async with aiohttp.ClientSession(timeout=timeout) as session:
 
         async def one(url: str) -> bool:
+            # log the endpoint only: the query's sid identifies a person's session
+            target = urlunsplit(urlsplit(url)._replace(query="", fragment=""))
             try:
                 async with session.get(url, allow_redirects=False) as response:
                     await response.read()
                     ok = 200 <= response.status < 300
             except (aiohttp.ClientError, TimeoutError) as exc:
-                # the URL holds iss and sid only (no personal data), so it may be logged
-                log.warning("front-channel logout to %s failed: %s", url, type(exc).__name__)
+                log.warning("front-channel logout to %s failed: %s", target, type(exc).__name__)
                 return False
             if not ok:
-                log.warning("front-channel logout to %s answered %s", url, response.status)
+                log.warning("front-channel logout to %s answered %s", target, response.status)
             return ok
 
         return list(await asyncio.gather(*(one(url) for url in urls)))

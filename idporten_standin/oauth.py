@@ -12,6 +12,7 @@ authlib ships no type information, hence the ``type: ignore`` on its imports and
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -44,6 +45,10 @@ from starlette.responses import JSONResponse, Response
 from idporten_standin.config import PRIVATE_KEY_JWT, RegisteredClient, StandinConfig
 from idporten_standin.store import AuthorizationCode, Login, Store
 from idporten_standin.tokens import mint_access_token, new_jti, pairwise_sub
+
+# authlib logs every issued token dict at DEBUG ("Issue token %r to %r"); tokens carry the pid, so
+# that logger never goes below INFO, whatever the application's log level.
+logging.getLogger("authlib.oauth2.rfc6749.grants.authorization_code").setLevel(logging.INFO)
 
 __all__ = [
     "ClientModel",

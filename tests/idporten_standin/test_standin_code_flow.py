@@ -244,3 +244,16 @@ async def test_prompt_none_without_session_is_login_required(stack) -> None:
     query = stack.redirect_query(await stack.authorize(params))
     assert query["error"] == "login_required"
     assert query["state"] == params["state"]
+
+
+async def test_flow_logs_no_pid_code_or_token(stack, caplog) -> None:
+    import logging
+
+    for name in ("authlib", "idporten_standin", "joserfc", "starlette"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    _, verifier, query = await stack.login(resource="https://api.minside.example")
+    _, body = await stack.redeem(query["code"], verifier)
+    await stack.token_with_assertion("no-such-code", verifier)  # an error path too
+    logged = caplog.text + "".join(f"{r.args!r}" for r in caplog.records)
+    for secret in (stack.pid, query["code"], body["access_token"], body["id_token"], verifier):
+        assert secret not in logged
