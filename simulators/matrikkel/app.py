@@ -8,7 +8,6 @@ real ``ServiceException`` (category, stack trace text, exception detail).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from lxml import etree
@@ -258,7 +257,3 @@ def build_app(
     simulator = MatrikkelSimulator(population, BasicCredentials(username, password), control)
     return Starlette(routes=[*control.admin_routes(), *simulator.routes()])
 
-
-def wsdl_files() -> list[Path]:
-    """The vendored files the simulator serves (for documentation and tests)."""
-    return sorted(WSDL_DIR.iterdir())

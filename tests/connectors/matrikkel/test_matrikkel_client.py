@@ -61,6 +61,7 @@ class Stack:
     url: str
     session: aiohttp.ClientSession
     clock: FakeClock
+    broken_url: str  # a server at the same paths answering broken XML
 
     def client(self, *, password: str = PASSWORD, batch: int = 1000, url: str | None = None):
         resilience = Resilience("matrikkel", POLICY, clock=self.clock)
@@ -81,9 +82,9 @@ async def stack() -> AsyncIterator[Stack]:
     broken = Starlette(routes=[Route(f"{API}/{{name}}", garbage, methods=["POST"])])
     specs = [ServerSpec("matrikkel", app), ServerSpec("broken", broken)]
     async with running_servers(specs) as servers, aiohttp.ClientSession() as session:
-        stack = Stack(population, control, servers[0].url, session, FakeClock())
-        stack.broken_url = servers[1].url + API  # type: ignore[attr-defined]
-        yield stack
+        yield Stack(
+            population, control, servers[0].url, session, FakeClock(), servers[1].url + API
+        )
 
 
 def owner_with_properties(population: Population, *, shared: bool = False):
@@ -196,7 +197,7 @@ async def test_wrong_password_is_unauthorized(stack: Stack) -> None:
 
 
 async def test_malformed_xml_is_malformed_response(stack: Stack) -> None:
-    client = stack.client(url=stack.broken_url)  # type: ignore[attr-defined]
+    client = stack.client(url=stack.broken_url)
     with pytest.raises(MalformedResponse):
         await client.get_properties([1])
 
