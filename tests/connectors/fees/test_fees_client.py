@@ -226,3 +226,16 @@ async def test_unreachable_backend_is_unavailable(stack):
 async def test_ping(stack):
     await stack.client().ping()
     assert stack.control.calls["health"] == 1
+
+
+async def test_no_personal_identity_number_in_any_url(stack):
+    import re
+
+    client = stack.client()
+    number = stack.population.meters(HOME)[0].meter_number
+    await client.property_data([HOME, *LAND])
+    await client.meter(number)
+    await client.ping()
+    paths = await stack.admin_json("/_admin/requests")
+    assert len(paths) >= 3
+    assert not any(re.search(r"\d{11}", path) for path in paths)

@@ -205,3 +205,21 @@ async def test_request_log_records_paths_but_search_keeps_the_pid_out(visma_sim)
         paths = await response.json()
     assert "/api/v1/invoices/search" in paths
     assert not any(pid in path for path in paths)
+
+
+# Extensions of the Fiks shape, documented in the OpenAPI description.
+EXTENSIONS = {"forfalt", "betaltDato", "matrikkelnummer", "fakturalinjer"}
+
+
+def test_faktura_schema_uses_fiks_innsyn_names_and_statuses(openapi_doc):
+    from pathlib import Path
+
+    fiks = json.loads((Path(__file__).parent / "fiks" / "faktura.v1.json").read_text())
+    ours = openapi_doc["components"]["schemas"]["Faktura"]["properties"]
+    assert set(ours) - EXTENSIONS <= set(fiks["properties"])
+    assert set(fiks["required"]) <= set(openapi_doc["components"]["schemas"]["Faktura"]["required"])
+    fiks_statuses = set(fiks["definitions"]["FakturastatusV1"]["enum"])
+    our_statuses = set(openapi_doc["components"]["schemas"]["Fakturastatus"]["enum"])
+    assert our_statuses - fiks_statuses == {"KREDITERT"}
+    fiks_channels = fiks["definitions"]["FakturaForsendelseskanalV1"]["enum"]
+    assert openapi_doc["components"]["schemas"]["Forsendelseskanal"]["enum"] == fiks_channels
