@@ -136,6 +136,29 @@ class JsonApi:
             Route("/openapi.yaml", self._openapi, methods=["GET"]),
         ]
 
+    def reset_route(self, on_state_reset: Callable[[], None] | None = None) -> BaseRoute:
+        """``POST /_admin/reset`` that also clears this simulator's own test state.
+
+        Listed before :meth:`SimulatorControl.admin_routes` so it takes precedence: it resets
+        the control (counters, faults; with ``?state=true`` the population), the garble switch
+        and the request log, and calls ``on_state_reset`` with ``?state=true`` (e.g. to forget
+        idempotency keys whose readings the population just dropped).
+        """
+
+        async def reset(request: Request) -> Response:
+            flag = request.query_params.get("state", "false").lower()
+            if flag not in ("true", "false", "1", "0"):
+                return problem(400, "invalid_request", "state must be true or false")
+            state = flag in ("true", "1")
+            self.control.reset(state=state)
+            self._garbled.clear()
+            self.request_log.clear()
+            if state and on_state_reset is not None:
+                on_state_reset()
+            return JSONResponse({"system": self.control.system, "reset": True, "state": state})
+
+        return Route("/_admin/reset", reset, methods=["POST"])
+
     def admin_extras(self) -> list[BaseRoute]:
         """``/_admin/garble`` (POST/DELETE) and ``/_admin/requests`` (GET)."""
         return [

@@ -52,10 +52,13 @@ class FeesRegister:
 
     def __init__(self, population: Population) -> None:
         self.population = population
-        # (meter number, key) -> first answer. Lives as long as the app, like the register's
-        # own idempotency table; a population reset does not bring old keys back to life.
+        # (meter number, key) -> first answer, like the register's own idempotency table.
         self._answers: dict[tuple[str, str], StoredAnswer] = {}
         self._receipts = 0
+
+    def forget_answers(self) -> None:
+        """Drop the idempotency table (when the population drops the readings it recorded)."""
+        self._answers.clear()
 
     async def query_properties(self, request: Request) -> Response:
         body = await read_json(request)
@@ -197,6 +200,7 @@ def build_app(
             api.operation("submitReading", register.submit_reading),
             methods=["POST"],
         ),
+        api.reset_route(register.forget_answers),
         *control.admin_routes(api.admin_extras()),
     ]
     return Starlette(routes=routes, middleware=[api.middleware()])

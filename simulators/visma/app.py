@@ -166,6 +166,7 @@ def build_app(
               api.operation("getInvoice", ledger.get_invoice), methods=["GET"]),
         Route("/api/v1/invoices/{fakturanummer}/pdf",
               api.operation("getInvoicePdf", ledger.get_pdf), methods=["GET"]),
+        api.reset_route(),
         *control.admin_routes([
             *api.admin_extras(),
             Route("/_admin/invoices/{fakturanummer}/paid", ledger.mark_paid, methods=["POST"]),

@@ -273,3 +273,20 @@ async def test_garble_switch_breaks_the_payload(fees_sim, validate, mode):
     _, _, raw = await post(fees_sim, "/api/v1/properties/query",
                            {"matrikkelnummer": [HOMEOWNER_PROPERTY]})
     validate("PropertyQueryResult", json_of(raw))
+
+
+async def test_state_reset_forgets_readings_and_their_idempotency_keys(fees_sim):
+    meter = _active_meter(fees_sim)
+    path = f"/api/v1/meters/{meter.meter_number}/readings"
+    body = {"value": str(meter.readings[-1].value_m3 + 1), "readOn": "2026-06-10"}
+    status, _, _ = await post(fees_sim, path, body, {"Idempotency-Key": "again"})
+    assert status == 201
+    await post(fees_sim, "/_admin/garble", {"operation": "*", "mode": "truncated"})
+    async with fees_sim.session.post(fees_sim.url + "/_admin/reset?state=true") as response:
+        assert response.status == 200
+        assert (await response.json())["state"] is True
+    assert fees_sim.population.meters(HOMEOWNER_PROPERTY)[0].readings == meter.readings
+    assert fees_sim.control.calls["submitReading"] == 0
+    status, _, raw = await post(fees_sim, path, body, {"Idempotency-Key": "again"})
+    assert status == 201  # registered anew (and not garbled any more)
+    json_of(raw)
