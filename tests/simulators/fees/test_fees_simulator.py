@@ -290,3 +290,35 @@ async def test_state_reset_forgets_readings_and_their_idempotency_keys(fees_sim)
     status, _, raw = await post(fees_sim, path, body, {"Idempotency-Key": "again"})
     assert status == 201  # registered anew (and not garbled any more)
     json_of(raw)
+
+
+def test_openapi_document_is_valid_openapi_and_matches_the_routes(openapi_doc):
+    import re
+
+    from openapi_spec_validator import validate as validate_spec
+    from starlette.routing import Route
+
+    from simulators.admin import SimulatorControl
+    from simulators.fees.app import build_app
+    from simulators.population import Population
+
+    validate_spec(openapi_doc)
+    population = Population(size=10)
+    app = build_app(population, SimulatorControl("fees", population), username="u", password="p")
+
+    def shape(path):
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    served = {
+        (shape(route.path), method)
+        for route in app.routes
+        if isinstance(route, Route)
+        for method in (route.methods or ())
+    }
+    documented = {
+        (shape(path), method.upper())
+        for path, item in openapi_doc["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "delete", "patch"}
+    }
+    assert documented <= served
