@@ -19,6 +19,7 @@ the status and the problem code only, never the URL or a body (they may hold per
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -84,18 +85,32 @@ class BinaryStream:
         *,
         system: str,
         operation: str,
+        chunk_timeout_s: float | None = None,
     ) -> None:
         self._response = response
         self._system = system
         self._operation = operation
+        self._chunk_timeout_s = chunk_timeout_s
         self.content_type: str = response.content_type
         self.content_length: int | None = response.content_length
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """Yield the body in chunks; releases the connection when done or abandoned."""
+        """Yield the body in chunks; releases the connection when done or abandoned.
+
+        A backend that stalls for longer than ``chunk_timeout_s`` between two chunks raises
+        :class:`BackendTimeout`; one that breaks off raises :class:`BackendUnavailable`.
+        """
         try:
-            async for chunk in self._response.content.iter_chunked(STREAM_CHUNK_BYTES):
+            while True:
+                async with asyncio.timeout(self._chunk_timeout_s):
+                    chunk = await self._response.content.read(STREAM_CHUNK_BYTES)
+                if not chunk:
+                    return
                 yield chunk
+        except TimeoutError as exc:
+            raise BackendTimeout(
+                "body stalled", system=self._system, operation=self._operation
+            ) from exc
         except aiohttp.ClientError as exc:
             raise BackendUnavailable(
                 f"body broke off ({type(exc).__name__})",
@@ -195,6 +210,7 @@ class JsonHttp:
         *,
         accept: str,
         headers: Mapping[str, str] | None = None,
+        chunk_timeout_s: float | None = None,
     ) -> BinaryStream:
         """GET ``path`` and return the open 2xx response as a :class:`BinaryStream`.
 
@@ -216,7 +232,9 @@ class JsonHttp:
             finally:
                 response.release()
             self.raise_for_status(operation, response.status, raw)
-        return BinaryStream(response, system=self.system, operation=operation)
+        return BinaryStream(
+            response, system=self.system, operation=operation, chunk_timeout_s=chunk_timeout_s
+        )
 
     def raise_for_status(
         self,

@@ -121,6 +121,8 @@ class VismaClient:
 
         The deadline, retries and breaker cover getting the response headers; the caller then
         consumes ``chunks()`` (which releases the connection at the end) or calls ``aclose()``.
+        A stall longer than the policy's deadline between two chunks raises
+        :class:`~connectors.errors.BackendTimeout` from ``chunks()``.
         """
         return await self._resilience.call(
             OP_PDF, lambda: self._open_pdf(number, customer_pid), idempotent=True
@@ -140,7 +142,12 @@ class VismaClient:
             raise NotFound("malformed invoice number", system=SYSTEM, operation=OP_PDF)
         headers = {} if customer_pid is None else {"Customer-Identifier": customer_pid}
         stream = await self._http.open_binary(
-            OP_PDF, f"/api/v1/invoices/{number}/pdf", accept=PDF_TYPE, headers=headers
+            OP_PDF,
+            f"/api/v1/invoices/{number}/pdf",
+            accept=PDF_TYPE,
+            headers=headers,
+            # The stream outlives the call's deadline; a stall between chunks gets the same one.
+            chunk_timeout_s=self._resilience.policy.deadline_s,
         )
         if stream.content_type != PDF_TYPE:
             await stream.aclose()

@@ -193,3 +193,17 @@ async def test_no_fodselsnummer_in_any_url_the_connector_requests(stack):
         "/api/v1/invoices/lookup",
         f"/api/v1/invoices/{numbers[0]}/pdf",
     } <= set(paths)
+
+
+async def test_slow_pdf_body_times_out(stack):
+    number = stack.population.invoices_of(pid_of(stack, HOMEOWNER))[0].invoice_number
+    # 10 pieces, 1 s apart: the whole body misses the 0.5 s deadline, and so does each gap.
+    stack.fault("getInvoicePdf", slow_body_ms=10_000)
+    with pytest.raises(BackendTimeout):
+        await stack.client(resilience=type(stack.resilience)(
+            "visma", type(stack.resilience.policy)(deadline_s=0.5, retries=0)
+        )).invoice_pdf(number)
+    stream = await stack.client().invoice_pdf_stream(number)
+    assert stream.content_type == "application/pdf"
+    with pytest.raises(BackendTimeout):
+        await stream.read()
