@@ -12,8 +12,9 @@ on the injected :class:`aiohttp.ClientSession` and turns every way it can go wro
   (connectors map 409/422 to their own subclasses with ``error_for``)
 - a body that is not JSON -> :class:`MalformedResponse`
 
-It does not retry or time out by itself: each call is meant to run inside
-:meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Messages name
+It does not retry and sets no deadline on a call: each call is meant to run inside
+:meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Only a streamed
+body, which outlives that call, gets its own deadline between chunks. Messages name
 the status and the problem code only, never the URL or a body (they may hold personal data).
 """
 

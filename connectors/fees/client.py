@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from connectors.errors import Rejected, RemoteFault
-from connectors.fees.errors import SYSTEM, IdempotencyConflict
+from connectors.errors import NotFound, Rejected, RemoteFault
+from connectors.fees.errors import SYSTEM, IdempotencyConflict, ReadingRejectionCode
 from connectors.fees.models import (
     FeeKind,
     FeeLine,
@@ -87,7 +87,9 @@ class FeesClient:
 
     async def meter(self, meter_number: str) -> Meter:
         """One meter with its full history; :class:`~connectors.errors.NotFound` if unknown."""
-        self._check_meter_number(meter_number, OP_METER)
+        if not METER_NUMBER.match(meter_number):
+            # Could not be a meter, and must not be allowed to change the URL path.
+            raise NotFound("malformed meter number", system=SYSTEM, operation=OP_METER)
 
         async def call() -> Meter:
             response = await self._http.request_json(
@@ -112,7 +114,10 @@ class FeesClient:
         :class:`~connectors.fees.ReadingRejectionCode`) when the register refuses the reading,
         :class:`~connectors.fees.IdempotencyConflict` when the key was used for another reading.
         """
-        self._check_meter_number(meter_number, OP_SUBMIT)
+        if not METER_NUMBER.match(meter_number):
+            # The number goes into the URL path: refuse anything that could change the path.
+            raise Rejected("malformed meter number", system=SYSTEM, operation=OP_SUBMIT,
+                           code=ReadingRejectionCode.UNKNOWN_METER.value)
         if not value.is_finite():
             raise Rejected("value is not a finite number", system=SYSTEM, operation=OP_SUBMIT,
                            code="invalid_value")
@@ -162,13 +167,6 @@ class FeesClient:
             return _query_result(ShapeReader(SYSTEM, OP_QUERY), response.body, keys)
 
         return await self._resilience.call(OP_QUERY, call, idempotent=True)
-
-    @staticmethod
-    def _check_meter_number(meter_number: str, operation: str) -> None:
-        # The number goes into the URL path: refuse anything that could change the path.
-        if not METER_NUMBER.match(meter_number):
-            raise Rejected("malformed meter number", system=SYSTEM, operation=operation,
-                           code="unknown_meter")
 
 
 def _decimal_text(value: Decimal) -> str:

@@ -239,3 +239,9 @@ async def test_no_personal_identity_number_in_any_url(stack):
     paths = await stack.admin_json("/_admin/requests")
     assert len(paths) >= 3
     assert not any(re.search(r"\d{11}", path) for path in paths)
+
+
+async def test_malformed_meter_number_is_not_found_without_a_call(stack):
+    with pytest.raises(NotFound):
+        await stack.client().meter("../../healthz")
+    assert stack.control.calls == {}
