@@ -1,0 +1,280 @@
+"""The outbox: citizen writes accepted durably, then delivered to the back-office from here.
+
+A write (a meter reading, an application) is *accepted* only once :meth:`Outbox.accept` has
+returned: the record is then committed to stable storage, so a process killed at any later moment
+loses nothing. A :mod:`delivery` worker takes due records with :meth:`Outbox.claim_due` (which
+leases them), delivers them with the idempotency key passed on to the back-office, and ends each
+record in ``DELIVERED`` or ``REJECTED`` (never a silent drop) or puts it back to ``PENDING`` for a
+later attempt.
+
+Life of a record::
+
+    accept ─► PENDING ─claim_due─► DELIVERING ─mark_delivered─► DELIVERED
+                 ▲                   │  │  └──mark_rejected──► REJECTED
+                 └────mark_retry─────┘  └─ lease expires (process died) ─► claimable again
+
+Identity and privacy:
+
+- ``(viewer_key, kind, idempotency_key)`` is unique. The client chooses the idempotency key;
+  the same key with the same ``request_fingerprint`` is a replay and answers the stored record,
+  with another fingerprint it is a :class:`OutboxConflict`.
+- ``viewer_key`` is :func:`viewer_key` (an HMAC-SHA256 of the fødselsnummer with a server
+  secret), never the clear number: it is what lists a viewer's items and what indexes hold.
+- ``payload`` is free JSON owned by the delivery handler of the record's kind. An application's
+  payload carries the applicant's fødselsnummer, because 360 needs it for the Sakspart; the
+  store therefore keeps its file readable by the owner only and never logs or indexes a payload.
+  ``last_error`` must never carry personal data (the worker stores connector messages, which are
+  scrubbed by the connectors).
+
+Implementations: :class:`stores.outbox_sqlite.SqliteOutbox` (embedded default, one file). A
+PostgreSQL implementation fits the same protocol: ``accept`` is ``INSERT ... ON CONFLICT DO
+NOTHING RETURNING`` then a read, ``claim_due`` is an ``UPDATE ... WHERE id IN (SELECT ... FOR
+UPDATE SKIP LOCKED LIMIT n) RETURNING *``, and the lease token check is a ``WHERE`` clause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+__all__ = [
+    "MAX_ERROR_LENGTH",
+    "AcceptResult",
+    "LeaseLost",
+    "Outbox",
+    "OutboxConflict",
+    "OutboxError",
+    "OutboxKind",
+    "OutboxRecord",
+    "OutboxStatus",
+    "RecordNotFound",
+    "fingerprint",
+    "viewer_key",
+]
+
+#: ``last_error`` and rejection reasons are cut to this length: a short code and message.
+MAX_ERROR_LENGTH: Final = 300
+#: Longest client idempotency key accepted (the back-office stores keys of up to 200).
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 200
+
+
+class OutboxKind(StrEnum):
+    """What a record delivers; each kind has one delivery handler."""
+
+    METER_READING = "meter_reading"
+    APPLICATION = "application"
+
+
+class OutboxStatus(StrEnum):
+    """Where a record is in its life (see the module docstring)."""
+
+    PENDING = "PENDING"
+    DELIVERING = "DELIVERING"
+    DELIVERED = "DELIVERED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_final(self) -> bool:
+        """True for ``DELIVERED`` and ``REJECTED``: nothing changes a final record any more."""
+        return self in (OutboxStatus.DELIVERED, OutboxStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One accepted write and its delivery state. Times are timezone-aware (UTC).
+
+    ``progress`` collects :meth:`Outbox.mark_progress` results of a multi-step delivery (an
+    application remembers its case number after ``CreateCase``); ``result`` is what the last step
+    answered (receipt id, case number...). ``lease_token`` identifies the current claim: the
+    ``mark_*`` calls of a worker whose lease was taken over by another are refused with
+    :class:`LeaseLost`. ``payload`` is excluded from ``repr`` because it may hold personal data.
+    """
+
+    id: uuid.UUID
+    kind: OutboxKind
+    idempotency_key: str
+    request_fingerprint: str
+    viewer_key: str
+    payload: Mapping[str, Any] = field(repr=False)
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    lease_token: str | None
+    last_error: str | None
+    result: Mapping[str, Any] | None
+    progress: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+    @property
+    def delivery_key(self) -> str:
+        """The idempotency key sent to the back-office for this record.
+
+        The client's key is unique only per viewer and kind, while the back-office's key spaces
+        are global (360's ``ExternalId``) or per meter, so two citizens choosing the same key must
+        not collide there: the record's id is globally unique and as stable as the client key
+        (a replay finds the same record).
+        """
+        return f"minside-{self.id}"
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """What :meth:`Outbox.accept` answers: the stored record, and whether this call created it
+    (``False``: a replay of an earlier accept with the same key and fingerprint)."""
+
+    record: OutboxRecord
+    created: bool
+
+
+class OutboxError(Exception):
+    """Base of the outbox's own errors (messages never carry personal data)."""
+
+
+class OutboxConflict(OutboxError):
+    """The idempotency key was already used by this viewer for this kind with another input.
+
+    ``existing_id`` is the record the key belongs to (the mutation answers a typed conflict).
+    """
+
+    def __init__(self, existing_id: uuid.UUID) -> None:
+        super().__init__("idempotency key already used with a different request")
+        self.existing_id = existing_id
+
+
+class RecordNotFound(OutboxError):
+    """No record has this id."""
+
+
+class LeaseLost(OutboxError):
+    """A ``mark_*`` call came from a claim that is no longer current (its lease expired and the
+    record was claimed again, or it already reached a final state)."""
+
+
+def viewer_key(secret: bytes, pid: str) -> str:
+    """The key that lists a viewer's records: hex HMAC-SHA256 of the fødselsnummer.
+
+    Deterministic for one server secret (every gateway process must share it), not reversible
+    without the secret, and safe to keep in an index or a log line.
+    """
+    if not secret:
+        raise ValueError("the viewer key secret must not be empty")
+    return hmac.new(secret, b"minside-viewer:" + pid.encode(), hashlib.sha256).hexdigest()
+
+
+def fingerprint(canonical_input: Any) -> str:
+    """Hex SHA-256 of the canonical JSON of a request's input (sorted keys, no spaces).
+
+    Give it the *input* as the client sent it after normalization (decimals and dates as
+    strings, files as their SHA-256), not derived data such as a generated PDF with a
+    timestamp, or a replay would look like a conflict.
+    """
+    text = json.dumps(
+        canonical_input, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Outbox(Protocol):
+    """A durable store of accepted writes with lease-based delivery (see the module docstring).
+
+    Every method is a coroutine and every write is committed durably before it returns.
+    Implementations must be safe to share between the tasks of one process, and between
+    processes on the same database: ``claim_due`` never hands one record to two live claims.
+    """
+
+    async def accept(
+        self,
+        kind: OutboxKind,
+        idempotency_key: str,
+        fingerprint: str,
+        viewer_key: str,
+        payload: Mapping[str, Any],
+    ) -> AcceptResult:
+        """Store a new write as ``PENDING`` and due now, or answer the record of a replay.
+
+        Raises :class:`OutboxConflict` when the key was used with another fingerprint, and
+        ``ValueError`` for an empty or over-long key.
+        """
+        ...
+
+    async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
+        """The record with this id, or None."""
+        ...
+
+    async def list_for_viewer(
+        self,
+        viewer_key: str,
+        kinds: Collection[OutboxKind] | None = None,
+        statuses: Collection[OutboxStatus] | None = None,
+    ) -> list[OutboxRecord]:
+        """A viewer's records, newest first, optionally only some kinds and statuses."""
+        ...
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[OutboxRecord]:
+        """Lease up to ``limit`` due records for delivery, oldest due first.
+
+        Due: ``PENDING`` with ``next_attempt_at <= now``, or ``DELIVERING`` with an expired
+        lease (its worker died). Each claimed record becomes ``DELIVERING`` with
+        ``lease_until = now + lease_s``, a fresh ``lease_token`` and ``attempts + 1``, atomically.
+        """
+        ...
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest non-final record becomes claimable (None: nothing to deliver)."""
+        ...
+
+    async def mark_progress(
+        self, record_id: uuid.UUID, step_result: Mapping[str, Any], lease_token: str
+    ) -> OutboxRecord:
+        """Merge one step's result into ``progress`` (durably) while the claim is current.
+
+        The merge is a JSON merge patch (RFC 7396): top-level keys are added or replaced, and a
+        ``None`` value removes its key.
+        """
+        ...
+
+    async def mark_delivered(
+        self, record_id: uuid.UUID, result: Mapping[str, Any], lease_token: str
+    ) -> OutboxRecord:
+        """End a claimed record as ``DELIVERED`` with the back-office's ``result``."""
+        ...
+
+    async def mark_retry(
+        self, record_id: uuid.UUID, error: str, next_attempt_at: datetime, lease_token: str
+    ) -> OutboxRecord:
+        """Give a claimed record back as ``PENDING``, due at ``next_attempt_at``."""
+        ...
+
+    async def mark_rejected(
+        self, record_id: uuid.UUID, reason: str, lease_token: str
+    ) -> OutboxRecord:
+        """End a claimed record as ``REJECTED`` with a short reason (no personal data)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection(s); the store is unusable afterwards."""
+        ...
+
+
+def short_error(text: str) -> str:
+    """An error text cut to :data:`MAX_ERROR_LENGTH` on one line."""
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_ERROR_LENGTH else line[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def check_idempotency_key(key: str) -> None:
+    """Raise ``ValueError`` for a key that is empty, too long or not printable."""
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise ValueError(
+            f"the idempotency key must be 1..{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
+        )

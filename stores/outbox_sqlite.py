@@ -1,0 +1,424 @@
+"""The embedded outbox: one SQLite file, written through the stdlib ``sqlite3`` module.
+
+Durability: the database runs in WAL mode with ``synchronous=FULL``, so a commit is on disk
+(the WAL is fsynced) before :meth:`SqliteOutbox.accept` returns; a process killed with SIGKILL, or
+a machine losing power, keeps every accepted record. Several processes may share the file: every
+read-modify-write runs in a ``BEGIN IMMEDIATE`` transaction (one writer at a time, waiting up to
+the busy timeout), which is what makes :meth:`SqliteOutbox.claim_due` hand a record to one claim
+only.
+
+The connection lives on one dedicated thread (a single-worker executor), so the event loop never
+blocks on the disk and the connection is never shared between threads.
+
+The file can hold a fødselsnummer (an application's payload), so it is created with mode 0600
+in a directory created 0700; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from stores.outbox import (
+    AcceptResult,
+    LeaseLost,
+    OutboxConflict,
+    OutboxKind,
+    OutboxRecord,
+    OutboxStatus,
+    RecordNotFound,
+    check_idempotency_key,
+    short_error,
+)
+
+__all__ = ["SCHEMA_VERSION", "SqliteOutbox"]
+
+T = TypeVar("T")
+
+SCHEMA_VERSION: Final = 1
+DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
+
+# Version n is reached by running MIGRATIONS[n - 1]; never edit a released step, add one.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            request_fingerprint TEXT NOT NULL,
+            viewer_key TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            -- PENDING: when the next attempt is due; DELIVERING: when the lease expires.
+            -- One column for both makes "due" a single range scan of one index.
+            next_attempt_at REAL NOT NULL,
+            lease_until REAL,
+            lease_token TEXT,
+            last_error TEXT,
+            result TEXT,
+            progress TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            delivered_at REAL,
+            UNIQUE (viewer_key, kind, idempotency_key)
+        )
+        """,
+        """
+        CREATE INDEX outbox_due ON outbox (next_attempt_at)
+            WHERE status IN ('PENDING', 'DELIVERING')
+        """,
+        "CREATE INDEX outbox_viewer ON outbox (viewer_key, created_at)",
+    ),
+)
+
+COLUMNS: Final = (
+    "id, kind, idempotency_key, request_fingerprint, viewer_key, payload, status, attempts, "
+    "next_attempt_at, lease_until, lease_token, last_error, result, progress, created_at, "
+    "updated_at, delivered_at"
+)
+
+
+def _epoch(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        raise ValueError("outbox times must be timezone-aware")
+    return moment.timestamp()
+
+
+def _moment(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _record(row: sqlite3.Row) -> OutboxRecord:
+    return OutboxRecord(
+        id=uuid.UUID(row["id"]),
+        kind=OutboxKind(row["kind"]),
+        idempotency_key=row["idempotency_key"],
+        request_fingerprint=row["request_fingerprint"],
+        viewer_key=row["viewer_key"],
+        payload=json.loads(row["payload"]),
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=datetime.fromtimestamp(row["next_attempt_at"], UTC),
+        lease_until=_moment(row["lease_until"]),
+        lease_token=row["lease_token"],
+        last_error=row["last_error"],
+        result=None if row["result"] is None else json.loads(row["result"]),
+        progress=json.loads(row["progress"]),
+        created_at=datetime.fromtimestamp(row["created_at"], UTC),
+        updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
+        delivered_at=_moment(row["delivered_at"]),
+    )
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file (and its directory) readable by the owner only."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    # An existing file made by an older version or by hand: tighten it too.
+    os.chmod(path, 0o600)
+
+
+class SqliteOutbox:
+    """:class:`stores.outbox.Outbox` on an SQLite file (see the module docstring).
+
+    Open with :meth:`open` (creates or migrates the schema) and :meth:`close` it in the app's
+    lifespan. ``clock`` stamps ``created_at``/``updated_at`` (tests inject it); the times that
+    drive delivery (``now`` of :meth:`claim_due`, ``next_attempt_at``) are the caller's.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = connection
+        self._executor = executor
+        self._clock = clock
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> SqliteOutbox:
+        """Open (creating if needed) the outbox file at ``path`` and bring its schema up to date."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-sqlite")
+        loop = asyncio.get_running_loop()
+        try:
+            connection = await loop.run_in_executor(
+                executor, _connect, Path(path), busy_timeout_s
+            )
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(connection, executor, clock)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise RuntimeError("the outbox is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _in_transaction, self._db, fn)
+
+    async def close(self) -> None:
+        """Close the connection and its thread (a checkpoint folds the WAL into the file)."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._db.close)
+        self._executor.shutdown(wait=True)
+
+    # --- accept and read -------------------------------------------------------------------
+
+    async def accept(
+        self,
+        kind: OutboxKind,
+        idempotency_key: str,
+        fingerprint: str,
+        viewer_key: str,
+        payload: Mapping[str, Any],
+    ) -> AcceptResult:
+        """See :meth:`stores.outbox.Outbox.accept`."""
+        check_idempotency_key(idempotency_key)
+        kind = OutboxKind(kind)
+        payload_text = _json(payload)
+        now = _epoch(self._clock())
+        new_id = str(uuid.uuid4())
+
+        def write(db: sqlite3.Connection) -> AcceptResult:
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM outbox "  # noqa: S608 - fixed column list
+                "WHERE viewer_key = ? AND kind = ? AND idempotency_key = ?",
+                (viewer_key, kind.value, idempotency_key),
+            ).fetchone()
+            if row is not None:
+                if row["request_fingerprint"] != fingerprint:
+                    raise OutboxConflict(uuid.UUID(row["id"]))
+                return AcceptResult(_record(row), created=False)
+            row = db.execute(
+                f"INSERT INTO outbox ({COLUMNS}) VALUES "  # noqa: S608 - fixed column list
+                "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL) "
+                f"RETURNING {COLUMNS}",
+                (new_id, kind.value, idempotency_key, fingerprint, viewer_key, payload_text,
+                 now, now, now),
+            ).fetchone()
+            return AcceptResult(_record(row), created=True)
+
+        return await self._run(write)
+
+    async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
+        """See :meth:`stores.outbox.Outbox.get`."""
+
+        def read(db: sqlite3.Connection) -> OutboxRecord | None:
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM outbox WHERE id = ?",  # noqa: S608 - fixed columns
+                (str(record_id),),
+            ).fetchone()
+            return None if row is None else _record(row)
+
+        return await self._run(read)
+
+    async def list_for_viewer(
+        self,
+        viewer_key: str,
+        kinds: Collection[OutboxKind] | None = None,
+        statuses: Collection[OutboxStatus] | None = None,
+    ) -> list[OutboxRecord]:
+        """See :meth:`stores.outbox.Outbox.list_for_viewer`."""
+        where = ["viewer_key = ?"]
+        params: list[Any] = [viewer_key]
+        # Placeholders only: the values themselves are always bound parameters.
+        if kinds is not None:
+            where.append(f"kind IN ({', '.join('?' for _ in kinds)})" if kinds else "0")
+            params.extend(OutboxKind(kind).value for kind in kinds)
+        if statuses is not None:
+            where.append(f"status IN ({', '.join('?' for _ in statuses)})" if statuses else "0")
+            params.extend(OutboxStatus(status).value for status in statuses)
+        query = (
+            f"SELECT {COLUMNS} FROM outbox WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY created_at DESC, id"
+        )
+
+        def read(db: sqlite3.Connection) -> list[OutboxRecord]:
+            return [_record(row) for row in db.execute(query, params).fetchall()]
+
+        return await self._run(read)
+
+    # --- delivery --------------------------------------------------------------------------
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[OutboxRecord]:
+        """See :meth:`stores.outbox.Outbox.claim_due`."""
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        if limit < 1:
+            return []
+        at = _epoch(now)
+        until = _epoch(now + timedelta(seconds=lease_s))
+        stamp = _epoch(self._clock())
+
+        def claim(db: sqlite3.Connection) -> list[OutboxRecord]:
+            due = db.execute(
+                "SELECT id FROM outbox WHERE status IN ('PENDING', 'DELIVERING') "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
+                (at, limit),
+            ).fetchall()
+            claimed = []
+            for (record_id,) in due:
+                row = db.execute(
+                    "UPDATE outbox SET status = 'DELIVERING', attempts = attempts + 1, "  # noqa: S608
+                    "next_attempt_at = ?, lease_until = ?, lease_token = ?, updated_at = ? "
+                    f"WHERE id = ? RETURNING {COLUMNS}",
+                    (until, until, uuid.uuid4().hex, stamp, record_id),
+                ).fetchone()
+                claimed.append(_record(row))
+            return claimed
+
+        return await self._run(claim)
+
+    async def next_due_at(self) -> datetime | None:
+        """See :meth:`stores.outbox.Outbox.next_due_at`."""
+
+        def read(db: sqlite3.Connection) -> datetime | None:
+            (earliest,) = db.execute(
+                "SELECT MIN(next_attempt_at) FROM outbox "
+                "WHERE status IN ('PENDING', 'DELIVERING')"
+            ).fetchone()
+            return _moment(earliest)
+
+        return await self._run(read)
+
+    async def _update_claimed(
+        self, record_id: uuid.UUID, lease_token: str, assignments: str, params: tuple[Any, ...]
+    ) -> OutboxRecord:
+        stamp = _epoch(self._clock())
+
+        def write(db: sqlite3.Connection) -> OutboxRecord:
+            row = db.execute(
+                f"UPDATE outbox SET {assignments}, updated_at = ? "  # noqa: S608 - callers' SQL
+                "WHERE id = ? AND lease_token = ? AND status = 'DELIVERING' "
+                f"RETURNING {COLUMNS}",
+                (*params, stamp, str(record_id), lease_token),
+            ).fetchone()
+            if row is not None:
+                return _record(row)
+            exists = db.execute("SELECT 1 FROM outbox WHERE id = ?", (str(record_id),)).fetchone()
+            if exists is None:
+                raise RecordNotFound("no outbox record with this id")
+            raise LeaseLost("the claim of this record is no longer current")
+
+        return await self._run(write)
+
+    async def mark_progress(
+        self, record_id: uuid.UUID, step_result: Mapping[str, Any], lease_token: str
+    ) -> OutboxRecord:
+        """See :meth:`stores.outbox.Outbox.mark_progress`."""
+        return await self._update_claimed(
+            record_id, lease_token, "progress = json_patch(progress, ?)", (_json(step_result),)
+        )
+
+    async def mark_delivered(
+        self, record_id: uuid.UUID, result: Mapping[str, Any], lease_token: str
+    ) -> OutboxRecord:
+        """See :meth:`stores.outbox.Outbox.mark_delivered`."""
+        stamp = _epoch(self._clock())
+        return await self._update_claimed(
+            record_id,
+            lease_token,
+            "status = 'DELIVERED', result = ?, delivered_at = ?, last_error = NULL, "
+            "lease_until = NULL, lease_token = NULL",
+            (_json(result), stamp),
+        )
+
+    async def mark_retry(
+        self, record_id: uuid.UUID, error: str, next_attempt_at: datetime, lease_token: str
+    ) -> OutboxRecord:
+        """See :meth:`stores.outbox.Outbox.mark_retry`."""
+        return await self._update_claimed(
+            record_id,
+            lease_token,
+            "status = 'PENDING', last_error = ?, next_attempt_at = ?, "
+            "lease_until = NULL, lease_token = NULL",
+            (short_error(error), _epoch(next_attempt_at)),
+        )
+
+    async def mark_rejected(
+        self, record_id: uuid.UUID, reason: str, lease_token: str
+    ) -> OutboxRecord:
+        """See :meth:`stores.outbox.Outbox.mark_rejected`."""
+        return await self._update_claimed(
+            record_id,
+            lease_token,
+            "status = 'REJECTED', last_error = ?, lease_until = NULL, lease_token = NULL",
+            (short_error(reason),),
+        )
+
+
+def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    """Open, tune and migrate the database (runs on the outbox thread)."""
+    _private_file(path)
+    # Autocommit mode: transactions are begun and ended explicitly in _in_transaction.
+    db = sqlite3.connect(
+        path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+    )
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"the outbox needs WAL journaling, the file gave {mode!r}")
+        db.execute("PRAGMA synchronous = FULL")
+        _in_transaction(db, _migrate)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT version FROM schema_version").fetchone()
+    version = 0 if row is None else int(row[0])
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the outbox file has schema version {version}; this code knows {SCHEMA_VERSION}"
+        )
+    for step in MIGRATIONS[version:]:
+        for statement in step:
+            db.execute(statement)
+    if row is None:
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    else:
+        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+
+def _in_transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    # IMMEDIATE takes the write lock up front: a read-then-write (accept, claim) can then not
+    # interleave with another process's, and no deadlock-prone lock upgrade happens later.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
