@@ -20,8 +20,12 @@ from auth.middleware import ViewerGate, viewer_of
 from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
+from minside.backends import SYSTEMS, Backends, ConnectorProbe, open_backends
+from minside.downloads import DownloadEndpoint
 from minside.external_services import ExternalServiceCatalogue, load_external_services
+from minside.file_links import FileLinks
 from minside.health import DependencyCheck, HttpProbe, check_all
+from minside.server_secret import ServerSecret
 from minside.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema
@@ -34,7 +38,10 @@ class GatewayState:
     settings: Settings
     external_services: ExternalServiceCatalogue
     auth: Auth
+    server_secret: ServerSecret
+    file_links: FileLinks
     http: aiohttp.ClientSession | None = None
+    backends: Backends | None = None
     checks: list[DependencyCheck] = field(default_factory=list)
 
 
@@ -58,6 +65,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
             settings=self.state.settings,
             external_services=self.state.external_services,
             viewer=viewer_of(request.scope),
+            backends=self.state.backends,
+            file_links=self.state.file_links,
+            server_secret=self.state.server_secret,
         )
 
 
@@ -65,34 +75,42 @@ def _base(url: object) -> str:
     return str(url).rstrip("/")
 
 
-def dependency_checks(settings: Settings, http: aiohttp.ClientSession) -> list[DependencyCheck]:
-    """One readiness check per configured back-office system and the ID-porten issuer."""
-    return [
-        HttpProbe(
-            "idporten",
-            _base(settings.idporten_issuer) + "/.well-known/openid-configuration",
-            http,
-            expect_ok=True,
-        ),
-        HttpProbe("matrikkel", _base(settings.matrikkel_url) + "/StoreServiceWS?wsdl", http),
-        HttpProbe("fees", _base(settings.fees_url) + "/healthz", http),
-        HttpProbe("p360", _base(settings.p360_url) + "/CaseService.svc?wsdl", http),
-        HttpProbe("visma", _base(settings.visma_url) + "/healthz", http),
-    ]
+def dependency_checks(
+    settings: Settings, http: aiohttp.ClientSession, backends: Backends
+) -> list[DependencyCheck]:
+    """One readiness check per configured back-office system and the ID-porten issuer.
+
+    Back-office systems are probed through their connectors (``ping``: a call that reads no
+    personal data), so readiness sees exactly what the resolvers would: credentials, paths
+    and the circuit breaker included.
+    """
+    issuer = HttpProbe(
+        "idporten",
+        _base(settings.idporten_issuer) + "/.well-known/openid-configuration",
+        http,
+        expect_ok=True,
+    )
+    return [issuer, *(ConnectorProbe(system, backends) for system in SYSTEMS)]
 
 
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz and /readyz."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
     auth_config = AuthConfig.from_settings(settings)
-    sessions = session_store if session_store is not None else InMemorySessionStore(
-        idle_timeout_s=auth_config.session_idle_timeout_s,
-        max_lifetime_s=auth_config.session_max_lifetime_s,
+    sessions = (
+        session_store
+        if session_store is not None
+        else InMemorySessionStore(
+            idle_timeout_s=auth_config.session_idle_timeout_s,
+            max_lifetime_s=auth_config.session_max_lifetime_s,
+        )
     )
     state = GatewayState(
         settings=settings,
         external_services=load_external_services(settings.external_services_file),
         auth=Auth(auth_config, sessions),
+        server_secret=(server_secret := ServerSecret.from_settings(settings)),
+        file_links=FileLinks(server_secret, settings.file_link_ttl_s),
     )
 
     @contextlib.asynccontextmanager
@@ -100,11 +118,13 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
         async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
             state.http = http
-            state.checks = dependency_checks(settings, http)
+            state.backends = open_backends(settings, http)
+            state.checks = dependency_checks(settings, http, state.backends)
             state.auth.open(http)
             yield
             state.auth.close()
             state.checks = []
+            state.backends = None
             state.http = None
 
     async def healthz(request: Request) -> Response:
@@ -124,6 +144,11 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         routes=[
             Route("/graphql", ViewerGate(graphql, state.auth), methods=["GET", "POST"]),
             *BffRoutes(state.auth).routes(),
+            Route(
+                "/files/{token}",
+                ViewerGate(DownloadEndpoint(state), state.auth),
+                methods=["GET"],
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -85,6 +85,37 @@ class Settings(BaseSettings):
         SecretStr("minside"), description="Visma invoice API password (HTTP Basic)."
     )
 
+    # --- resilience of every back-office call ---------------------------------------------
+    matrikkel_deadline_s: float = Field(4.0, gt=0, le=60, description="Matrikkel call deadline.")
+    fees_deadline_s: float = Field(3.0, gt=0, le=60, description="Fee/meter call deadline.")
+    p360_deadline_s: float = Field(5.0, gt=0, le=60, description="Public 360 call deadline.")
+    visma_deadline_s: float = Field(3.0, gt=0, le=60, description="Visma call deadline.")
+    backend_retries: int = Field(
+        2, ge=0, le=5, description="Retries of an idempotent read (jittered back-off)."
+    )
+    backend_max_concurrency: int = Field(
+        20, ge=1, le=1000, description="Calls in flight per back-office system."
+    )
+    breaker_failure_threshold: int = Field(
+        5, ge=1, le=1000, description="Consecutive transport failures that open a breaker."
+    )
+    breaker_reset_s: float = Field(
+        10.0, gt=0, le=3600, description="Seconds an open breaker waits before a probe call."
+    )
+    matrikkel_store_batch_size: int = Field(
+        1000, ge=1, le=5000, description="Ids per StoreServiceWS.getObjects call."
+    )
+
+    # --- keys and links ------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Server secret (32+ characters) that encrypts file links and pseudonymises "
+        "viewers in stores; unset: one is generated once into var/secret_key (one host only).",
+    )
+    file_link_ttl_s: int = Field(
+        300, ge=10, le=86400, description="Lifetime of a file or PDF download link, seconds."
+    )
+
     # --- ID-porten -----------------------------------------------------------------------
     idporten_issuer: AnyHttpUrl = Field(
         AnyHttpUrl("http://127.0.0.1:8100"),
@@ -149,6 +180,28 @@ class Settings(BaseSettings):
         None,
         description="Mark cookies Secure (default: when public_url is https; set false only "
         "for plain-http local development).",
+    )
+
+    # --- stores: the outbox of accepted citizen writes and its delivery ---------------------
+    outbox_url: str = Field(
+        "sqlite:///var/outbox.sqlite3",
+        description="Outbox store: sqlite:///<relative path> or sqlite:////<absolute path>.",
+    )
+    outbox_viewer_key_secret: SecretStr = Field(
+        SecretStr("minside-dev-outbox-secret"),
+        description="HMAC secret turning a pid into the outbox's viewer key (shared by all "
+        "gateway processes; changing it hides existing items from their viewers).",
+    )
+    delivery_lease_s: float = Field(
+        60.0, gt=0, le=3600, description="How long a delivery attempt owns a record."
+    )
+    delivery_concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight.")
+    delivery_backoff_max_s: float = Field(
+        300.0, ge=1, le=86400, description="Longest wait between delivery retries."
+    )
+    delivery_max_age_s: float | None = Field(
+        None, gt=0, description="Reject a write still undeliverable this long after it was "
+        "accepted (default: retry forever)."
     )
 
     # --- the local stack (demo, simulators, stand-in) ------------------------------------

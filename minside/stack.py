@@ -6,11 +6,14 @@ properties, cases and invoices agree across systems, and each has its own admin 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import AnyHttpUrl
 
-from minside.servers import ServerSpec
+from minside.servers import ServerSpec, free_port, running_servers
 from minside.settings import Settings
 from simulators.admin import SimulatorControl
 from simulators.population import Population
@@ -95,3 +98,79 @@ def demo_specs(settings: Settings) -> list[ServerSpec]:
     """Everything the demo runs, dependencies first so the gateway finds them ready."""
     settings = demo_settings(settings)
     return [standin_spec(settings), *simulator_set(settings).specs, gateway_spec(settings)]
+
+
+@dataclass
+class RunningStack:
+    """A whole local stack on free loopback ports (tests and the benchmark)."""
+
+    settings: Settings
+    simulators: SimulatorSet
+    urls: dict[str, str]
+    standin_app: Any
+    gateway_app: Any
+
+    @property
+    def gateway_url(self) -> str:
+        return self.urls["gateway"]
+
+    @property
+    def population(self) -> Population:
+        return self.simulators.population
+
+    def control(self, system: str) -> SimulatorControl:
+        """The admin control of one simulator (counters, faults)."""
+        return self.simulators.controls[system]
+
+    def token(self, pid: str, acr: str = "idporten-loa-substantial") -> str:
+        """A valid access token for `pid`, as ID-porten (the stand-in) would issue it."""
+        from idporten_standin import DEV_API_SCOPE, issue_access_token
+
+        return issue_access_token(self.standin_app, pid, acr, DEV_API_SCOPE)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    settings: Settings | None = None, log_level: str = "WARNING"
+) -> AsyncIterator[RunningStack]:
+    """Stand-in, four simulators and the gateway on free ports, wired to each other."""
+    from app import build_app
+    from idporten_standin import standin_config
+    from idporten_standin.app import build_app as build_standin
+
+    base = settings or Settings()
+    ports = {name: free_port() for name in ("gateway", "standin")}
+    simulators = simulator_set(base, free_ports=True)
+    sim_specs = [spec.with_port(free_port()) for spec in simulators.specs]
+    sim_url = {
+        system: f"http://127.0.0.1:{spec.port}"
+        for system, spec in zip(SIMULATED_SYSTEMS, sim_specs, strict=True)
+    }
+    public_url = f"http://127.0.0.1:{ports['gateway']}"
+    wired = base.model_copy(
+        update={
+            "port": ports["gateway"],
+            "public_url": AnyHttpUrl(public_url),
+            "idporten_standin_port": ports["standin"],
+            "idporten_issuer": AnyHttpUrl(f"http://127.0.0.1:{ports['standin']}"),
+            "matrikkel_url": AnyHttpUrl(sim_url["matrikkel"] + "/matrikkelapi/wsapi/v1"),
+            "fees_url": AnyHttpUrl(sim_url["fees"]),
+            "p360_url": AnyHttpUrl(sim_url["p360"] + "/SI.WS.Core/SIF"),
+            "visma_url": AnyHttpUrl(sim_url["visma"]),
+        }
+    )
+    standin_app = build_standin(standin_config(wired))
+    gateway_app = build_app(wired)
+    specs = [
+        ServerSpec("idporten-standin", standin_app, "127.0.0.1", ports["standin"]),
+        *sim_specs,
+        ServerSpec("gateway", gateway_app, "127.0.0.1", ports["gateway"]),
+    ]
+    async with running_servers(specs, log_level):
+        yield RunningStack(
+            settings=wired,
+            simulators=simulators,
+            urls={"gateway": public_url, "idporten": str(wired.idporten_issuer), **sim_url},
+            standin_app=standin_app,
+            gateway_app=gateway_app,
+        )

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
+from minside.backends import Backends
 from minside.external_services import ExternalServiceCatalogue
+from minside.file_links import FileLinks
 from minside.i18n import Language, choose_language
+from minside.server_secret import ServerSecret
 from minside.settings import Settings
+from resolvers.sources import SourceTracker
+
+L = TypeVar("L")
 
 
 @dataclass
 class Context:
-    """Everything a resolver may use for one request; built fresh per request."""
+    """Everything a resolver may use for one request; built fresh per request.
+
+    Dataloaders are created lazily, one per class per request (:meth:`loader`), so batching
+    and caching never cross requests or viewers.
+    """
 
     request: Request | WebSocket
     response: Response | None
@@ -24,6 +36,11 @@ class Context:
     external_services: ExternalServiceCatalogue
     language: Language
     viewer: Viewer | None = None  # None: anonymous; set only by auth.middleware
+    backends: Backends | None = None  # None only in schema-only tests
+    file_links: FileLinks | None = None
+    server_secret: ServerSecret | None = None
+    sources: SourceTracker = field(default_factory=lambda: SourceTracker({}))
+    _loaders: dict[type[Any], Any] = field(default_factory=dict)
 
     @classmethod
     def for_request(
@@ -34,6 +51,9 @@ class Context:
         settings: Settings,
         external_services: ExternalServiceCatalogue,
         viewer: Viewer | None = None,
+        backends: Backends | None = None,
+        file_links: FileLinks | None = None,
+        server_secret: ServerSecret | None = None,
     ) -> Context:
         return cls(
             request=request,
@@ -42,4 +62,23 @@ class Context:
             external_services=external_services,
             language=choose_language(request.headers.get("accept-language")),
             viewer=viewer,
+            backends=backends,
+            file_links=file_links,
+            server_secret=server_secret,
+            sources=SourceTracker(backends.resilience if backends is not None else {}),
         )
+
+    def loader(self, factory: Callable[[Context], L]) -> L:
+        """This request's instance of a dataloader class (created on first use)."""
+        key: Any = factory
+        existing = self._loaders.get(key)
+        if existing is None:
+            existing = self._loaders[key] = factory(self)
+        loader: L = existing
+        return loader
+
+    def require_backends(self) -> Backends:
+        """The connectors; a server misconfiguration if absent."""
+        if self.backends is None:
+            raise RuntimeError("the gateway was started without back-office connectors")
+        return self.backends

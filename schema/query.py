@@ -9,14 +9,40 @@ from resolvers import services
 from resolvers.context import Context
 from schema.citizen.errors import require_viewer
 from schema.citizen.types import Citizen
+from schema.node import register_node, resolve_node
+from schema.relay import Node
 from schema.services.types import ExternalService
+
+
+def viewer_key(context: Context, pid: str) -> str:
+    """The viewer's pseudonym (the Citizen's id key)."""
+    if context.server_secret is None:
+        raise RuntimeError("the gateway was started without a server secret")
+    return context.server_secret.viewer_key(pid)
+
+
+@register_node("Citizen")
+async def _citizen_node(info: Info[Context, None], key: str) -> Citizen | None:
+    viewer = require_viewer(info)
+    own_key = viewer_key(info.context, viewer.pid)
+    return Citizen.from_viewer(viewer, own_key) if key == own_key else None
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Innbyggeren som er logget inn (the logged-in citizen).")
     def viewer(self, info: Info[Context, None]) -> Citizen:
-        return Citizen.from_viewer(require_viewer(info))
+        viewer = require_viewer(info)
+        return Citizen.from_viewer(viewer, viewer_key(info.context, viewer.pid))
+
+    @strawberry.field(
+        description="Any of the viewer's objects by its global id (Relay). Someone else's id, "
+        "a malformed one and a missing object all answer null."
+    )
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        require_viewer(info)
+        found: Node | None = await resolve_node(info, id)
+        return found
 
     @strawberry.field(description="Andre tjenester: links to other services behind ID-porten.")
     def external_services(self, info: Info[Context, None]) -> list[ExternalService]:

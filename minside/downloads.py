@@ -1,0 +1,109 @@
+"""``GET /files/<token>``: stream a case file or an invoice PDF to the viewer it was made for.
+
+The token (see :mod:`minside.file_links`) is checked to be ours, unexpired and minted for this
+very viewer; every refusal — bad, expired, someone else's, or missing at the back-office — is
+the same 404, so a link reveals nothing about whether the object exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from auth.middleware import viewer_of
+from connectors.errors import BackendTimeout, ConnectorError, NotFound
+from minside.file_links import FileKind, FileLinkError, FileRef
+
+if TYPE_CHECKING:
+    from app import GatewayState
+
+log = logging.getLogger(__name__)
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def content_disposition(name: str) -> str:
+    """An attachment header with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = _SAFE_NAME.sub("_", name).strip() or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _not_found() -> Response:
+    return JSONResponse(
+        {"error": "not_found", "message": "No such file, or the link has expired"},
+        status_code=404,
+        headers=_NO_STORE,
+    )
+
+
+def _failed(error: ConnectorError) -> Response:
+    timeout = isinstance(error, BackendTimeout)
+    return JSONResponse(
+        {
+            "error": "source_timeout" if timeout else "source_unavailable",
+            "source": (error.system or "unknown").upper(),
+            "message": "The archive or invoice system did not answer; try again shortly",
+        },
+        status_code=504 if timeout else 503,
+        headers={**_NO_STORE, "Retry-After": "30"},
+    )
+
+
+class DownloadEndpoint:
+    """ASGI endpoint behind :class:`auth.middleware.ViewerGate` (the viewer is resolved)."""
+
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.respond(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        viewer = viewer_of(request.scope)
+        if viewer is None:
+            return JSONResponse(
+                {"error": "unauthenticated", "message": "Log in to download files"},
+                status_code=401,
+                headers=_NO_STORE,
+            )
+        try:
+            ref = self.state.file_links.open(request.path_params["token"])
+        except FileLinkError:
+            return _not_found()
+        if ref.viewer_key != self.state.server_secret.viewer_key(viewer.pid):
+            log.info("download refused: link minted for another viewer")
+            return _not_found()
+        backends = self.state.backends
+        if backends is None:
+            return _not_found()
+        try:
+            if ref.kind is FileKind.INVOICE_PDF:
+                return await self._invoice_pdf(ref, viewer.pid)
+            return await self._case_file(ref)
+        except NotFound:
+            return _not_found()
+        except ConnectorError as error:
+            return _failed(error)
+
+    async def _invoice_pdf(self, ref: FileRef, pid: str) -> Response:
+        assert self.state.backends is not None
+        # The customer is passed on so the ERP, too, refuses an invoice of someone else.
+        stream = await self.state.backends.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
+        headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
+        if stream.content_length is not None:
+            headers["Content-Length"] = str(stream.content_length)
+        return StreamingResponse(stream.chunks(), media_type=stream.content_type, headers=headers)
+
+    async def _case_file(self, ref: FileRef) -> Response:
+        assert self.state.backends is not None
+        content = await self.state.backends.p360.file_with_content(int(ref.ref))
+        headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
+        return Response(content.data, media_type=content.content_type, headers=headers)

@@ -1,0 +1,63 @@
+"""Back-office failures as typed GraphQL errors that cost only the failing system's fields.
+
+A resolver wraps each connector call in :func:`from_source`; a failure becomes a
+:class:`SourceError` (``extensions.code`` + ``extensions.source``) on that field, which is then
+``null`` while the rest of the response is served with HTTP 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from graphql import GraphQLError
+
+from connectors.errors import (
+    BackendTimeout,
+    BackendUnavailable,
+    ConnectorError,
+    MalformedResponse,
+    NotFound,
+)
+from resolvers.sources import SYSTEM_NAMES, SourceTracker
+
+T = TypeVar("T")
+
+
+class SourceError(GraphQLError):
+    """A back-office system failed; only the fields it feeds are missing."""
+
+    def __init__(self, system: str, code: str, message: str) -> None:
+        super().__init__(message, extensions={"code": code, "source": system.upper()})
+
+
+def source_error(system: str, error: ConnectorError) -> SourceError:
+    """The GraphQL error a connector failure becomes (no back-office detail leaks)."""
+    name = SYSTEM_NAMES.get(system, system)
+    if isinstance(error, BackendTimeout):
+        return SourceError(system, "SOURCE_TIMEOUT", f"{name} did not answer in time")
+    if isinstance(error, BackendUnavailable):
+        return SourceError(system, "SOURCE_UNAVAILABLE", f"{name} is unavailable")
+    if isinstance(error, MalformedResponse):
+        return SourceError(system, "SOURCE_ERROR", f"{name} answered with an unreadable reply")
+    return SourceError(system, "SOURCE_ERROR", f"{name} answered with an error")
+
+
+async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -> T:
+    """Await a connector call for `system`, recording the outcome and typing its failure.
+
+    :class:`NotFound` passes through unchanged: callers decide whether "missing" is ``null``.
+    """
+    future = asyncio.ensure_future(call)
+    tracker.started(future)  # type: ignore[arg-type]
+    try:
+        result = await future
+    except NotFound:
+        tracker.succeeded(system)
+        raise
+    except ConnectorError as error:
+        tracker.failed(system, error)
+        raise source_error(system, error) from None
+    tracker.succeeded(system)
+    return result

@@ -1,0 +1,1 @@
+"""Resolvers and dataloaders of Min eiendom."""

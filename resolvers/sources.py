@@ -1,0 +1,101 @@
+"""How each back-office system fared for this request, for ``viewer.sources``.
+
+Every connector call made by a resolver goes through :func:`resolvers.errors.from_source`,
+which records here whether the system answered. The ``sources`` field first waits for the
+calls already under way, so it reports on the whole response, not on a race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from connectors.errors import BackendTimeout, ConnectorError
+from connectors.resilience import Resilience
+
+SYSTEM_NAMES: dict[str, str] = {
+    "matrikkel": "Matrikkelen (eiendomsregisteret)",
+    "fees": "Gebyr-, skatte- og vannmålerregisteret",
+    "p360": "Public 360 (sak og arkiv)",
+    "visma": "Visma Enterprise (faktura)",
+}
+
+
+class SourceState(enum.Enum):
+    """What a system's data in this response is worth."""
+
+    OK = "OK"
+    STALE = "STALE"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """The state of one system for this response."""
+
+    system: str
+    state: SourceState
+    as_of: datetime | None  # when the system last answered this gateway
+    unavailable_since: datetime | None
+    reason: str | None  # "timeout", "unavailable", "error": no detail a citizen must not see
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
+@dataclass
+class SourceTracker:
+    """Per-request record of back-office outcomes."""
+
+    resilience: Mapping[str, Resilience]
+    failures: dict[str, ConnectorError] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)
+    in_flight: set[asyncio.Future[object]] = field(default_factory=set)
+
+    def started(self, future: asyncio.Future[object]) -> None:
+        self.in_flight.add(future)
+        future.add_done_callback(self.in_flight.discard)
+
+    def succeeded(self, system: str) -> None:
+        self.answered.add(system)
+
+    def failed(self, system: str, error: ConnectorError) -> None:
+        self.failures.setdefault(system, error)
+
+    async def settled(self) -> None:
+        """Wait until no call of this request is under way (others may start meanwhile)."""
+        for _ in range(100):  # bounded: a pathological query cannot hold `sources` forever
+            for _ in range(3):
+                await asyncio.sleep(0)  # let sibling resolvers start their calls
+            pending = [future for future in self.in_flight if not future.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
+
+    def report(self) -> list[SourceReport]:
+        reports = []
+        for system in SYSTEM_NAMES:
+            resilience = self.resilience.get(system)
+            snapshot = resilience.snapshot() if resilience is not None else None
+            error = self.failures.get(system)
+            breaker_open = snapshot is not None and snapshot.breaker_state == "open"
+            if error is not None or breaker_open:
+                reason = "timeout" if isinstance(error, BackendTimeout) else "unavailable"
+                since = _when(snapshot.last_failure_at) if snapshot else None
+                reports.append(
+                    SourceReport(
+                        system,
+                        SourceState.UNAVAILABLE,
+                        _when(snapshot.last_success_at) if snapshot else None,
+                        since,
+                        reason,
+                    )
+                )
+            else:
+                as_of = _when(snapshot.last_success_at) if snapshot else None
+                reports.append(SourceReport(system, SourceState.OK, as_of, None, None))
+        return reports

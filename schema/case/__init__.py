@@ -1,0 +1,1 @@
+"""Mine dokumenter: the citizen's cases, documents, files and decisions."""

@@ -1,0 +1,1 @@
+"""Mine faktura: the citizen's invoices with PDF and paid/unpaid status."""

@@ -1,0 +1,1 @@
+"""Min eiendom: the citizen's properties, fee and tax bases, water meters and map."""

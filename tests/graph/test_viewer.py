@@ -1,0 +1,66 @@
+"""viewer: id, level of assurance, name, sources; node(id:) for the Citizen."""
+
+from __future__ import annotations
+
+QUERY = """
+{ viewer { id levelOfAssurance name { fullName givenName familyName }
+  sources { source sourceLabel status statusLabel asOf unavailableSince } } }
+"""
+
+
+async def test_viewer_with_name_and_sources(graph):
+    person = graph.stack.population.person(1)
+    result = await graph.query(QUERY, pid=person.pid)
+    assert "errors" not in result, result
+    viewer = result["data"]["viewer"]
+    assert viewer["levelOfAssurance"] == "SUBSTANTIAL"
+    assert viewer["name"]["familyName"]
+    assert viewer["name"]["fullName"].endswith(viewer["name"]["familyName"])
+    sources = {s["source"]: s for s in viewer["sources"]}
+    assert set(sources) == {"MATRIKKEL", "FEES", "P360", "VISMA"}
+    assert sources["P360"]["status"] == "OK"
+    assert sources["P360"]["asOf"] is not None  # the name came from Public 360 just now
+    assert sources["P360"]["statusLabel"] == "Oppdatert"
+
+
+async def test_high_level_of_assurance(graph):
+    result = await graph.query(
+        "{ viewer { levelOfAssurance } }", pid=graph.pid(1), acr="idporten-loa-high"
+    )
+    assert result["data"]["viewer"]["levelOfAssurance"] == "HIGH"
+
+
+async def test_p360_down_costs_only_the_name(graph):
+    await graph.fault("p360", operation="*", outage=True)
+    result = await graph.query(QUERY, pid=graph.pid(1))
+    viewer = result["data"]["viewer"]
+    assert viewer["name"] is None
+    assert viewer["levelOfAssurance"] == "SUBSTANTIAL"
+    (error,) = result["errors"]
+    assert error["path"] == ["viewer", "name"]
+    assert error["extensions"] == {"code": "SOURCE_UNAVAILABLE", "source": "P360"}
+    sources = {s["source"]: s for s in viewer["sources"]}
+    assert sources["P360"]["status"] == "UNAVAILABLE"
+    assert sources["P360"]["unavailableSince"] is not None
+    assert sources["MATRIKKEL"]["status"] == "OK"
+
+
+async def test_node_answers_own_citizen_and_null_for_others(graph):
+    mine = await graph.query("{ viewer { id } }", pid=graph.pid(1))
+    theirs = await graph.query("{ viewer { id } }", pid=graph.pid(2))
+    own_id = mine["data"]["viewer"]["id"]
+    other_id = theirs["data"]["viewer"]["id"]
+    assert own_id != other_id
+    query = "query($id: ID!) { node(id: $id) { id ... on Citizen { levelOfAssurance } } }"
+    found = await graph.query(query, {"id": own_id}, pid=graph.pid(1))
+    assert found["data"]["node"] == {"id": own_id, "levelOfAssurance": "SUBSTANTIAL"}
+    for foreign in (other_id, "bm9wZQ", "not base64 at all!", "Q2l0aXplbjo"):
+        refused = await graph.query(query, {"id": foreign}, pid=graph.pid(1))
+        assert refused["data"]["node"] is None, foreign
+        assert "errors" not in refused
+
+
+async def test_anonymous_viewer_is_refused(graph):
+    result = await graph.query("{ viewer { id } }")
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
