@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.demo",
     "minside.commands.simulators",
     "minside.commands.export_schema",
+    "minside.commands.bench",
     "minside.commands.population",
     "minside.commands.dev_token",
     "minside.commands.idporten",

@@ -1,0 +1,1 @@
+"""The project's benchmark: `minside bench` (see bench/run.py)."""

@@ -1,0 +1,302 @@
+"""`minside bench`: measured figures for the README.
+
+The stack (stand-in, simulators, gateway) runs as a separate `minside demo` process on free
+ports, so the load generator (this process) does not share a core's event loop with it. Three
+measurements:
+
+1. **Batching**: back-office calls per operation for the dashboard of persons with 1, 24
+   properties and 120 cases (from the simulators' `/_admin/calls`): they must not grow.
+2. **Parallelism**: with injected latency on every back-office system, the dashboard's latency
+   compared with the sum of the systems' latencies (sequential) and with the slowest chain.
+3. **Throughput**: concurrent clients asking for the dashboards of random citizens for a fixed
+   time: requests per second and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.queries import DASHBOARD
+from minside.servers import free_port
+from simulators.population import Population
+
+SYSTEMS = ("matrikkel", "fees", "p360", "visma")
+PORT_VARIABLES = {
+    "gateway": "MINSIDE_PORT",
+    "idporten": "MINSIDE_IDPORTEN_STANDIN_PORT",
+    "matrikkel": "MINSIDE_MATRIKKEL_SIM_PORT",
+    "fees": "MINSIDE_FEES_SIM_PORT",
+    "p360": "MINSIDE_P360_SIM_PORT",
+    "visma": "MINSIDE_VISMA_SIM_PORT",
+}
+
+
+@dataclass
+class Stack:
+    """URLs of a `minside demo` process and a session to talk to it."""
+
+    urls: dict[str, str]
+    http: aiohttp.ClientSession
+    population: Population
+
+    async def token(self, pid: str) -> str:
+        body = {"pid": pid, "scope": "openid minside:api"}
+        async with self.http.post(f"{self.urls['idporten']}/_admin/tokens", json=body) as r:
+            r.raise_for_status()
+            token: str = (await r.json())["access_token"]
+            return token
+
+    async def dashboard(self, token: str) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        async with self.http.post(
+            f"{self.urls['gateway']}/graphql",
+            json={"query": DASHBOARD},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            body: dict[str, Any] = await response.json()
+            if response.status != 200:
+                raise RuntimeError(f"gateway answered {response.status}")
+        return time.perf_counter() - started, body
+
+    async def admin(self, system: str, method: str, path: str, **kwargs: Any) -> Any:
+        async with self.http.request(method, f"{self.urls[system]}{path}", **kwargs) as r:
+            r.raise_for_status()
+            return await r.json() if r.content_type == "application/json" else None
+
+
+@asynccontextmanager
+async def demo_process(seed: int, size: int) -> AsyncIterator[Stack]:
+    """Start `minside demo` on free ports and wait until /readyz is 200."""
+    ports = {name: free_port() for name in PORT_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
+    env.update({PORT_VARIABLES[name]: str(port) for name, port in ports.items()})
+    env["MINSIDE_PUBLIC_URL"] = f"http://127.0.0.1:{ports['gateway']}"
+    env["MINSIDE_POPULATION_SEED"] = str(seed)
+    env["MINSIDE_POPULATION_SIZE"] = str(size)
+    env["MINSIDE_LOG_LEVEL"] = "WARNING"
+    minside = Path(sys.executable).parent / "minside"
+    # Popen only forks and execs; the wait happens in a loop that polls, not blocks.
+    process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own console script
+        [str(minside), "demo"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    connector = aiohttp.TCPConnector(limit=200)
+    try:
+        async with aiohttp.ClientSession(connector=connector) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError("minside demo exited during start-up")
+                try:
+                    async with http.get(urls["gateway"] + "/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("minside demo was not ready within 60 s")
+                await asyncio.sleep(0.2)
+            yield Stack(urls, http, Population(seed=seed, size=size))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def reset_all(stack: Stack) -> None:
+    for system in SYSTEMS:
+        await stack.admin(system, "POST", "/_admin/reset")
+
+
+async def calls_by_operation(stack: Stack) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for system in SYSTEMS:
+        counts = await stack.admin(system, "GET", "/_admin/calls")
+        for operation, count in sorted(counts.items()):
+            if operation != "health":
+                totals[f"{system}.{operation}"] = count
+    return totals
+
+
+async def batching(stack: Stack) -> dict[str, Any]:
+    """Back-office calls for one dashboard, per documented person."""
+    persons = {"1 property (#1)": 1, "24 properties (#2)": 2, "120 cases (#3)": 3}
+    table: dict[str, dict[str, int]] = {}
+    sizes: dict[str, dict[str, int]] = {}
+    for label, index in persons.items():
+        token = await stack.token(stack.population.person(index).pid)
+        await reset_all(stack)
+        _, body = await stack.dashboard(token)
+        if body.get("errors"):
+            raise RuntimeError(f"dashboard for {label} had errors: {body['errors']}")
+        viewer = body["data"]["viewer"]
+        sizes[label] = {
+            "properties": viewer["properties"]["totalCount"],
+            "cases": viewer["cases"]["totalCount"],
+            "invoices": viewer["invoices"]["totalCount"],
+        }
+        table[label] = await calls_by_operation(stack)
+    return {"sizes": sizes, "calls": table}
+
+
+async def parallelism(stack: Stack, latency_ms: dict[str, int], rounds: int) -> dict[str, Any]:
+    """Dashboard latency with injected per-system latency, against sum and slowest chain."""
+    token = await stack.token(stack.population.person(1).pid)
+    await reset_all(stack)
+    for system, ms in latency_ms.items():
+        await stack.admin(
+            system, "POST", "/_admin/faults", json={"operation": "*", "latency_ms": ms}
+        )
+    try:
+        await stack.dashboard(token)  # warm-up: connections, caches
+        samples = [(await stack.dashboard(token))[0] for _ in range(rounds)]
+    finally:
+        for system in latency_ms:
+            await stack.admin(system, "DELETE", "/_admin/faults")
+    calls = await calls_by_operation(stack)
+    per_system_calls = {
+        s: sum(v for k, v in calls.items() if k.startswith(s + ".")) for s in SYSTEMS
+    }
+    sequential_ms = sum(latency_ms[s] * per_system_calls[s] for s in SYSTEMS) / (rounds + 1)
+    median_ms = statistics.median(samples) * 1000
+    return {
+        "injected_latency_ms": latency_ms,
+        "median_ms": round(median_ms, 1),
+        "if_sequential_ms": round(sequential_ms, 1),
+        "slowest_single_system_ms": max(latency_ms.values()),
+        "speed_up_vs_sequential": round(sequential_ms / median_ms, 2),
+    }
+
+
+async def throughput(stack: Stack, clients: int, seconds: float, people: int) -> dict[str, Any]:
+    """Concurrent clients, each asking for a random citizen's dashboard, for `seconds`."""
+    rng = random.Random(7)  # noqa: S311 - load pattern, not security
+    tokens = [await stack.token(stack.population.person(i).pid) for i in range(1, people + 1)]
+    await reset_all(stack)
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            elapsed, body = await stack.dashboard(rng.choice(tokens))
+            latencies.append(elapsed)
+            if body.get("errors"):
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+    return {
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "responses_with_errors": errors,
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    async with demo_process(args.seed, args.size) as stack:
+        results: dict[str, Any] = {
+            "seed": args.seed,
+            "population": args.size,
+            "cpus": os.cpu_count(),
+        }
+        results["batching"] = await batching(stack)
+        latency = {"matrikkel": 120, "fees": 80, "p360": 150, "visma": 100}
+        results["parallelism"] = await parallelism(stack, latency, args.rounds)
+        results["throughput"] = await throughput(stack, args.clients, args.seconds, args.people)
+        return results
+
+
+def print_report(results: dict[str, Any]) -> None:
+    print(
+        f"# minside bench (seed {results['seed']}, population {results['population']}, "
+        f"{results['cpus']} CPUs)\n"
+    )
+    batching_results = results["batching"]
+    labels = list(batching_results["calls"])
+    operations = sorted({op for calls in batching_results["calls"].values() for op in calls})
+    print("## Back-office calls for one dashboard query\n")
+    print("| operation | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    for op in operations:
+        row = [str(batching_results["calls"][label].get(op, 0)) for label in labels]
+        print(f"| {op} | " + " | ".join(row) + " |")
+    print(
+        "| (items: properties/cases/invoices) | "
+        + " | ".join(
+            "{properties}/{cases}/{invoices}".format(**batching_results["sizes"][label])
+            for label in labels
+        )
+        + " |"
+    )
+    p = results["parallelism"]
+    print("\n## Parallelism (person #1, injected latency per system)\n")
+    print(f"- injected: {p['injected_latency_ms']}")
+    print(
+        f"- dashboard median: {p['median_ms']} ms; if the calls ran one after another: "
+        f"{p['if_sequential_ms']} ms; speed-up {p['speed_up_vs_sequential']}x"
+    )
+    t = results["throughput"]
+    print("\n## Throughput (dashboards of random documented persons)\n")
+    print(
+        f"- {t['clients']} clients for {t['seconds']} s: {t['requests']} requests, "
+        f"{t['requests_per_s']} req/s; p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms, "
+        f"p99 {t['p99_ms']} ms; responses with errors: {t['responses_with_errors']}"
+    )
+    print("\n```json\n" + json.dumps(results, indent=1) + "\n```")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="minside bench", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10, help="parallelism samples")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=15.0, help="throughput duration")
+    parser.add_argument("--people", type=int, default=10, help="distinct citizens")
+
+
+def run(args: argparse.Namespace) -> int:
+    print_report(asyncio.run(main_async(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
