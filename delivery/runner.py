@@ -1,0 +1,71 @@
+"""Wiring: the delivery worker of a gateway process, built from settings and the connectors.
+
+In the app's lifespan::
+
+    outbox = await open_outbox(settings.outbox_url)
+    backends = open_backends(settings, session)
+    worker = build_worker(settings, outbox, backends)
+    task = asyncio.create_task(worker.run())
+    ...                              # on shutdown: task.cancel(); await outbox.close()
+
+:func:`run_standalone` runs the same worker as a process of its own (``python -m delivery``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from datetime import timedelta
+
+import aiohttp
+
+from delivery.handlers import ApplicationDelivery, DeliveryHandler, MeterReadingDelivery
+from delivery.policy import BackoffPolicy
+from delivery.worker import DeliveryWorker
+from minside.backends import Backends, open_backends
+from minside.settings import Settings
+from stores import open_outbox
+from stores.outbox import Outbox, OutboxKind
+
+__all__ = ["build_worker", "delivery_handlers", "run_standalone"]
+
+
+def delivery_handlers(backends: Backends) -> dict[OutboxKind, DeliveryHandler]:
+    """The handler of every outbox kind, on the process's connectors."""
+    return {
+        OutboxKind.METER_READING: MeterReadingDelivery(backends.fees),
+        OutboxKind.APPLICATION: ApplicationDelivery(backends.p360),
+    }
+
+
+def build_worker(settings: Settings, outbox: Outbox, backends: Backends) -> DeliveryWorker:
+    """A :class:`DeliveryWorker` configured by the ``delivery_*`` settings."""
+    max_age = settings.delivery_max_age_s
+    return DeliveryWorker(
+        outbox,
+        delivery_handlers(backends),
+        backoff=BackoffPolicy(base_s=1.0, max_s=settings.delivery_backoff_max_s),
+        lease_s=settings.delivery_lease_s,
+        concurrency=settings.delivery_concurrency,
+        max_age=None if max_age is None else timedelta(seconds=max_age),
+    )
+
+
+async def run_standalone(settings: Settings) -> None:
+    """Deliver from the configured outbox until SIGINT/SIGTERM (a delivery-only process)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    outbox = await open_outbox(settings.outbox_url)
+    try:
+        async with aiohttp.ClientSession() as session:
+            worker = build_worker(settings, outbox, open_backends(settings, session))
+            task = asyncio.create_task(worker.run(), name="delivery")
+            await stop.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await outbox.close()

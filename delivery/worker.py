@@ -1,0 +1,203 @@
+"""The delivery worker: takes due outbox records and delivers them, concurrently and forever.
+
+One worker runs in each gateway process (started in the app's lifespan), or in a process of its
+own (``python -m delivery``); any number may share an outbox, since :meth:`Outbox.claim_due`
+leases each record to one of them. The worker
+
+1. claims due records (``PENDING`` and due, or ``DELIVERING`` with an expired lease: that is how
+   the in-flight records of a killed process are recovered), at most ``concurrency`` in flight;
+2. delivers each with the handler of its kind (:mod:`delivery.handlers`), which passes the
+   record's delivery key on to the back-office so a repeated delivery changes nothing there;
+3. stores the outcome: ``DELIVERED`` with the result, ``REJECTED`` with the reason, or back to
+   ``PENDING`` with a back-off (:mod:`delivery.policy`);
+4. sleeps until the next record is due, at most ``poll_s`` (another process may accept into the
+   same outbox), or until :meth:`DeliveryWorker.notify` says a record was just accepted.
+
+Exactly once: a record is marked ``DELIVERED`` only after the back-office answered; if the
+process dies in between, the lease expires and the next claim delivers again with the same key,
+which the back-office answers with what it did the first time. ``lease_s`` must therefore be
+longer than a delivery can take (every call has a deadline), or a slow delivery would be claimed
+twice (still harmless, thanks to the key, but wasted work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from delivery.handlers import DeliveryHandler
+from delivery.policy import BackoffPolicy, classify
+from stores.outbox import LeaseLost, Outbox, OutboxKind, OutboxRecord
+
+__all__ = ["DeliveryWorker"]
+
+logger = logging.getLogger("minside.delivery")
+
+# Shortest sleep of the loop: a record due "now" that another process holds must not spin us.
+_MIN_SLEEP_S: Final = 0.05
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryWorker:
+    """Delivers outbox records with one handler per kind (see the module docstring).
+
+    ``clock`` gives the current UTC time (tests inject one); ``rng`` jitters the back-off;
+    ``max_age`` (None: retry forever) rejects a record that still fails transiently that long
+    after it was accepted.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        handlers: Mapping[OutboxKind, DeliveryHandler],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        backoff: BackoffPolicy | None = None,
+        lease_s: float = 60.0,
+        concurrency: int = 8,
+        poll_s: float = 5.0,
+        max_age: timedelta | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if lease_s <= 0 or poll_s <= 0:
+            raise ValueError("lease_s and poll_s must be positive")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._outbox = outbox
+        self._handlers = dict(handlers)
+        self._clock = clock
+        self._backoff = backoff or BackoffPolicy()
+        self._lease_s = lease_s
+        self._concurrency = concurrency
+        self._poll_s = poll_s
+        self._max_age = max_age
+        # Not for security: jitter only needs to differ between workers.
+        self._rng = rng or random.Random()  # noqa: S311
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake the loop now: a record was just accepted (call after ``Outbox.accept``)."""
+        self._wake.set()
+
+    async def run_once(self) -> list[OutboxRecord]:
+        """Claim the records due now (up to ``concurrency``), deliver them, and return them as
+        they ended this attempt (records whose claim was lost meanwhile are left out)."""
+        claimed = await self._outbox.claim_due(self._clock(), self._lease_s, self._concurrency)
+        outcomes = await asyncio.gather(*(self.deliver(record) for record in claimed))
+        return [record for record in outcomes if record is not None]
+
+    async def run(self) -> None:
+        """Deliver until cancelled. On cancellation the deliveries in flight are cancelled too;
+        their leases expire and the next worker delivers them again."""
+        inflight: set[asyncio.Task[OutboxRecord | None]] = set()
+        try:
+            while True:
+                free = self._concurrency - len(inflight)
+                claimed: list[OutboxRecord] = []
+                if free > 0:
+                    # Cleared before the claim: a notify() during the claim is not lost.
+                    self._wake.clear()
+                    claimed = await self._claim(free)
+                    for record in claimed:
+                        inflight.add(asyncio.create_task(self.deliver(record)))
+                    if claimed and len(claimed) == free:
+                        continue  # maybe more are due; the next round finds the slots full
+                timeout = await self._sleep_s() if len(inflight) < self._concurrency else None
+                waker = asyncio.create_task(self._wake.wait())
+                try:
+                    done, _ = await asyncio.wait(
+                        {waker, *inflight},
+                        timeout=timeout if timeout is not None else self._poll_s,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    waker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await waker
+                inflight -= done
+        finally:
+            for task in inflight:
+                task.cancel()
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[OutboxRecord]:
+        try:
+            return await self._outbox.claim_due(self._clock(), self._lease_s, limit)
+        except Exception:
+            # A locked or failing store must not end the loop; try again after a poll.
+            logger.exception("claiming due outbox records failed")
+            return []
+
+    async def _sleep_s(self) -> float:
+        try:
+            due = await self._outbox.next_due_at()
+        except Exception:
+            logger.exception("reading the next due time failed")
+            return self._poll_s
+        if due is None:
+            return self._poll_s
+        wait = (due - self._clock()).total_seconds()
+        return min(self._poll_s, max(_MIN_SLEEP_S, wait))
+
+    async def deliver(self, record: OutboxRecord) -> OutboxRecord | None:
+        """Deliver one claimed record and store the outcome; returns the updated record, or
+        None if the claim was lost (another worker has it) or the store failed (the lease
+        will expire and the record be claimed again). Never raises except on cancellation."""
+        token = record.lease_token
+        if token is None:
+            raise ValueError("deliver() takes a claimed record (from claim_due)")
+        try:
+            return await self._attempt(record, token)
+        except LeaseLost:
+            logger.info("outbox record %s: claim lost to another worker", record.id)
+        except Exception:
+            logger.exception("outbox record %s: storing the outcome failed", record.id)
+        return None
+
+    async def _attempt(self, record: OutboxRecord, token: str) -> OutboxRecord:
+        handler = self._handlers.get(record.kind)
+        if handler is None:
+            # Configuration, not the record's fault: keep it for a process that can send it.
+            return await self._retry(record, token, f"no_handler: {record.kind.value}")
+
+        async def record_step(step: Mapping[str, Any]) -> None:
+            await self._outbox.mark_progress(record.id, step, token)
+
+        try:
+            result = await handler.deliver(record, record_step)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict.action == "reject":
+                logger.warning(
+                    "outbox record %s (%s) rejected: %s", record.id, record.kind, verdict.reason
+                )
+                return await self._outbox.mark_rejected(record.id, verdict.reason, token)
+            if verdict.reason.startswith("internal_error"):
+                logger.error("outbox record %s (%s): delivery failed with %s",
+                             record.id, record.kind, type(exc).__name__)
+            return await self._retry(record, token, verdict.reason)
+        delivered = await self._outbox.mark_delivered(record.id, result, token)
+        logger.info("outbox record %s (%s) delivered after %d attempt(s)",
+                    record.id, record.kind, record.attempts)
+        return delivered
+
+    async def _retry(self, record: OutboxRecord, token: str, reason: str) -> OutboxRecord:
+        now = self._clock()
+        if self._max_age is not None and now - record.created_at >= self._max_age:
+            logger.warning("outbox record %s (%s): giving up after %d attempts",
+                           record.id, record.kind, record.attempts)
+            return await self._outbox.mark_rejected(record.id, f"gave_up: {reason}", token)
+        delay = timedelta(seconds=self._backoff.delay_s(record.attempts, self._rng))
+        logger.info("outbox record %s (%s): attempt %d failed (%s); next in %.1fs",
+                    record.id, record.kind, record.attempts, reason, delay.total_seconds())
+        return await self._outbox.mark_retry(record.id, reason, now + delay, token)

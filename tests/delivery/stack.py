@@ -1,0 +1,161 @@
+"""Helpers of the delivery tests: the fee/meter and Public 360 simulators on loopback (the local
+stack's own builder), connectors pointed at them, an SQLite outbox in ``tmp_path``, payloads."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.fees import FeesClient
+from connectors.p360.client import P360Client
+from connectors.resilience import Resilience, ResiliencePolicy
+from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from minside.servers import running_servers
+from minside.settings import Settings
+from minside.stack import SimulatorSet, simulator_set
+from simulators.population import Population
+from simulators.population.documented import HOMEOWNER
+from simulators.population.models import Case, Meter
+from stores.outbox import OutboxKind, OutboxStatus, fingerprint, viewer_key
+from stores.outbox_sqlite import SqliteOutbox
+
+SECRET = b"delivery-tests"
+T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+# Short deadlines; a breaker that does not open in these tests (outages are counted by the
+# outbox's attempts, not shed by the breaker, which has its own tests).
+POLICY = ResiliencePolicy(deadline_s=2.0, retries=0, breaker_failure_threshold=1000)
+PDF = b"%PDF-1.4\n% form\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Stack:
+    sims: SimulatorSet
+    fees_url: str
+    p360_url: str
+    session: aiohttp.ClientSession
+
+    @property
+    def population(self) -> Population:
+        return self.sims.population
+
+    def fees(self) -> FeesClient:
+        return FeesClient(self.session, self.fees_url, "minside", "minside",
+                          Resilience("fees", POLICY))
+
+    def p360(self) -> P360Client:
+        return P360Client(self.session, self.p360_url + "/SI.WS.Core/SIF", "minside", "minside",
+                          Resilience("p360", POLICY))
+
+    async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
+        """Drive a simulator's admin surface over HTTP, as an operator would."""
+        base = self.fees_url if system == "fees" else self.p360_url
+        async with self.session.request(method, base + path, json=body) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+    async def fault(self, system: str, operation: str, **fault: Any) -> None:
+        await self.admin(system, "POST", "/_admin/faults", {"operation": operation, **fault})
+
+    async def clear_faults(self, system: str) -> None:
+        await self.admin(system, "DELETE", "/_admin/faults")
+
+    async def calls(self, system: str) -> dict[str, int]:
+        return await self.admin(system, "GET", "/_admin/calls")
+
+    # --- the citizen and what the simulators hold for them ---------------------------------
+
+    @property
+    def pid(self) -> str:
+        return self.population.person(HOMEOWNER).pid
+
+    def meter(self) -> Meter:
+        for owned in self.population.properties_of(self.pid):
+            for meter in self.population.meters(owned.property.matrikkelnummer):
+                if meter.is_active:
+                    return meter
+        raise AssertionError("the homeowner has no active meter")
+
+    def created_cases(self, title: str) -> list[Case]:
+        return [case for case in self.population.cases_of(self.pid) if case.title == title]
+
+
+@pytest.fixture
+async def stack():
+    settings = Settings(population_size=50)
+    sims = simulator_set(settings, free_ports=True)
+    wanted = [spec for spec in sims.specs if spec.name in ("fees simulator", "p360 simulator")]
+    async with running_servers(wanted) as servers, aiohttp.ClientSession() as session:
+        urls = {server.spec.name: server.url for server in servers}
+        yield Stack(sims, urls["fees simulator"], urls["p360 simulator"], session)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def outbox(tmp_path, clock):
+    store = await SqliteOutbox.open(tmp_path / "outbox.sqlite3", clock=clock)
+    yield store
+    await store.close()
+
+
+def reading_payload(stack: Stack, increase: str = "10") -> dict[str, Any]:
+    meter = stack.meter()
+    last = meter.readings[-1]
+    return {
+        "meter_number": meter.meter_number,
+        "value": format(last.value_m3 + Decimal(increase), "f"),
+        "read_on": stack.population.today.isoformat(),
+        "comment": None,
+    }
+
+
+def application_payload(stack: Stack, title: str = "Søknad om parkeringstillatelse") -> dict:
+    return ApplicationPayload(
+        type_code="PARKING_PERMIT",
+        title=title,
+        applicant_pid=stack.pid,
+        fields=(ApplicationField("plate", "EL12345"),),
+        files=(
+            ApplicationFile("soknad.pdf", "application/pdf", PDF),
+            ApplicationFile("kart.png", "image/png", PNG),
+        ),
+        matrikkelnummer=None,
+    ).to_json()
+
+
+async def accept(outbox, stack: Stack, kind: OutboxKind, payload: dict, key: str = "key-1"):
+    viewer = viewer_key(SECRET, stack.pid)
+    return await outbox.accept(kind, key, fingerprint(payload), viewer, payload)
+
+
+async def wait_for_status(outbox, record_id, status: OutboxStatus, within_s: float):
+    """Poll the outbox until the record has ``status``; fail after ``within_s`` seconds."""
+    async with asyncio.timeout(within_s):
+        while True:
+            record = await outbox.get(record_id)
+            if record is not None and record.status is status:
+                return record
+            await asyncio.sleep(0.05)
