@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Mapping
 from datetime import timedelta
 
 import aiohttp
@@ -39,12 +40,18 @@ def delivery_handlers(backends: Backends) -> dict[OutboxKind, DeliveryHandler]:
     }
 
 
-def build_worker(settings: Settings, outbox: Outbox, backends: Backends) -> DeliveryWorker:
-    """A :class:`DeliveryWorker` configured by the ``delivery_*`` settings."""
+def build_worker(
+    settings: Settings,
+    outbox: Outbox,
+    backends: Backends,
+    handlers: Mapping[OutboxKind, DeliveryHandler] | None = None,
+) -> DeliveryWorker:
+    """A :class:`DeliveryWorker` configured by the ``delivery_*`` settings, with the
+    :func:`delivery_handlers` of ``backends`` unless ``handlers`` are given."""
     max_age = settings.delivery_max_age_s
     return DeliveryWorker(
         outbox,
-        delivery_handlers(backends),
+        delivery_handlers(backends) if handlers is None else handlers,
         backoff=BackoffPolicy(base_s=1.0, max_s=settings.delivery_backoff_max_s),
         lease_s=settings.delivery_lease_s,
         concurrency=settings.delivery_concurrency,
