@@ -7,6 +7,7 @@ from connectors.p360.client import WSDL_DIR, P360Client
 from connectors.p360.models import (
     Case,
     CaseKind,
+    CaseStatus,
     CreatedCase,
     CreatedDocument,
     Document,
@@ -22,6 +23,7 @@ __all__ = [
     "WSDL_DIR",
     "Case",
     "CaseKind",
+    "CaseStatus",
     "CreatedCase",
     "CreatedDocument",
     "Document",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors.p360.models import CaseKind, DocumentDirection
+from connectors.p360.models import CaseKind, CaseStatus, DocumentDirection
 
 __all__ = [
     "ACCESS_CODE_UNOFFICIAL",
@@ -23,6 +23,7 @@ __all__ = [
     "content_type_of",
     "direction_of",
     "kind_of",
+    "status_of",
 ]
 
 #: ``CaseTypeCode`` per case kind; written on CreateCase, read back on GetCases.
@@ -35,6 +36,31 @@ CASE_TYPE_BY_KIND: Final[dict[CaseKind, str]] = {
 }
 _KIND_BY_CASE_TYPE: Final[dict[str, CaseKind]] = {
     code: kind for kind, code in CASE_TYPE_BY_KIND.items()
+}
+
+# Case status as read back: 360 reports the description of its (configurable) status code
+# table, some installations the Noark 5 saksstatus letter; both are accepted.
+_STATUS_BY_TEXT: Final[dict[str, CaseStatus]] = {
+    "r": CaseStatus.OPEN,
+    "reservert": CaseStatus.OPEN,
+    "opprettet": CaseStatus.OPEN,
+    "opprettet av saksbehandler": CaseStatus.OPEN,
+    "b": CaseStatus.IN_PROGRESS,
+    "under behandling": CaseStatus.IN_PROGRESS,
+    "p": CaseStatus.IN_PROGRESS,
+    "unntatt prosesstyring": CaseStatus.IN_PROGRESS,
+    "s": CaseStatus.DECIDED,
+    "avsluttet av saksbehandler": CaseStatus.DECIDED,
+    "f": CaseStatus.DECIDED,
+    "ferdig fra saksbehandler": CaseStatus.DECIDED,
+    "avgjort": CaseStatus.DECIDED,
+    "a": CaseStatus.CLOSED,
+    "avsluttet": CaseStatus.CLOSED,
+    "avsluttet sak": CaseStatus.CLOSED,
+    "avskrevet": CaseStatus.CLOSED,
+    "u": CaseStatus.CLOSED,
+    "utgår": CaseStatus.CLOSED,
+    "closed": CaseStatus.CLOSED,
 }
 
 #: Category a new document is written with (360 accepts the description as the code).
@@ -78,6 +104,15 @@ _CONTENT_TYPES: Final[dict[str, str]] = {
 def kind_of(case_type_code: str | None) -> CaseKind:
     """The case kind for a ``CaseTypeCode`` (``OTHER`` when unknown)."""
     return _KIND_BY_CASE_TYPE.get((case_type_code or "").upper(), CaseKind.OTHER)
+
+
+def status_of(status: str | None) -> CaseStatus:
+    """The life-cycle status for 360's case ``Status`` text.
+
+    Unknown or missing: ``IN_PROGRESS`` — a case 360 lists without a known end state is still
+    with the municipality as far as the citizen can tell; calling it closed could hide it.
+    """
+    return _STATUS_BY_TEXT.get((status or "").strip().casefold(), CaseStatus.IN_PROGRESS)
 
 
 def direction_of(code: str | None, recno: int | None, description: str | None) -> DocumentDirection:

@@ -14,6 +14,7 @@ from enum import StrEnum
 __all__ = [
     "Case",
     "CaseKind",
+    "CaseStatus",
     "CreatedCase",
     "CreatedDocument",
     "Document",
@@ -34,6 +35,20 @@ class CaseKind(StrEnum):
     PLANNING = "PLANNING"
     WATER_SEWAGE_WASTE = "WATER_SEWAGE_WASTE"
     OTHER = "OTHER"
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in its life, derived from 360's case status (Noark 5 *saksstatus*)."""
+
+    OPEN = "OPEN"  # registered, not yet taken up (Reservert / Opprettet av saksbehandler)
+    IN_PROGRESS = "IN_PROGRESS"  # Under behandling
+    DECIDED = "DECIDED"  # the case officer is done (Avsluttet av saksbehandler / Ferdig)
+    CLOSED = "CLOSED"  # Avsluttet (also Avskrevet, Utgår)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the municipality is still handling the case."""
+        return self in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS)
 
 
 class DocumentDirection(StrEnum):
