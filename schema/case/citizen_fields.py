@@ -2,6 +2,36 @@
 
 from __future__ import annotations
 
+import strawberry
+from strawberry.types import Info
 
+import schema.case.nodes  # noqa: F401  (registers node(id:) for Case and Document)
+from resolvers.case.cases import viewer_cases
+from resolvers.context import Context
+from schema.case.filters import CaseFilter, criteria_of
+from schema.case.types import Case
+from schema.citizen.errors import require_viewer
+from schema.relay import Connection, check_page_size, paginate
+
+
+@strawberry.type
 class CitizenCaseFields:
-    """Mixin of ``Citizen``; decorate with @strawberry.type once it has fields."""
+    """Mine dokumenter: the citizen's cases in the municipality's archive (Public 360)."""
+
+    @strawberry.field(
+        description="The citizen's cases, newest first (opened date, then case number). "
+        "Null, with a SOURCE_* error, when the archive is unavailable."
+    )
+    async def cases(
+        self,
+        info: Info[Context, None],
+        filter: CaseFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Case] | None:
+        require_viewer(info)
+        # Arguments are checked before the archive is asked: a bad one costs no call.
+        check_page_size(first)
+        criteria = criteria_of(filter)
+        cases = await viewer_cases(info.context, criteria)
+        return paginate([Case.from_p360(case) for case in cases], first, after)
