@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+import strawberry
+from strawberry.types import Info
 
+from auth.viewer import Viewer
+from resolvers.context import Context
+from resolvers.property import properties
+from schema.property import nodes as _nodes  # noqa: F401  (registers node(id:) resolvers)
+from schema.property.types import Property
+from schema.relay import Connection, check_page_size, paginate
+
+
+@strawberry.type
 class CitizenPropertyFields:
-    """Mixin of ``Citizen``; decorate with @strawberry.type once it has fields."""
+    """Mixin of ``Citizen``: Min eiendom."""
+
+    viewer: strawberry.Private[Viewer]
+
+    @strawberry.field(
+        description="Min eiendom: the properties the citizen (co-)owns, by matrikkelnummer. "
+        "Null when the property register is unavailable (with an error)."
+    )
+    async def properties(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Property] | None:
+        check_page_size(first)  # a bad argument is the client's error even if Matrikkel is down
+        owned = await properties.owned_properties(info.context, self.viewer)
+        return paginate([Property.from_owned(o) for o in owned], first, after)
