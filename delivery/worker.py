@@ -95,8 +95,10 @@ class DeliveryWorker:
         return [record for record in outcomes if record is not None]
 
     async def run(self) -> None:
-        """Deliver until cancelled. On cancellation the deliveries in flight are cancelled too;
-        their leases expire and the next worker delivers them again."""
+        """Deliver until cancelled. On cancellation the deliveries in flight are cancelled too
+        and their records given back as due (cancel and await this before closing the outbox);
+        if that fails, or the process is killed, their leases expire and the next worker
+        delivers them again."""
         inflight: set[asyncio.Task[OutboxRecord | None]] = set()
         try:
             while True:
@@ -156,11 +158,28 @@ class DeliveryWorker:
             raise ValueError("deliver() takes a claimed record (from claim_due)")
         try:
             return await self._attempt(record, token)
+        except asyncio.CancelledError:
+            await self._release(record, token)
+            raise
         except LeaseLost:
             logger.info("outbox record %s: claim lost to another worker", record.id)
         except Exception:
             logger.exception("outbox record %s: storing the outcome failed", record.id)
         return None
+
+    async def _release(self, record: OutboxRecord, token: str) -> None:
+        """Give an interrupted record back (due now) so the next worker need not wait for the
+        lease to expire. Safe even if the call reached the back-office: the key makes the
+        next attempt a replay. Best effort: if it fails, the lease expiry still recovers it."""
+        release = asyncio.ensure_future(
+            self._outbox.mark_retry(record.id, "interrupted: worker stopped", self._clock(), token)
+        )
+        try:
+            await asyncio.shield(release)
+        except asyncio.CancelledError:
+            pass  # cancelled again while releasing: the shielded write still completes
+        except Exception:
+            logger.info("outbox record %s: not released; its lease will expire", record.id)
 
     async def _attempt(self, record: OutboxRecord, token: str) -> OutboxRecord:
         handler = self._handlers.get(record.kind)

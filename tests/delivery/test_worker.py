@@ -277,3 +277,21 @@ async def test_run_bounds_concurrency_and_delivers_everything(outbox, stack, clo
     for n in range(5):
         (case,) = stack.created_cases(f"Søknad nr. {n}")
         assert len(case.documents) == 1
+
+
+async def test_stopping_the_worker_gives_in_flight_records_back(outbox, stack, clock):
+    await stack.fault("fees", "submitReading", latency_ms=1500)
+    accepted = await accept(outbox, stack, OutboxKind.METER_READING, reading_payload(stack))
+    worker = make_worker(outbox, stack, clock, poll_s=600)
+    task = asyncio.create_task(worker.run())
+    await wait_for_status(outbox, accepted.record.id, OutboxStatus.DELIVERING, within_s=30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    record = await outbox.get(accepted.record.id)
+    assert record.status is OutboxStatus.PENDING
+    assert record.last_error == "interrupted: worker stopped"
+    assert record.next_attempt_at <= clock.now  # due at once, no lease to wait out
+    await stack.clear_faults("fees")
+    (record,) = await make_worker(outbox, stack, clock).run_once()
+    assert record.status is OutboxStatus.DELIVERED
