@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from connectors.visma import Invoice
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.invoice.loaders import InvoiceByNumberLoader, InvoicesByCustomerLoader
 from resolvers.invoice.status import UNPAID_STATUSES, DisplayStatus, display_status
+
+T = TypeVar("T")
 
 _MATRIKKELNUMMER = re.compile(r"^\s*(\d{4})-(\d+)/(\d+)(?:/(\d+))?(?:/(\d+))?\s*$")
 
@@ -42,6 +46,13 @@ def _fresh(error: SourceError) -> SourceError:
     return SourceError(str(extensions["source"]).lower(), str(extensions["code"]), error.message)
 
 
+def _tracked(context: Context, future: asyncio.Future[T]) -> asyncio.Future[T]:
+    # The loader calls Visma a few event-loop turns later; registering its future now lets
+    # viewer.sources wait for it instead of reporting before the call has even started.
+    context.sources.started(future)  # type: ignore[arg-type]
+    return future
+
+
 def newest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
     """Newest issued first; the number breaks ties so pages are stable."""
     return sorted(invoices, key=lambda i: (i.issued_on, i.invoice_number), reverse=True)
@@ -55,7 +66,9 @@ async def viewer_invoices(
     if viewer is None:
         return []
     try:
-        invoices = await context.loader(InvoicesByCustomerLoader).load(viewer.pid)
+        invoices = await _tracked(
+            context, context.loader(InvoicesByCustomerLoader).load(viewer.pid)
+        )
     except SourceError as error:
         raise _fresh(error) from None
     chosen = invoices if criteria is None else [i for i in invoices if criteria.matches(i)]
@@ -86,4 +99,4 @@ async def viewer_invoice(context: Context, number: str) -> Invoice | None:
     """One of the viewer's invoices by number; None if missing or someone else's."""
     if context.viewer is None:
         return None
-    return await context.loader(InvoiceByNumberLoader).load(number)
+    return await _tracked(context, context.loader(InvoiceByNumberLoader).load(number))

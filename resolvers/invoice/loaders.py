@@ -59,9 +59,7 @@ class InvoiceByNumberLoader(DataLoader[str, Invoice | None]):
         super().__init__()
         self.context = context
 
-    async def batch_load_fn(
-        self, numbers: Sequence[str]
-    ) -> list[Invoice | None]:
+    async def batch_load_fn(self, numbers: Sequence[str]) -> list[Invoice | None]:
         viewer = self.context.viewer
         if viewer is None:
             return [None for _ in numbers]

@@ -38,9 +38,7 @@ async def test_overdue_invoice_with_outstanding_and_labels(graph):
     expected = graph.stack.population.invoices_of(pid)
     labels = {}
     for language, header in (("nb", "nb-NO,nb;q=0.9"), ("nn", "nn-NO"), ("en", "en-GB,en")):
-        connection = await invoices_of(
-            graph, OVERDUE_PERSON, headers={"Accept-Language": header}
-        )
+        connection = await invoices_of(graph, OVERDUE_PERSON, headers={"Accept-Language": header})
         nodes = [edge["node"] for edge in connection["edges"]]
         overdue = [node for node in nodes if node["status"] == "OVERDUE"]
         assert len(overdue) == 1, nodes
@@ -227,7 +225,5 @@ async def test_marking_paid_in_the_erp_shows_paid_with_nothing_outstanding(graph
     assert paid["outstanding"] == {"amount": "0.00", "currency": "NOK"}
     assert paid["paidAmount"]["amount"] == node["total"]["amount"]
     assert graph.stack.population.invoice_by_number(number).customer_pid == pid
-    still_overdue = await invoices_of(
-        graph, OVERDUE_PERSON, {"filter": {"statuses": ["OVERDUE"]}}
-    )
+    still_overdue = await invoices_of(graph, OVERDUE_PERSON, {"filter": {"statuses": ["OVERDUE"]}})
     assert still_overdue["totalCount"] == 0
