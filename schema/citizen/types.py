@@ -19,6 +19,7 @@ from schema.common import LevelOfAssurance
 from schema.invoice.citizen_fields import CitizenInvoiceFields
 from schema.property.citizen_fields import CitizenPropertyFields
 from schema.relay import Node, global_id
+from schema.submission.citizen_fields import CitizenSubmissionFields
 
 
 @strawberry.type(description="A person's name as the case and archive system knows it.")
@@ -29,7 +30,13 @@ class PersonName:
 
 
 @strawberry.type(description="Innbyggeren som er logget inn (the logged-in citizen).")
-class Citizen(CitizenPropertyFields, CitizenCaseFields, CitizenInvoiceFields, Node):
+class Citizen(
+    CitizenPropertyFields,
+    CitizenCaseFields,
+    CitizenInvoiceFields,
+    CitizenSubmissionFields,
+    Node,
+):
     viewer: strawberry.Private[Viewer]
     level_of_assurance: LevelOfAssurance = strawberry.field(
         description="How strongly the citizen is authenticated in this session."

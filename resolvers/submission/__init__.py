@@ -1,0 +1,1 @@
+"""Resolvers of the citizen actions (mutations) and their receipts."""

@@ -1,0 +1,1 @@
+"""Citizen actions: meter readings and applications, accepted into the outbox."""
