@@ -135,3 +135,38 @@ async def test_invoice_id_is_opaque_and_stable(graph):
     assert first == again
     for node in first["data"]["viewer"]["invoices"]["nodes"]:
         assert node["invoiceNumber"] not in node["id"]
+
+
+async def test_several_invoice_nodes_are_one_batched_lookup(graph):
+    listed = await graph.query(
+        "{ viewer { invoices { nodes { id invoiceNumber } } } }", pid=graph.pid(OVERDUE_PERSON)
+    )
+    nodes = listed["data"]["viewer"]["invoices"]["nodes"]
+    await graph.reset()
+    query = (
+        "{ "
+        + " ".join(
+            f'n{i}: node(id: "{node["id"]}") {{ ... on Invoice {{ invoiceNumber }} }}'
+            for i, node in enumerate(nodes)
+        )
+        + " }"
+    )
+    result = await graph.query(query, pid=graph.pid(OVERDUE_PERSON))
+    assert "errors" not in result, result
+    assert [result["data"][f"n{i}"]["invoiceNumber"] for i in range(len(nodes))] == [
+        node["invoiceNumber"] for node in nodes
+    ]
+    calls = await graph.calls("visma")
+    assert calls.get("lookupInvoices") == 1, calls
+
+
+async def test_invoice_node_while_visma_is_down_is_null_with_the_source_error(graph):
+    listed = await graph.query(
+        "{ viewer { invoices { nodes { id } } } }", pid=graph.pid(OVERDUE_PERSON)
+    )
+    own = listed["data"]["viewer"]["invoices"]["nodes"][0]["id"]
+    await graph.fault("visma", operation="*", outage=True)
+    result = await graph.query(NODE, {"id": own}, pid=graph.pid(OVERDUE_PERSON))
+    assert result["data"]["node"] is None
+    (error,) = result["errors"]
+    assert error["extensions"] == {"code": "SOURCE_UNAVAILABLE", "source": "VISMA"}
