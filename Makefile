@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest serve schema clean
+.PHONY: demo test lint types pytest serve schema readme bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ pytest: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/minside export-schema > schema.graphql
+
+readme: $(STAMP)
+	$(BIN)/python -m minside.settings_doc
+
+bench: $(STAMP)
+	$(BIN)/minside bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.simulators",
     "minside.commands.export_schema",
     "minside.commands.bench",
+    "minside.commands.settings",
     "minside.commands.population",
     "minside.commands.dev_token",
     "minside.commands.idporten",
