@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -56,6 +57,13 @@ def _failed(error: ConnectorError) -> Response:
     )
 
 
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
 class DownloadEndpoint:
     """ASGI endpoint behind :class:`auth.middleware.ViewerGate` (the viewer is resolved)."""
 
@@ -100,7 +108,13 @@ class DownloadEndpoint:
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         if stream.content_length is not None:
             headers["Content-Length"] = str(stream.content_length)
-        return StreamingResponse(stream.chunks(), media_type=stream.content_type, headers=headers)
+        chunks = stream.chunks()
+        # Wait for the first bytes before answering: an ERP that stalls or breaks off before
+        # sending anything gets a clean 504/503 instead of a 200 with a broken body.
+        first = await anext(chunks, b"")
+        return StreamingResponse(
+            _prepend(first, chunks), media_type=stream.content_type, headers=headers
+        )
 
     async def _case_file(self, ref: FileRef) -> Response:
         assert self.state.backends is not None

@@ -137,3 +137,13 @@ async def test_download_while_visma_is_down_is_a_clean_503(graph):
     assert headers["Retry-After"] == "30"
     assert b"VISMA" in body
     assert not body.startswith(b"%PDF")
+
+
+async def test_erp_stalling_before_the_first_byte_is_a_clean_504(graph):
+    url = next(iter((await pdf_urls(graph, OVERDUE_PERSON)).values()))
+    # The body arrives in 10 pieces 3 s apart: longer than the 2 s deadline per chunk.
+    await graph.fault("visma", operation="getInvoicePdf", slow_body_ms=30000)
+    status, headers, body = await download(graph, url, OVERDUE_PERSON)
+    assert status == 504
+    assert headers["Content-Type"] == "application/json"
+    assert b'"source":"VISMA"' in body
