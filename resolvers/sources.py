@@ -66,15 +66,25 @@ class SourceTracker:
     def failed(self, system: str, error: ConnectorError) -> None:
         self.failures.setdefault(system, error)
 
-    async def settled(self) -> None:
-        """Wait until no call of this request is under way (others may start meanwhile)."""
-        for _ in range(100):  # bounded: a pathological query cannot hold `sources` forever
-            for _ in range(3):
-                await asyncio.sleep(0)  # let sibling resolvers start their calls
+    async def settled(self, idle_turns: int = 25) -> None:
+        """Wait until no call of this request is under way and none starts for a while.
+
+        A nested field's call starts only some event-loop turns after its parent's call
+        answered (the executor completes the parent, then a dataloader dispatches on a later
+        turn), so "nothing in flight right now" is not enough: wait for `idle_turns`
+        consecutive turns without any call in flight.
+        """
+        quiet = 0
+        rounds = 0
+        while quiet < idle_turns and rounds < 10_000:  # bounded: never hold `sources` forever
+            rounds += 1
             pending = [future for future in self.in_flight if not future.done()]
-            if not pending:
-                return
-            await asyncio.wait(pending)
+            if pending:
+                quiet = 0
+                await asyncio.wait(pending)
+            else:
+                quiet += 1
+                await asyncio.sleep(0)
 
     def report(self) -> list[SourceReport]:
         reports = []

@@ -64,3 +64,18 @@ async def test_anonymous_viewer_is_refused(graph):
     result = await graph.query("{ viewer { id } }")
     assert result["data"] is None
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_sources_report_a_nested_failure(graph):
+    # The fee service is only called after Matrikkel answered (nested under properties):
+    # sources must still wait for it and report it.
+    await graph.fault("fees", operation="*", outage=True)
+    query = """{ viewer {
+      properties { nodes { matrikkelnummer { text } feeBasis { total { amount } } } }
+      sources { source status } } }"""
+    result = await graph.query(query, pid=graph.pid(1))
+    viewer = result["data"]["viewer"]
+    assert viewer["properties"]["nodes"][0]["feeBasis"] is None
+    assert {e["extensions"]["source"] for e in result["errors"]} == {"FEES"}
+    sources = {s["source"]: s["status"] for s in viewer["sources"]}
+    assert sources == {"MATRIKKEL": "OK", "FEES": "UNAVAILABLE", "P360": "OK", "VISMA": "OK"}
