@@ -32,6 +32,7 @@ class CitizenCaseFields:
         require_viewer(info)
         # Arguments are checked before the archive is asked: a bad one costs no call.
         check_page_size(first)
+        paginate((), first, after)  # checks the cursor's form
         criteria = criteria_of(filter)
         cases = await viewer_cases(info.context, criteria)
         return paginate([Case.from_p360(case) for case in cases], first, after)

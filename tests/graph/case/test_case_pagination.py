@@ -76,11 +76,12 @@ async def test_first_above_100_and_bad_cursors_are_bad_user_input(graph):
         assert error["extensions"]["argument"] == argument
 
 
-async def test_a_bad_page_size_costs_no_call_to_the_archive(graph):
+async def test_bad_page_arguments_cost_no_call_to_the_archive(graph):
     before = (await graph.calls("p360")).get("GetCases", 0)
-    result = await graph.query("{ viewer { cases(first: 101) { totalCount } } }",
-                               pid=graph.pid(documented.MANY_CASES))
-    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for arguments in ("first: 101", 'after: "garbage"'):
+        result = await graph.query(f"{{ viewer {{ cases({arguments}) {{ totalCount }} }} }}",
+                                   pid=graph.pid(documented.MANY_CASES))
+        assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert (await graph.calls("p360")).get("GetCases", 0) == before
 
 
