@@ -37,6 +37,17 @@ CASE_TYPE_BY_KIND: Final[dict[CaseKind, str]] = {
 _KIND_BY_CASE_TYPE: Final[dict[str, CaseKind]] = {
     code: kind for kind, code in CASE_TYPE_BY_KIND.items()
 }
+# The code table's descriptions, for installations whose codes differ but whose descriptions
+# follow the common wording.
+_KIND_BY_DESCRIPTION: Final[dict[str, CaseKind]] = {
+    "søknad": CaseKind.APPLICATION,
+    "byggesak": CaseKind.BUILDING,
+    "plansak": CaseKind.PLANNING,
+    "reguleringssak": CaseKind.PLANNING,
+    "vann, avløp og renovasjon": CaseKind.WATER_SEWAGE_WASTE,
+    "vann og avløp": CaseKind.WATER_SEWAGE_WASTE,
+    "renovasjon": CaseKind.WATER_SEWAGE_WASTE,
+}
 
 # Case status as read back: 360 reports the description of its (configurable) status code
 # table, some installations the Noark 5 saksstatus letter; both are accepted.
@@ -101,9 +112,13 @@ _CONTENT_TYPES: Final[dict[str, str]] = {
 }
 
 
-def kind_of(case_type_code: str | None) -> CaseKind:
-    """The case kind for a ``CaseTypeCode`` (``OTHER`` when unknown)."""
-    return _KIND_BY_CASE_TYPE.get((case_type_code or "").upper(), CaseKind.OTHER)
+def kind_of(case_type_code: str | None, description: str | None = None) -> CaseKind:
+    """The case kind for a ``CaseTypeCode``, else its ``CaseTypeDescription`` (``OTHER`` when
+    neither is known)."""
+    by_code = _KIND_BY_CASE_TYPE.get((case_type_code or "").strip().upper())
+    if by_code is not None:
+        return by_code
+    return _KIND_BY_DESCRIPTION.get((description or "").strip().casefold(), CaseKind.OTHER)
 
 
 def status_of(status: str | None) -> CaseStatus:

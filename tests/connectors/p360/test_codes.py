@@ -44,3 +44,10 @@ def test_every_kind_round_trips_through_its_case_type_code() -> None:
         assert kind_of(CASE_TYPE_BY_KIND[kind].lower()) is kind
     assert kind_of("UKJENT") is CaseKind.OTHER
     assert kind_of(None) is CaseKind.OTHER
+
+
+def test_kind_falls_back_to_the_case_type_description() -> None:
+    assert kind_of("BYGG", "Byggesak") is CaseKind.BUILDING
+    assert kind_of("X1", "Vann, avløp og renovasjon") is CaseKind.WATER_SEWAGE_WASTE
+    assert kind_of("SOKNAD", "Byggesak") is CaseKind.APPLICATION  # the code wins
+    assert kind_of("X1", "Klage") is CaseKind.OTHER
