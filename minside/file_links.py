@@ -10,12 +10,18 @@ a shared link is useless to anyone else.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from minside.server_secret import ServerSecret
+
+
+# Fernet tokens are canonical urlsafe base64; anything else (e.g. extra characters after the
+# padding, which a lenient decoder would ignore) is refused so one link has one URL.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
 class FileKind(Enum):
@@ -55,6 +61,8 @@ class FileLinks:
 
     def open(self, token: str) -> FileRef:
         """The link's content; :class:`FileLinkError` when invalid or expired."""
+        if len(token) % 4 or len(token) > 4096 or not _TOKEN.fullmatch(token):
+            raise FileLinkError("invalid or expired link")
         try:
             raw = self._fernet.decrypt(token.encode(), ttl=self._ttl_s)
             payload = json.loads(raw)
