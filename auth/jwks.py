@@ -65,8 +65,9 @@ class JwksCache:
 
     async def key(self, kid: str) -> RSAKey | None:
         """The key for ``kid``, refetching the JWKS if needed and allowed; ``None`` if unknown."""
-        if self._keys is None and not self._may_refresh():
-            # The issuer failed a moment ago: do not let every request retry it.
+        if self._keys is None and not self._may_refresh() and not self._lock.locked():
+            # The issuer failed a moment ago: do not let every request retry it. (While the
+            # first fetch is still under way, wait for it instead: see _refresh.)
             raise IssuerUnavailable("JWKS is unavailable")
         if self._keys is None or self._expired():
             await self._refresh(force=True)
@@ -90,16 +91,19 @@ class JwksCache:
         generation = self._generation
         async with self._lock:
             # Whoever waited for the lock while another task refreshed uses that result
-            # instead of fetching again.
+            # instead of fetching again (the generation moves only when a fetch has ended).
             if self._generation != generation:
+                if self._keys is None:
+                    raise IssuerUnavailable("JWKS is unavailable")
                 return
             if not force and not self._may_refresh():
                 return
             self._attempted_at = self._clock()
-            self._generation += 1
             try:
                 self._keys = rsa_signing_keys(await self._fetch())
             except IssuerUnavailable as exc:
                 if self._keys is None:
                     raise
                 log.warning("keeping the cached JWKS: %s", exc.description)
+            finally:
+                self._generation += 1

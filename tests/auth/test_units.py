@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import base64
 import json
 
@@ -207,6 +209,36 @@ async def test_jwks_refresh_on_unknown_kid_is_rate_limited() -> None:
     clock.now += 86401  # the whole set expires after max_age
     assert await cache.key(first_kid) is not None
     assert source.fetches == 3
+
+
+async def test_jwks_cold_start_under_concurrency_fetches_once_and_serves_all() -> None:
+    # Many requests arriving before the first JWKS fetch has answered must all wait for that
+    # fetch, not be refused as "issuer unavailable" (seen under load in the benchmark).
+    clock = FakeClock()
+    source = JwksSource()
+    released = asyncio.Event()
+
+    async def slow_fetch() -> dict[str, object]:
+        await released.wait()
+        return await source()
+
+    cache = JwksCache(slow_fetch, max_age_s=86400, min_refresh_interval_s=60, clock=clock)
+    kid = str(source.keys[0].kid)
+    lookups = [asyncio.create_task(cache.key(kid)) for _ in range(10)]
+    await asyncio.sleep(0)
+    released.set()
+    keys = await asyncio.gather(*lookups)
+    assert all(key is not None for key in keys)
+    assert source.fetches == 1
+
+
+async def test_jwks_cold_start_failure_fails_every_waiter_fast() -> None:
+    source = JwksSource()
+    source.failing = True
+    cache = JwksCache(source, clock=FakeClock())
+    results = await asyncio.gather(*(cache.key("any") for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(result, IssuerUnavailable) for result in results)
+    assert source.fetches == 1
 
 
 async def test_jwks_outage_keeps_cached_keys() -> None:
