@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -20,6 +22,9 @@ from auth.middleware import ViewerGate, viewer_of
 from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
+from delivery.runner import build_worker
+from delivery.worker import DeliveryWorker
+from minside.application_types import ApplicationTypeCatalogue, load_application_types
 from minside.backends import SYSTEMS, Backends, ConnectorProbe, open_backends
 from minside.downloads import DownloadEndpoint
 from minside.external_services import ExternalServiceCatalogue, load_external_services
@@ -29,6 +34,7 @@ from minside.server_secret import ServerSecret
 from minside.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema
+from stores import Outbox, open_outbox
 
 
 @dataclass
@@ -40,8 +46,11 @@ class GatewayState:
     auth: Auth
     server_secret: ServerSecret
     file_links: FileLinks
+    application_types: ApplicationTypeCatalogue
     http: aiohttp.ClientSession | None = None
     backends: Backends | None = None
+    outbox: Outbox | None = None
+    worker: DeliveryWorker | None = None
     checks: list[DependencyCheck] = field(default_factory=list)
 
 
@@ -53,6 +62,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
             build_schema(max_depth=state.settings.graphql_max_depth),
             graphql_ide="graphiql",
             allow_queries_via_get=True,  # strawberry refuses mutations over GET
+            # Attachments of submitApplication (GraphQL multipart request spec); cookie
+            # sessions must add a preflighted header for it (auth.csrf).
+            multipart_uploads_enabled=True,
         )
         self.state = state
 
@@ -68,7 +80,59 @@ class GatewayGraphQL(GraphQL[Context, None]):
             backends=self.state.backends,
             file_links=self.state.file_links,
             server_secret=self.state.server_secret,
+            outbox=self.state.outbox,
+            notify_delivery=self.state.worker.notify if self.state.worker is not None else None,
+            application_types=self.state.application_types,
         )
+
+
+class RequestSizeLimit:
+    """ASGI wrapper: a multipart request larger than ``max_bytes`` is refused with 413 before
+    its body is read (a declared Content-Length over the cap, or a streamed body passing it)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if not request.headers.get("content-type", "").lower().startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, object]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return dict(message)
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"errors": [{"message": f"request larger than {self.max_bytes} bytes",
+                         "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _base(url: object) -> str:
@@ -111,6 +175,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         auth=Auth(auth_config, sessions),
         server_secret=(server_secret := ServerSecret.from_settings(settings)),
         file_links=FileLinks(server_secret, settings.file_link_ttl_s),
+        application_types=load_application_types(settings.application_types_file),
     )
 
     @contextlib.asynccontextmanager
@@ -121,7 +186,20 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             state.backends = open_backends(settings, http)
             state.checks = dependency_checks(settings, http, state.backends)
             state.auth.open(http)
-            yield
+            # The outbox before the worker; on shutdown the worker stops (giving its in-flight
+            # records back) before the outbox closes.
+            state.outbox = await open_outbox(settings.outbox_url)
+            state.worker = build_worker(settings, state.outbox, state.backends)
+            delivery = asyncio.create_task(state.worker.run(), name="delivery")
+            try:
+                yield
+            finally:
+                delivery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivery
+                state.worker = None
+                outbox, state.outbox = state.outbox, None
+                await outbox.close()
             state.auth.close()
             state.checks = []
             state.backends = None
@@ -142,7 +220,13 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     graphql = GatewayGraphQL(state)
     app = Starlette(
         routes=[
-            Route("/graphql", ViewerGate(graphql, state.auth), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                RequestSizeLimit(
+                    ViewerGate(graphql, state.auth), settings.upload_max_request_bytes
+                ),
+                methods=["GET", "POST"],
+            ),
             *BffRoutes(state.auth).routes(),
             Route(
                 "/files/{token}",

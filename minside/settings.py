@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
+DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.toml"
 ENV_PREFIX = "MINSIDE_"
 
 
@@ -187,11 +188,6 @@ class Settings(BaseSettings):
         "sqlite:///var/outbox.sqlite3",
         description="Outbox store: sqlite:///<relative path> or sqlite:////<absolute path>.",
     )
-    outbox_viewer_key_secret: SecretStr = Field(
-        SecretStr("minside-dev-outbox-secret"),
-        description="HMAC secret turning a pid into the outbox's viewer key (shared by all "
-        "gateway processes; changing it hides existing items from their viewers).",
-    )
     delivery_lease_s: float = Field(
         60.0, gt=0, le=3600, description="How long a delivery attempt owns a record."
     )
@@ -200,8 +196,36 @@ class Settings(BaseSettings):
         300.0, ge=1, le=86400, description="Longest wait between delivery retries."
     )
     delivery_max_age_s: float | None = Field(
-        None, gt=0, description="Reject a write still undeliverable this long after it was "
-        "accepted (default: retry forever)."
+        None,
+        gt=0,
+        description="Reject a write still undeliverable this long after it was "
+        "accepted (default: retry forever).",
+    )
+
+    # --- citizen submissions: meter readings and applications ----------------------------
+    application_types_file: Path = Field(
+        DEFAULT_APPLICATION_TYPES_FILE,
+        description="TOML catalogue of the application types citizens can submit.",
+    )
+    submission_wait_s: float = Field(
+        2.0, ge=0, le=30, description="How long a mutation waits for the back-office to confirm "
+        "delivery before it answers PENDING."
+    )
+    meter_unusual_factor: float = Field(
+        3.0, gt=1, le=100, description="A reading implying more than this multiple of the "
+        "previous year's consumption (pro rata) needs confirmUnusual."
+    )
+    meter_default_annual_m3: float = Field(
+        250.0, gt=0, le=1_000_000, description="Yearly consumption assumed for the unusual-"
+        "reading check when a meter has no complete year of history (m³)."
+    )
+    upload_max_file_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
+        description="Largest uploaded attachment, whatever an application type allows.",
+    )
+    upload_max_request_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024,
+        description="Largest multipart GraphQL request (all files together).",
     )
 
     # --- the local stack (demo, simulators, stand-in) ------------------------------------

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
+from minside.application_types import ApplicationTypeCatalogue
 from minside.backends import Backends
 from minside.external_services import ExternalServiceCatalogue
 from minside.file_links import FileLinks
@@ -18,6 +19,7 @@ from minside.i18n import Language, choose_language
 from minside.server_secret import ServerSecret
 from minside.settings import Settings
 from resolvers.sources import SourceTracker
+from stores.outbox import Outbox
 
 L = TypeVar("L")
 
@@ -39,6 +41,11 @@ class Context:
     backends: Backends | None = None  # None only in schema-only tests
     file_links: FileLinks | None = None
     server_secret: ServerSecret | None = None
+    # Citizen writes (schema/submission): the durable outbox, a wake-up for the delivery
+    # worker after an accept, and the application catalogue. None only in schema-only tests.
+    outbox: Outbox | None = None
+    notify_delivery: Callable[[], None] | None = None
+    application_types: ApplicationTypeCatalogue | None = None
     sources: SourceTracker = field(default_factory=lambda: SourceTracker({}))
     _loaders: dict[type[Any], Any] = field(default_factory=dict)
 
@@ -54,6 +61,9 @@ class Context:
         backends: Backends | None = None,
         file_links: FileLinks | None = None,
         server_secret: ServerSecret | None = None,
+        outbox: Outbox | None = None,
+        notify_delivery: Callable[[], None] | None = None,
+        application_types: ApplicationTypeCatalogue | None = None,
     ) -> Context:
         return cls(
             request=request,
@@ -65,6 +75,9 @@ class Context:
             backends=backends,
             file_links=file_links,
             server_secret=server_secret,
+            outbox=outbox,
+            notify_delivery=notify_delivery,
+            application_types=application_types,
             sources=SourceTracker(backends.resilience if backends is not None else {}),
         )
 

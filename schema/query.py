@@ -12,6 +12,7 @@ from schema.citizen.types import Citizen
 from schema.node import register_node, resolve_node
 from schema.relay import Node
 from schema.services.types import ExternalService
+from schema.submission.catalogue import ApplicationType
 
 
 def viewer_key(context: Context, pid: str) -> str:
@@ -50,4 +51,20 @@ class Query:
         return [
             ExternalService.from_config(service, context.language)
             for service in services.external_services(context)
+        ]
+
+    @strawberry.field(
+        description="Applications the citizen can submit (submitApplication), in the "
+        "request's language."
+    )
+    def application_types(self, info: Info[Context, None]) -> list[ApplicationType]:
+        context = info.context
+        catalogue = context.application_types
+        if catalogue is None:
+            return []
+        return [
+            ApplicationType.from_config(
+                kind, context.language, context.settings.upload_max_file_bytes
+            )
+            for kind in catalogue.types
         ]

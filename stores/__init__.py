@@ -23,7 +23,6 @@ from stores.outbox import (
     OutboxStatus,
     RecordNotFound,
     fingerprint,
-    viewer_key,
 )
 from stores.outbox_sqlite import SqliteOutbox
 
@@ -41,7 +40,6 @@ __all__ = [
     "fingerprint",
     "open_outbox",
     "outbox_path",
-    "viewer_key",
 ]
 
 SQLITE_PREFIX = "sqlite:///"

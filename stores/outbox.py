@@ -18,8 +18,10 @@ Identity and privacy:
 - ``(viewer_key, kind, idempotency_key)`` is unique. The client chooses the idempotency key;
   the same key with the same ``request_fingerprint`` is a replay and answers the stored record,
   with another fingerprint it is a :class:`OutboxConflict`.
-- ``viewer_key`` is :func:`viewer_key` (an HMAC-SHA256 of the fødselsnummer with a server
-  secret), never the clear number: it is what lists a viewer's items and what indexes hold.
+- ``viewer_key`` is the gateway's pseudonym of the viewer (``ServerSecret.viewer_key(pid)`` in
+  :mod:`minside.server_secret`, the same key the Citizen's id and file links use), never the
+  clear number: it is what lists a viewer's items and what indexes hold. The store treats it as
+  an opaque string.
 - ``payload`` is free JSON owned by the delivery handler of the record's kind. An application's
   payload carries the applicant's fødselsnummer, because 360 needs it for the Sakspart; the
   store therefore keeps its file readable by the owner only and never logs or indexes a payload.
@@ -35,7 +37,6 @@ UPDATE SKIP LOCKED LIMIT n) RETURNING *``, and the lease token check is a ``WHER
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Collection, Mapping
@@ -55,8 +56,8 @@ __all__ = [
     "OutboxRecord",
     "OutboxStatus",
     "RecordNotFound",
+    "check_idempotency_key",
     "fingerprint",
-    "viewer_key",
 ]
 
 #: ``last_error`` and rejection reasons are cut to this length: a short code and message.
@@ -160,17 +161,6 @@ class LeaseLost(OutboxError):
     record was claimed again, or it already reached a final state)."""
 
 
-def viewer_key(secret: bytes, pid: str) -> str:
-    """The key that lists a viewer's records: hex HMAC-SHA256 of the fødselsnummer.
-
-    Deterministic for one server secret (every gateway process must share it), not reversible
-    without the secret, and safe to keep in an index or a log line.
-    """
-    if not secret:
-        raise ValueError("the viewer key secret must not be empty")
-    return hmac.new(secret, b"minside-viewer:" + pid.encode(), hashlib.sha256).hexdigest()
-
-
 def fingerprint(canonical_input: Any) -> str:
     """Hex SHA-256 of the canonical JSON of a request's input (sorted keys, no spaces).
 
@@ -209,6 +199,13 @@ class Outbox(Protocol):
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
         """The record with this id, or None."""
+        ...
+
+    async def find(
+        self, viewer_key: str, kind: OutboxKind, idempotency_key: str
+    ) -> OutboxRecord | None:
+        """The viewer's record of ``kind`` accepted with ``idempotency_key``, or None (lets a
+        mutation answer a replay or a conflict before it validates anything again)."""
         ...
 
     async def list_for_viewer(

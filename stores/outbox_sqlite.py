@@ -238,6 +238,22 @@ class SqliteOutbox:
 
         return await self._run(read)
 
+    async def find(
+        self, viewer_key: str, kind: OutboxKind, idempotency_key: str
+    ) -> OutboxRecord | None:
+        """See :meth:`stores.outbox.Outbox.find`."""
+        kind = OutboxKind(kind)
+
+        def read(db: sqlite3.Connection) -> OutboxRecord | None:
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM outbox "  # noqa: S608 - fixed column list
+                "WHERE viewer_key = ? AND kind = ? AND idempotency_key = ?",
+                (viewer_key, kind.value, idempotency_key),
+            ).fetchone()
+            return None if row is None else _record(row)
+
+        return await self._run(read)
+
     async def list_for_viewer(
         self,
         viewer_key: str,

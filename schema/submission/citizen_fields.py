@@ -2,6 +2,44 @@
 
 from __future__ import annotations
 
+import strawberry
+from strawberry.types import Info
 
+from resolvers.context import Context
+from resolvers.submission.outbox import viewer_records
+from schema.citizen.errors import require_viewer
+from schema.submission.types import (
+    OUTBOX_KIND,
+    OUTBOX_STATUS,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    receipt,
+)
+
+
+@strawberry.type
 class CitizenSubmissionFields:
-    """Mixin of ``Citizen``; decorate with @strawberry.type once it has fields."""
+    """The citizen's own submissions (meter readings, applications) and their delivery."""
+
+    @strawberry.field(
+        description="The citizen's submissions, newest first, optionally only some kinds and "
+        "statuses (e.g. statuses: [PENDING] for what is not yet with the municipality)."
+    )
+    async def submissions(
+        self,
+        info: Info[Context, None],
+        kinds: list[SubmissionKind] | None = None,
+        statuses: list[SubmissionStatus] | None = None,
+    ) -> list[Submission]:
+        viewer = require_viewer(info)
+        context = info.context
+        records = await viewer_records(
+            context,
+            viewer,
+            None if kinds is None else [OUTBOX_KIND[kind] for kind in kinds],
+            None if statuses is None else [OUTBOX_STATUS[status] for status in statuses],
+        )
+        return [
+            receipt(record, context.language, context.application_types) for record in records
+        ]

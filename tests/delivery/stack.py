@@ -16,16 +16,17 @@ from connectors.fees import FeesClient
 from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from minside.server_secret import ServerSecret
 from minside.servers import running_servers
 from minside.settings import Settings
 from minside.stack import SimulatorSet, simulator_set
 from simulators.population import Population
 from simulators.population.documented import HOMEOWNER
 from simulators.population.models import Case, Meter
-from stores.outbox import OutboxKind, OutboxStatus, fingerprint, viewer_key
+from stores.outbox import OutboxKind, OutboxStatus, fingerprint
 from stores.outbox_sqlite import SqliteOutbox
 
-SECRET = b"delivery-tests"
+SECRET = ServerSecret("delivery-tests-" + "x" * 32)
 T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 # Short deadlines; a breaker that does not open in these tests (outages are counted by the
 # outbox's attempts, not shed by the breaker, which has its own tests).
@@ -147,7 +148,7 @@ def application_payload(stack: Stack, title: str = "Søknad om parkeringstillate
 
 
 async def accept(outbox, stack: Stack, kind: OutboxKind, payload: dict, key: str = "key-1"):
-    viewer = viewer_key(SECRET, stack.pid)
+    viewer = SECRET.viewer_key(stack.pid)
     return await outbox.accept(kind, key, fingerprint(payload), viewer, payload)
 
 

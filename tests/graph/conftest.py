@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -70,7 +71,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def graph() -> AsyncIterator[GraphClient]:
+async def graph(tmp_path: Path) -> AsyncIterator[GraphClient]:
     # Short deadlines and no retries so failure tests are quick; breaker threshold high so one
     # test's injected outage does not leave a breaker open for the next query.
     settings = Settings(
@@ -80,6 +81,8 @@ async def graph() -> AsyncIterator[GraphClient]:
         visma_deadline_s=2.0,
         backend_retries=0,
         breaker_failure_threshold=50,
+        outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+        delivery_backoff_max_s=2.0,
     )
     async with running_stack(settings) as stack, aiohttp.ClientSession() as http:
         yield GraphClient(stack, http)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from minside.server_secret import ServerSecret
 from stores import open_outbox, outbox_path
 from stores.outbox import (
     LeaseLost,
@@ -19,14 +20,13 @@ from stores.outbox import (
     OutboxStatus,
     RecordNotFound,
     fingerprint,
-    viewer_key,
 )
 from stores.outbox_sqlite import SCHEMA_VERSION, SqliteOutbox
 
 T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-SECRET = b"test-secret"
+SECRET = ServerSecret("test-secret-" + "x" * 32)
 PID = "13818097953"  # synthetic (month + 80)
-VIEWER = viewer_key(SECRET, PID)
+VIEWER = SECRET.viewer_key(PID)
 READING = {"meter_number": "M-1", "value": "10.5", "read_on": "2026-06-01", "comment": None}
 
 
@@ -54,13 +54,11 @@ async def accept(outbox, key="k1", payload=READING, viewer=VIEWER, kind=OutboxKi
     return await outbox.accept(kind, key, fingerprint(payload), viewer, payload)
 
 
-def test_viewer_key_is_a_keyed_hash_without_the_pid():
-    key = viewer_key(SECRET, PID)
+def test_viewer_key_is_the_gateways_pseudonym_without_the_pid():
+    key = SECRET.viewer_key(PID)
     assert PID not in key
-    assert key == viewer_key(SECRET, PID)
-    assert key != viewer_key(b"other-secret", PID)
-    with pytest.raises(ValueError):
-        viewer_key(b"", PID)
+    assert key == VIEWER
+    assert key != ServerSecret("other-secret-" + "y" * 32).viewer_key(PID)
 
 
 def test_fingerprint_is_canonical():
@@ -148,12 +146,21 @@ async def test_same_key_other_input_is_a_conflict(outbox):
 
 async def test_key_is_scoped_to_viewer_and_kind(outbox):
     mine = await accept(outbox)
-    other_viewer = await accept(outbox, viewer=viewer_key(SECRET, "02889012345"))
+    other_viewer = await accept(outbox, viewer=SECRET.viewer_key("02889012345"))
     other_kind = await accept(outbox, kind=OutboxKind.APPLICATION)
     ids = {mine.record.id, other_viewer.record.id, other_kind.record.id}
     assert len(ids) == 3
     assert all(r.created for r in (mine, other_viewer, other_kind))
     assert mine.record.delivery_key != other_viewer.record.delivery_key
+
+
+async def test_find_by_viewer_kind_and_key(outbox):
+    mine = await accept(outbox)
+    assert await outbox.find(VIEWER, OutboxKind.METER_READING, "k1") == mine.record
+    assert await outbox.find(VIEWER, OutboxKind.APPLICATION, "k1") is None
+    other = SECRET.viewer_key("02889012345")
+    assert await outbox.find(other, OutboxKind.METER_READING, "k1") is None
+    assert await outbox.find(VIEWER, OutboxKind.METER_READING, "k2") is None
 
 
 @pytest.mark.parametrize("key", ["", "x" * 201, "line\nbreak"])
@@ -166,7 +173,7 @@ async def test_list_for_viewer_filters(outbox, clock):
     reading = await accept(outbox, key="a")
     clock.now = T0 + timedelta(seconds=1)
     application = await accept(outbox, key="b", kind=OutboxKind.APPLICATION)
-    await accept(outbox, key="c", viewer=viewer_key(SECRET, "02889012345"))
+    await accept(outbox, key="c", viewer=SECRET.viewer_key("02889012345"))
     everything = await outbox.list_for_viewer(VIEWER)
     assert [r.id for r in everything] == [application.record.id, reading.record.id]
     readings = await outbox.list_for_viewer(VIEWER, kinds=[OutboxKind.METER_READING])

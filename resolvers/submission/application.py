@@ -1,0 +1,275 @@
+"""``submitApplication``: check an application against the catalogue, then accept it.
+
+Order (every problem of a step is reported together, and nothing is written before the end):
+
+1. the form: idempotency key, the type (known; the viewer's level of assurance satisfies its
+   minimum), every field (known, once, typed: TEXT length, NUMBER format and range, ISO DATE,
+   BOOLEAN ``true``/``false``, CHOICE one of the options; required ones present), every file
+   (a known attachment kind, not too many, not empty, not larger than the kind's and the
+   gateway's cap, an allowed content type that the bytes agree with), required attachments,
+   and the property id when the type needs one;
+2. a replay: the same key with the same input (files by SHA-256) answers the stored receipt,
+   another input a ``CONFLICT``;
+3. the property is one of the viewer's (Matrikkel);
+4. the gateway renders the form PDF, puts it first, and accepts the application (durable),
+   wakes the worker and waits briefly for 360 to answer with a case number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from auth.acr import Acr
+from auth.viewer import Viewer
+from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from minside.application_types import ApplicationType, AttachmentSpec, FieldSpec, FieldType
+from resolvers.context import Context
+from resolvers.errors import SourceError
+from resolvers.property.properties import own_property
+from resolvers.submission import outbox
+from resolvers.submission.files import UploadedFile, content_matches, safe_file_name
+from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
+from resolvers.submission.meter_reading import OSLO
+from resolvers.submission.problems import ErrorCode, Problem, Problems
+from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+
+__all__ = ["ApplicationInput", "Outcome", "submit_application"]
+
+_NUMBER = re.compile(r"^[+-]?\d{1,12}(?:[.,]\d{1,6})?$")
+_BOOLEANS: Final = {"true": "true", "false": "false"}
+MAX_FIELDS: Final = 100
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    """The mutation's input; the property id already decoded (None: absent or not a Property
+    id, told apart by ``property_given``)."""
+
+    type_code: str
+    fields: tuple[tuple[str, str], ...]
+    property_key: str | None
+    property_given: bool
+    files: tuple[UploadedFile, ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The accepted (or replayed) record, or the problems that stopped the submission."""
+
+    record: OutboxRecord | None
+    problems: tuple[Problem, ...] = ()
+
+
+def _typed_value(spec: FieldSpec, raw: str) -> tuple[str | None, ErrorCode | None, str | None]:
+    """The normalized value of a field, or (None, code, detail)."""
+    text = raw.strip()
+    if spec.type is FieldType.TEXT:
+        if len(text) > spec.effective_max_length:
+            return None, ErrorCode.TOO_LONG, f"max {spec.effective_max_length}"
+        return text, None, None
+    if len(text) > spec.effective_max_length:
+        return None, ErrorCode.INVALID_FORMAT, None
+    if spec.type is FieldType.NUMBER:
+        if not _NUMBER.match(text):
+            return None, ErrorCode.INVALID_FORMAT, None
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:  # pragma: no cover - the pattern already checked
+            return None, ErrorCode.INVALID_FORMAT, None
+        if (spec.minimum is not None and number < spec.minimum) or (
+            spec.maximum is not None and number > spec.maximum
+        ):
+            return None, ErrorCode.OUT_OF_RANGE, f"{spec.minimum}–{spec.maximum}"
+        return format(number.normalize(), "f"), None, None
+    if spec.type is FieldType.DATE:
+        try:
+            return date.fromisoformat(text).isoformat(), None, None
+        except ValueError:
+            return None, ErrorCode.INVALID_FORMAT, "YYYY-MM-DD"
+    if spec.type is FieldType.BOOLEAN:
+        value = _BOOLEANS.get(text.lower())
+        return (value, None, None) if value else (None, ErrorCode.INVALID_FORMAT, "true/false")
+    if text in {option.value for option in spec.options}:
+        return text, None, None
+    return None, ErrorCode.INVALID_CHOICE, ", ".join(o.value for o in spec.options)
+
+
+def _check_fields(
+    kind: ApplicationType, given: Sequence[tuple[str, str]], problems: Problems
+) -> list[FormAnswer]:
+    answers: list[FormAnswer] = []
+    seen: set[str] = set()
+    if len(given) > MAX_FIELDS:
+        problems.add("fields", ErrorCode.TOO_LONG, f"max {MAX_FIELDS}")
+        return answers
+    for key, raw in given:
+        path = f"fields.{key}"
+        spec = kind.field(key)
+        if spec is None:
+            problems.add(path, ErrorCode.UNKNOWN_FIELD)
+            continue
+        if key in seen:
+            problems.add(path, ErrorCode.DUPLICATE_FIELD)
+            continue
+        seen.add(key)
+        if not raw.strip():
+            continue  # blank is "not answered"; required fields are checked below
+        value, code, detail = _typed_value(spec, raw)
+        if code is not None or value is None:
+            problems.add(path, code or ErrorCode.INVALID_FORMAT, detail)
+        else:
+            answers.append(FormAnswer(key, value))
+    answered = {answer.key for answer in answers}
+    for spec in kind.fields:
+        path = f"fields.{spec.key}"
+        if spec.required and spec.key not in answered and not problems.has(path):
+            problems.add(path, ErrorCode.REQUIRED)
+    # The catalogue's order, whatever the client's: the PDF and the fingerprint agree.
+    order = {spec.key: index for index, spec in enumerate(kind.fields)}
+    return sorted(answers, key=lambda answer: order[answer.key])
+
+
+def _check_file(
+    spec: AttachmentSpec, file: UploadedFile, cap: int, path: str, problems: Problems
+) -> None:
+    limit = min(spec.max_bytes, cap)
+    size = max(file.size, len(file.data))
+    if size == 0:
+        problems.add(path, ErrorCode.EMPTY_FILE)
+    elif size > limit:
+        problems.add(path, ErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
+    if file.media_type not in spec.content_types:
+        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
+    elif size and not content_matches(file.media_type, file.data[:limit]):
+        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}")
+
+
+def _check_files(
+    context: Context, kind: ApplicationType, files: Sequence[UploadedFile], problems: Problems
+) -> None:
+    cap = context.settings.upload_max_file_bytes
+    per_kind: dict[str, int] = {}
+    for index, file in enumerate(files):
+        path = f"files.{index}"
+        spec = kind.attachment(file.attachment)
+        if spec is None:
+            problems.add(path, ErrorCode.UNKNOWN_ATTACHMENT)
+            continue
+        per_kind[spec.key] = per_kind.get(spec.key, 0) + 1
+        if per_kind[spec.key] == spec.max_files + 1:
+            problems.add(f"files.{spec.key}", ErrorCode.TOO_MANY_FILES, f"max {spec.max_files}")
+        _check_file(spec, file, cap, path, problems)
+    for spec in kind.attachments:
+        if spec.required and not per_kind.get(spec.key):
+            problems.add(f"files.{spec.key}", ErrorCode.ATTACHMENT_REQUIRED)
+
+
+async def submit_application(
+    context: Context, viewer: Viewer, data: ApplicationInput
+) -> Outcome:
+    """Validate, replay or accept an application (see the module docstring)."""
+    problems = Problems(context.language)
+    try:
+        check_idempotency_key(data.idempotency_key)
+    except ValueError:
+        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
+    catalogue = context.application_types
+    kind = catalogue.get(data.type_code) if catalogue is not None else None
+    if kind is None:
+        problems.add("typeCode", ErrorCode.UNKNOWN_TYPE)
+        return Outcome(None, tuple(problems.items))
+    if not viewer.satisfies(Acr(kind.minimum_level_of_assurance)):
+        problems.add("typeCode", ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE,
+                     kind.minimum_level_of_assurance)
+    answers = _check_fields(kind, data.fields, problems)
+    _check_files(context, kind, data.files, problems)
+    if data.property_given and data.property_key is None:
+        problems.add("propertyId", ErrorCode.NOT_FOUND)
+    elif kind.property_required and not data.property_given:
+        problems.add("propertyId", ErrorCode.REQUIRED)
+    if problems:
+        return Outcome(None, tuple(problems.items))
+
+    request_fingerprint = fingerprint(
+        {
+            "type_code": kind.code,
+            "fields": [[answer.key, answer.value] for answer in answers],
+            "property": data.property_key,
+            "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
+        }
+    )
+    try:
+        replayed = await outbox.replay(
+            context, viewer, OutboxKind.APPLICATION, data.idempotency_key, request_fingerprint
+        )
+    except outbox.KeyConflict:
+        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        return Outcome(None, tuple(problems.items))
+    if replayed is not None:
+        return Outcome(replayed)
+
+    matrikkelnummer: str | None = None
+    if data.property_key is not None:
+        try:
+            owned = await own_property(context, viewer, data.property_key)
+        except SourceError:
+            problems.add("propertyId", ErrorCode.SOURCE_UNAVAILABLE)
+            return Outcome(None, tuple(problems.items))
+        if owned is None:
+            problems.add("propertyId", ErrorCode.NOT_FOUND)
+            return Outcome(None, tuple(problems.items))
+        matrikkelnummer = str(owned.property.matrikkelnummer)
+
+    payload = _payload(kind, viewer, answers, data.files, matrikkelnummer)
+    try:
+        record = await outbox.accept(
+            context, viewer, OutboxKind.APPLICATION, data.idempotency_key,
+            request_fingerprint, payload.to_json(),
+        )
+    except outbox.KeyConflict:
+        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        return Outcome(None, tuple(problems.items))
+    return Outcome(record)
+
+
+def _payload(
+    kind: ApplicationType,
+    viewer: Viewer,
+    answers: Sequence[FormAnswer],
+    files: Sequence[UploadedFile],
+    matrikkelnummer: str | None,
+) -> ApplicationPayload:
+    names = [
+        safe_file_name(file.name, f"vedlegg-{index + 1}") for index, file in enumerate(files)
+    ]
+    form = render_form_pdf(
+        kind,
+        answers,
+        [
+            AttachmentLine(file.attachment, name, file.media_type, len(file.data), file.sha256)
+            for file, name in zip(files, names, strict=True)
+        ],
+        datetime.now(UTC).astimezone(OSLO),
+        matrikkelnummer,
+    )
+    return ApplicationPayload(
+        type_code=kind.code,
+        title=kind.name.nb,
+        applicant_pid=viewer.pid,
+        fields=tuple(ApplicationField(answer.key, answer.value) for answer in answers),
+        files=(
+            ApplicationFile(f"{kind.code.lower()}-skjema.pdf", "application/pdf", form),
+            *(
+                ApplicationFile(name, file.media_type, file.data)
+                for file, name in zip(files, names, strict=True)
+            ),
+        ),
+        matrikkelnummer=matrikkelnummer,
+        case_kind=kind.case_kind,
+    )

@@ -1,0 +1,215 @@
+"""``submitMeterReading``: check a citizen's water-meter reading, then accept it into the outbox.
+
+Order (every problem of a step is reported together, and nothing is written before the end):
+
+1. the input's form: idempotency key, meter id, number format and range (``≥ 0``, at most six
+   integer digits and three decimals; ``,`` or ``.`` as the decimal sign), comment length,
+   date not in the future (Europe/Oslo);
+2. a replay: the same key with the same input answers the stored receipt (without checking
+   again: the first reading is now the last one), with another input a ``CONFLICT``;
+3. against the register (through the property domain's loaders): the meter is on one of the
+   viewer's properties and in use, the date is not before its last reading, the value not
+   below it (a replaced meter's successor starts from its own installation reading, so a
+   lower counter after a replacement is fine), and the consumption since the last reading is
+   plausible: at most ``meter_unusual_factor`` × the previous year's consumption, pro rata to
+   the days since the last reading (at least one year), unless ``confirmUnusual``;
+4. accept (durable), wake the worker, wait briefly for delivery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from auth.viewer import Viewer
+from connectors.fees.models import Meter
+from delivery.payloads import MeterReadingPayload
+from resolvers.context import Context
+from resolvers.errors import SourceError
+from resolvers.property.consumption import meter_chain, yearly_consumption
+from resolvers.property.properties import own_meter
+from resolvers.submission import outbox
+from resolvers.submission.problems import ErrorCode, Problem, Problems
+from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+
+__all__ = ["MeterReadingInput", "Outcome", "oslo_today", "parse_reading_value",
+           "submit_meter_reading"]
+
+OSLO: Final = ZoneInfo("Europe/Oslo")
+MAX_COMMENT_LENGTH: Final = 500  # what the register stores
+MAX_INTEGER_DIGITS: Final = 6
+MAX_DECIMALS: Final = 3
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_DAYS_PER_YEAR: Final = Decimal(365)
+
+
+@dataclass(frozen=True)
+class MeterReadingInput:
+    """The mutation's input, with the meter id already decoded (None: not a WaterMeter id)."""
+
+    meter_number: str | None
+    value: str
+    read_on: date
+    comment: str | None
+    confirm_unusual: bool
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The accepted (or replayed) record, or the problems that stopped the submission."""
+
+    record: OutboxRecord | None
+    problems: tuple[Problem, ...] = ()
+
+
+def oslo_today() -> date:
+    """Today in Norway (a reading "today" just after midnight must not be "in the future")."""
+    return datetime.now(OSLO).date()
+
+
+def parse_reading_value(text: str) -> tuple[Decimal | None, ErrorCode | None]:
+    """A meter counter from the citizen's text: the value, or the reason it is refused."""
+    cleaned = text.strip()
+    if not _NUMBER.match(cleaned):
+        return None, ErrorCode.INVALID_FORMAT
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation:  # pragma: no cover - the pattern already checked
+        return None, ErrorCode.INVALID_FORMAT
+    integer, _, decimals = cleaned.lstrip("+-").replace(",", ".").partition(".")
+    # Leading zeros of the integer part and trailing zeros of the decimals carry no digits.
+    too_precise = (
+        len(integer.lstrip("0")) > MAX_INTEGER_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS
+    )
+    if value < 0 or too_precise:
+        return None, ErrorCode.OUT_OF_RANGE
+    return value, None
+
+
+def _normalized(value: Decimal) -> str:
+    # "12,50", "12.5" and "012.500" are the same reading (and the same fingerprint).
+    return format(value.normalize(), "f")
+
+
+async def submit_meter_reading(
+    context: Context, viewer: Viewer, data: MeterReadingInput
+) -> Outcome:
+    """Validate, replay or accept a reading (see the module docstring)."""
+    problems = Problems(context.language)
+    try:
+        check_idempotency_key(data.idempotency_key)
+    except ValueError:
+        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
+    if data.meter_number is None:
+        problems.add("meterId", ErrorCode.NOT_FOUND)
+    value, value_error = parse_reading_value(data.value)
+    if value_error is not None:
+        problems.add("value", value_error, "0–999999.999, max 3 decimals")
+    comment = (data.comment or "").strip() or None
+    if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+        problems.add("comment", ErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
+    if data.read_on > oslo_today():
+        problems.add("readOn", ErrorCode.DATE_IN_FUTURE)
+    if problems or value is None or data.meter_number is None:
+        return Outcome(None, tuple(problems.items))
+
+    meter_number = data.meter_number
+    request_fingerprint = fingerprint(
+        {
+            "meter_number": meter_number,
+            "value": _normalized(value),
+            "read_on": data.read_on.isoformat(),
+            "comment": comment,
+        }
+    )
+    try:
+        replayed = await outbox.replay(
+            context, viewer, OutboxKind.METER_READING, data.idempotency_key, request_fingerprint
+        )
+    except outbox.KeyConflict:
+        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        return Outcome(None, tuple(problems.items))
+    if replayed is not None:
+        return Outcome(replayed)
+
+    await _check_against_register(context, viewer, data, meter_number, value, problems)
+    if problems:
+        return Outcome(None, tuple(problems.items))
+
+    payload = MeterReadingPayload(meter_number, value, data.read_on, comment)
+    try:
+        record = await outbox.accept(
+            context,
+            viewer,
+            OutboxKind.METER_READING,
+            data.idempotency_key,
+            request_fingerprint,
+            payload.to_json(),
+        )
+    except outbox.KeyConflict:
+        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        return Outcome(None, tuple(problems.items))
+    return Outcome(record)
+
+
+async def _check_against_register(
+    context: Context,
+    viewer: Viewer,
+    data: MeterReadingInput,
+    meter_number: str,
+    value: Decimal,
+    problems: Problems,
+) -> None:
+    try:
+        found = await own_meter(context, viewer, meter_number)
+    except SourceError:
+        # Ownership cannot be checked: refuse now (nothing accepted) rather than accept blind.
+        problems.add("meterId", ErrorCode.SOURCE_UNAVAILABLE)
+        return
+    if found is None:
+        problems.add("meterId", ErrorCode.NOT_FOUND)
+        return
+    meter = found.meter
+    if not meter.is_active:
+        replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
+        problems.add("meterId", ErrorCode.METER_REPLACED, replaced)
+        return
+    last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
+    if data.read_on < meter.installed_on:
+        problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING,
+                     f"installed {meter.installed_on.isoformat()}")
+    elif last is not None and data.read_on < last.read_on:
+        problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat())
+    if last is None:
+        return
+    if value < last.value_m3:
+        problems.add("value", ErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
+        return
+    if data.confirm_unusual or problems.has("readOn"):
+        return
+    allowed = _allowed_consumption(context, meter, found.siblings, last.read_on, data.read_on)
+    if value - last.value_m3 > allowed:
+        problems.add("value", ErrorCode.UNUSUAL_CONSUMPTION,
+                     f"> {allowed.quantize(Decimal(1))} m³")
+
+
+def _allowed_consumption(
+    context: Context,
+    meter: Meter,
+    siblings: tuple[Meter, ...],
+    last_read_on: date,
+    read_on: date,
+) -> Decimal:
+    """Most water plausibly used between the last reading and ``read_on`` (m³)."""
+    figures = yearly_consumption(meter_chain(meter, siblings), 1)
+    annual = figures[0].consumption_m3 if figures else Decimal(0)
+    if annual <= 0:
+        # No complete year (new meter) or a year without use (an empty cabin): a sane default.
+        annual = Decimal(str(context.settings.meter_default_annual_m3))
+    years = max(Decimal(1), Decimal((read_on - last_read_on).days) / _DAYS_PER_YEAR)
+    return Decimal(str(context.settings.meter_unusual_factor)) * annual * years

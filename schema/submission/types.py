@@ -1,0 +1,224 @@
+"""Receipts and errors of the citizen's submissions (meter readings, applications).
+
+A receipt is what the outbox holds for one accepted submission: ``PENDING`` until the
+back-office confirmed it, then ``DELIVERED`` (with the register's figure or 360's case number)
+or ``REJECTED`` (with the reason). Both receipt types implement ``Submission``, which is also
+what ``Citizen.submissions`` lists.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from minside.application_types import ApplicationTypeCatalogue
+from minside.i18n import Language
+from resolvers.submission.problems import ErrorCode, Problem
+from schema.labels import Label, label
+from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus
+
+
+@strawberry.enum(description="Where a submission is: accepted and waiting, delivered, refused.")
+class SubmissionStatus(Enum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    REJECTED = "REJECTED"
+
+
+STATUS_LABELS = {
+    SubmissionStatus.PENDING: Label("Mottatt, under oversending", "Motteke, under oversending",
+                                    "Received, being forwarded"),
+    SubmissionStatus.DELIVERED: Label("Levert", "Levert", "Delivered"),
+    SubmissionStatus.REJECTED: Label("Avvist", "Avvist", "Rejected"),
+}
+
+
+@strawberry.enum(description="What was submitted.")
+class SubmissionKind(Enum):
+    METER_READING = "METER_READING"
+    APPLICATION = "APPLICATION"
+
+
+KIND_LABELS = {
+    SubmissionKind.METER_READING: Label("Målerstand", "Målarstand", "Meter reading"),
+    SubmissionKind.APPLICATION: Label("Søknad", "Søknad", "Application"),
+}
+OUTBOX_KIND = {
+    SubmissionKind.METER_READING: OutboxKind.METER_READING,
+    SubmissionKind.APPLICATION: OutboxKind.APPLICATION,
+}
+OUTBOX_STATUS = {
+    SubmissionStatus.PENDING: OutboxStatus.PENDING,
+    SubmissionStatus.DELIVERED: OutboxStatus.DELIVERED,
+    SubmissionStatus.REJECTED: OutboxStatus.REJECTED,
+}
+
+SubmissionErrorCode = strawberry.enum(
+    ErrorCode, name="SubmissionErrorCode", description="Why a submission's input was refused."
+)
+
+
+@strawberry.type(description="One refused input: which field, why (code) and a message.")
+class SubmissionError:
+    field: str = strawberry.field(
+        description="Input path: value, readOn, fields.<key>, files.<index>, files.<attachment>"
+    )
+    code: SubmissionErrorCode  # type: ignore[valid-type]
+    message: str = strawberry.field(description="In the request's language.")
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> SubmissionError:
+        return cls(field=problem.field, code=problem.code, message=problem.message)
+
+
+def status_of(record: OutboxRecord) -> SubmissionStatus:
+    """The receipt status: a record being delivered right now is still pending."""
+    if record.status is OutboxStatus.DELIVERED:
+        return SubmissionStatus.DELIVERED
+    if record.status is OutboxStatus.REJECTED:
+        return SubmissionStatus.REJECTED
+    return SubmissionStatus.PENDING
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+@strawberry.interface(description="An accepted submission (a receipt) and its delivery state.")
+class Submission:
+    receipt_id: str = strawberry.field(
+        description="Stable from acceptance on; the same for a replay with the same key."
+    )
+    kind: SubmissionKind
+    kind_label: str
+    status: SubmissionStatus
+    status_label: str
+    submitted_at: datetime
+    delivered_at: datetime | None
+    rejection_reason: str | None = strawberry.field(
+        description="Why the back-office refused it (REJECTED only)."
+    )
+
+    @staticmethod
+    def common(record: OutboxRecord, kind: SubmissionKind, language: Language) -> dict[str, Any]:
+        status = status_of(record)
+        return {
+            "receipt_id": str(record.id),
+            "kind": kind,
+            "kind_label": label(KIND_LABELS, kind, language),
+            "status": status,
+            "status_label": label(STATUS_LABELS, status, language),
+            "submitted_at": record.created_at,
+            "delivered_at": record.delivered_at,
+            "rejection_reason": (
+                record.last_error if record.status is OutboxStatus.REJECTED else None
+            ),
+        }
+
+
+@strawberry.type(description="A submitted meter reading: the counter and when it was read.")
+class SubmittedReading:
+    value: Decimal = strawberry.field(description="The counter in m³.")
+    read_on: date
+
+
+@strawberry.type(description="Receipt of a water-meter reading.")
+class MeterReadingReceipt(Submission):
+    meter_number: str
+    reading: SubmittedReading
+    consumption_since_last: Decimal | None = strawberry.field(
+        description="m³ since the previous reading, as the register computed it (null until "
+        "delivered, or when the register does not know)."
+    )
+    register_receipt_id: str | None = strawberry.field(
+        description="The meter register's own receipt id, once delivered."
+    )
+
+    @classmethod
+    def from_record(cls, record: OutboxRecord, language: Language) -> MeterReadingReceipt:
+        payload = record.payload
+        result = record.result or {}
+        return cls(
+            **Submission.common(record, SubmissionKind.METER_READING, language),
+            meter_number=str(payload.get("meter_number", "")),
+            reading=SubmittedReading(
+                value=_decimal(payload.get("value")) or Decimal(0),
+                read_on=date.fromisoformat(str(payload.get("read_on"))),
+            ),
+            consumption_since_last=_decimal(result.get("consumption_since_last")),
+            register_receipt_id=result.get("receipt_id")
+            if isinstance(result.get("receipt_id"), str)
+            else None,
+        )
+
+
+@strawberry.type(description="Receipt of an application to the municipality.")
+class ApplicationReceipt(Submission):
+    type_code: str
+    title: str = strawberry.field(description="The application type's name (request language).")
+    matrikkelnummer: str | None = strawberry.field(description="The property it concerns.")
+    case_number: str | None = strawberry.field(
+        description="The Public 360 case number once delivered; the case is then in "
+        "viewer.cases."
+    )
+
+    @classmethod
+    def from_record(
+        cls,
+        record: OutboxRecord,
+        language: Language,
+        catalogue: ApplicationTypeCatalogue | None,
+    ) -> ApplicationReceipt:
+        payload = record.payload
+        result = record.result or {}
+        progress = record.progress or {}
+        code = str(payload.get("type_code", ""))
+        kind = catalogue.get(code) if catalogue is not None else None
+        case_number = result.get("case_number") or progress.get("case_number")
+        return cls(
+            **Submission.common(record, SubmissionKind.APPLICATION, language),
+            type_code=code,
+            title=kind.name.in_language(language) if kind else str(payload.get("title", "")),
+            matrikkelnummer=payload.get("matrikkelnummer"),
+            case_number=case_number
+            if isinstance(case_number, str) and record.status is OutboxStatus.DELIVERED
+            else None,
+        )
+
+
+def receipt(
+    record: OutboxRecord, language: Language, catalogue: ApplicationTypeCatalogue | None
+) -> MeterReadingReceipt | ApplicationReceipt:
+    """The receipt type of a record's kind."""
+    if record.kind is OutboxKind.METER_READING:
+        return MeterReadingReceipt.from_record(record, language)
+    return ApplicationReceipt.from_record(record, language, catalogue)
+
+
+@strawberry.type(description="The reading was not accepted; nothing was stored or sent.")
+class SubmitMeterReadingErrors:
+    errors: list[SubmissionError]
+
+
+@strawberry.type(description="The application was not accepted; nothing was stored or sent.")
+class SubmitApplicationErrors:
+    errors: list[SubmissionError]
+
+
+SubmitMeterReadingResult = Annotated[
+    MeterReadingReceipt | SubmitMeterReadingErrors,
+    strawberry.union("SubmitMeterReadingResult"),
+]
+SubmitApplicationResult = Annotated[
+    ApplicationReceipt | SubmitApplicationErrors,
+    strawberry.union("SubmitApplicationResult"),
+]
