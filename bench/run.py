@@ -1,7 +1,7 @@
 """`minside bench`: measured figures for the README.
 
-The stack (stand-in, simulators, gateway) runs as a separate `minside demo` process on free
-ports, so the load generator (this process) does not share a core's event loop with it. Three
+The stack runs as three processes on free ports (`minside simulators`, `minside idporten`,
+`minside serve`), so the load generator (this process) shares no event loop with it. Three
 measurements:
 
 1. **Batching**: back-office calls per operation for the dashboard of persons with 1, 24
@@ -54,6 +54,16 @@ class Stack:
     urls: dict[str, str]
     http: aiohttp.ClientSession
     population: Population
+    pids: dict[str, int]
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each stack process (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, pid in self.pids.items():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks
+        return used
 
     async def token(self, pid: str) -> str:
         body = {"pid": pid, "scope": "openid minside:api"}
@@ -81,28 +91,44 @@ class Stack:
 
 
 @asynccontextmanager
-async def demo_process(seed: int, size: int) -> AsyncIterator[Stack]:
-    """Start `minside demo` on free ports and wait until /readyz is 200."""
+async def stack_processes(seed: int, size: int) -> AsyncIterator[Stack]:
+    """Start the simulators, the stand-in and the gateway as three processes on free ports.
+
+    Separate processes, as in production: the gateway's event loop is not shared with the
+    simulators' SOAP work, and the load generator (this process) is a fourth.
+    """
     ports = {name: free_port() for name in PORT_VARIABLES}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
     env.update({PORT_VARIABLES[name]: str(port) for name, port in ports.items()})
-    env["MINSIDE_PUBLIC_URL"] = f"http://127.0.0.1:{ports['gateway']}"
-    env["MINSIDE_POPULATION_SEED"] = str(seed)
-    env["MINSIDE_POPULATION_SIZE"] = str(size)
-    env["MINSIDE_LOG_LEVEL"] = "WARNING"
-    minside = Path(sys.executable).parent / "minside"
-    # Popen only forks and execs; the wait happens in a loop that polls, not blocks.
-    process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own console script
-        [str(minside), "demo"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    env.update(
+        {
+            "MINSIDE_PUBLIC_URL": urls["gateway"],
+            "MINSIDE_POPULATION_SEED": str(seed),
+            "MINSIDE_POPULATION_SIZE": str(size),
+            "MINSIDE_LOG_LEVEL": "WARNING",
+            "MINSIDE_IDPORTEN_ISSUER": urls["idporten"],
+            "MINSIDE_MATRIKKEL_URL": urls["matrikkel"] + "/matrikkelapi/wsapi/v1",
+            "MINSIDE_FEES_URL": urls["fees"],
+            "MINSIDE_P360_URL": urls["p360"] + "/SI.WS.Core/SIF",
+            "MINSIDE_VISMA_URL": urls["visma"],
+        }
     )
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    minside = str(Path(sys.executable).parent / "minside")
+    processes = [
+        # Popen only forks and execs; readiness is polled below without blocking the loop.
+        subprocess.Popen(  # noqa: S603, ASYNC220 - our own console script
+            [minside, command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for command in ("simulators", "idporten", "serve")
+    ]
     connector = aiohttp.TCPConnector(limit=200)
     try:
         async with aiohttp.ClientSession(connector=connector) as http:
             deadline = time.monotonic() + 60
             while True:
-                if process.poll() is not None:
-                    raise RuntimeError("minside demo exited during start-up")
+                if any(process.poll() is not None for process in processes):
+                    raise RuntimeError("a stack process exited during start-up")
                 try:
                     async with http.get(urls["gateway"] + "/readyz") as r:
                         if r.status == 200:
@@ -110,16 +136,20 @@ async def demo_process(seed: int, size: int) -> AsyncIterator[Stack]:
                 except aiohttp.ClientError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("minside demo was not ready within 60 s")
+                    raise RuntimeError("the stack was not ready within 60 s")
                 await asyncio.sleep(0.2)
-            yield Stack(urls, http, Population(seed=seed, size=size))
+            names = ("simulators", "idporten", "gateway")
+            pids = {name: process.pid for name, process in zip(names, processes, strict=True)}
+            yield Stack(urls, http, Population(seed=seed, size=size), pids)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 async def reset_all(stack: Stack) -> None:
@@ -204,9 +234,15 @@ async def throughput(stack: Stack, clients: int, seconds: float, people: int) ->
             if body.get("errors"):
                 errors += 1
 
+    cpu_before = stack.cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     wall = time.perf_counter() - started
+    cpu_after = stack.cpu_seconds()
+    cpu_ms_per_request = {
+        name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(latencies)), 1)
+        for name in cpu_before
+    }
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -221,11 +257,12 @@ async def throughput(stack: Stack, clients: int, seconds: float, people: int) ->
         "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
         "responses_with_errors": errors,
+        "cpu_ms_per_request": cpu_ms_per_request,
     }
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    async with demo_process(args.seed, args.size) as stack:
+    async with stack_processes(args.seed, args.size) as stack:
         results: dict[str, Any] = {
             "seed": args.seed,
             "population": args.size,
@@ -273,6 +310,11 @@ def print_report(results: dict[str, Any]) -> None:
         f"- {t['clients']} clients for {t['seconds']} s: {t['requests']} requests, "
         f"{t['requests_per_s']} req/s; p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms, "
         f"p99 {t['p99_ms']} ms; responses with errors: {t['responses_with_errors']}"
+    )
+    cpu = t["cpu_ms_per_request"]
+    print(
+        f"- CPU per dashboard: gateway {cpu['gateway']} ms, simulators {cpu['simulators']} ms, "
+        f"stand-in {cpu['idporten']} ms"
     )
     print("\n```json\n" + json.dumps(results, indent=1) + "\n```")
 
