@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import uuid
 from decimal import Decimal
@@ -126,13 +127,13 @@ def multipart_form(
 ) -> aiohttp.FormData:
     """A GraphQL multipart request: ``files`` are (variable path, name, content type, bytes)
     and each path's variable is set to null in ``operations`` as the spec asks."""
-    form = aiohttp.FormData()
+    form = aiohttp.FormData(default_to_multipart=True)
     form.add_field("operations", json.dumps({"query": query, "variables": variables}))
     form.add_field(
         "map", json.dumps({str(index): [path] for index, (path, _, _, _) in enumerate(files)})
     )
     for index, (_, name, content_type, data) in enumerate(files):
-        form.add_field(str(index), data, filename=name, content_type=content_type)
+        form.add_field(str(index), io.BytesIO(data), filename=name, content_type=content_type)
     return form
 
 
