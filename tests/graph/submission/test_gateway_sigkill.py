@@ -1,0 +1,270 @@
+"""Nothing lost, nothing twice — with a real gateway process killed by SIGKILL.
+
+The ID-porten stand-in and the simulators run in this test's process (so they, and the state
+we check, survive the kill); the gateway runs alone as ``minside serve`` in a child process with
+its outbox file in ``tmp_path``. The citizen submits a meter reading and an application through
+GraphQL; the back-office's write operations are slowed down; the gateway is killed either
+while both deliveries are in flight or right after the mutations were accepted; a new gateway
+process is started on the same outbox; and the simulators must end with exactly one reading,
+one case and one document — and the citizen's receipts (same ids) must say DELIVERED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import AnyHttpUrl
+
+from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
+from idporten_standin.app import build_app as build_standin
+from minside.server_secret import ServerSecret
+from minside.servers import ServerSpec, free_port, running_servers
+from minside.settings import PROJECT_ROOT, Settings
+from minside.stack import SIMULATED_SYSTEMS, SimulatorSet, simulator_set
+from simulators.population import documented
+from stores.outbox import OutboxStatus
+from stores.outbox_sqlite import SqliteOutbox
+from tests.graph.submission.helpers import (
+    PDF,
+    SUBMISSIONS,
+    SUBMIT_APPLICATION,
+    SUBMIT_READING,
+    multipart_form,
+    reading_input,
+    wait_until,
+)
+from tests.graph.submission.test_application import MAP, digging
+
+LATENCY_MS = 3000
+LEASE_S = 2
+TITLE = "Søknad om gravetillatelse"
+SECRET = "sigkill-test-secret-" + "s" * 32
+
+
+@dataclass
+class Backoffice:
+    """Stand-in and simulators in this process, and what a gateway needs to reach them."""
+
+    sims: SimulatorSet
+    urls: dict[str, str]
+    standin_app: Any
+    gateway_port: int
+    http: aiohttp.ClientSession
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def token(self, pid: str) -> str:
+        return issue_access_token(self.standin_app, pid, "idporten-loa-substantial",
+                                  DEV_API_SCOPE)
+
+    async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
+        async with self.http.request(method, self.urls[system] + path, json=body) as response:
+            assert response.status in (200, 201, 204), await response.text()
+            return await response.json() if response.status != 204 else None
+
+
+@pytest.fixture
+async def backoffice() -> AsyncIterator[Backoffice]:
+    gateway_port = free_port()
+    standin_port = free_port()
+    settings = Settings(
+        population_size=50,
+        port=gateway_port,
+        public_url=AnyHttpUrl(f"http://127.0.0.1:{gateway_port}"),
+        idporten_standin_port=standin_port,
+        idporten_issuer=AnyHttpUrl(f"http://127.0.0.1:{standin_port}"),
+    )
+    sims = simulator_set(settings, free_ports=True)
+    sim_specs = [spec.with_port(free_port()) for spec in sims.specs]
+    urls = {
+        system: f"http://127.0.0.1:{spec.port}"
+        for system, spec in zip(SIMULATED_SYSTEMS, sim_specs, strict=True)
+    }
+    standin_app = build_standin(standin_config(settings))
+    specs = [ServerSpec("idporten-standin", standin_app, "127.0.0.1", standin_port), *sim_specs]
+    urls["idporten"] = f"http://127.0.0.1:{standin_port}"
+    async with running_servers(specs, "WARNING"), aiohttp.ClientSession() as http:
+        yield Backoffice(sims, urls, standin_app, gateway_port, http)
+
+
+class Gateway:
+    """``minside serve`` as a child process, its output in a log file."""
+
+    def __init__(self, backoffice: Backoffice, tmp_path: Path, name: str) -> None:
+        self.log = tmp_path / f"{name}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
+        env.update(
+            PYTHONPATH=str(PROJECT_ROOT),
+            MINSIDE_PORT=str(backoffice.gateway_port),
+            MINSIDE_PUBLIC_URL=backoffice.gateway_url,
+            MINSIDE_IDPORTEN_ISSUER=backoffice.urls["idporten"],
+            MINSIDE_MATRIKKEL_URL=backoffice.urls["matrikkel"] + "/matrikkelapi/wsapi/v1",
+            MINSIDE_FEES_URL=backoffice.urls["fees"],
+            MINSIDE_P360_URL=backoffice.urls["p360"] + "/SI.WS.Core/SIF",
+            MINSIDE_VISMA_URL=backoffice.urls["visma"],
+            MINSIDE_OUTBOX_URL=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+            MINSIDE_SECRET_KEY=SECRET,
+            MINSIDE_DELIVERY_LEASE_S=str(LEASE_S),
+            MINSIDE_DELIVERY_BACKOFF_MAX_S="2",
+            MINSIDE_FEES_DEADLINE_S="15",
+            MINSIDE_P360_DEADLINE_S="15",
+            MINSIDE_SUBMISSION_WAIT_S="0",
+            MINSIDE_LOG_LEVEL="INFO",
+        )
+        command = [str(Path(sys.executable).with_name("minside")), "serve"]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.url = backoffice.gateway_url
+
+    async def ready(self, http: aiohttp.ClientSession) -> None:
+        async with asyncio.timeout(60):
+            while True:
+                assert self.process.poll() is None, self.log.read_text()
+                try:
+                    async with http.get(self.url + "/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+
+    async def stop(self, sig: signal.Signals) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        async with asyncio.timeout(30):
+            while self.process.poll() is None:  # noqa: ASYNC110 - a child process, no event
+                await asyncio.sleep(0.05)
+        return self.process.returncode
+
+
+async def graphql(backoffice: Backoffice, pid: str, query: str, variables: Any) -> Any:
+    headers = {"Authorization": f"Bearer {backoffice.token(pid)}"}
+    async with backoffice.http.post(
+        backoffice.gateway_url + "/graphql",
+        json={"query": query, "variables": variables},
+        headers=headers,
+    ) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def submit_both(backoffice: Backoffice, pid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The reading (JSON) and the application (multipart), concurrently; their receipts."""
+    population = backoffice.sims.population
+    (owned,) = population.properties_of(pid)
+    (meter,) = population.meters(owned.property.matrikkelnummer)
+    reading = graphql(
+        backoffice, pid, SUBMIT_READING, {"input": reading_input(meter, "9")}
+    )
+
+    async def application() -> Any:
+        form = multipart_form(
+            SUBMIT_APPLICATION,
+            {"input": digging(idempotencyKey=str(uuid.uuid4()))},
+            [(MAP[0], "kart.pdf", "application/pdf", PDF)],
+        )
+        async with backoffice.http.post(
+            backoffice.gateway_url + "/graphql",
+            data=form,
+            headers={"Authorization": f"Bearer {backoffice.token(pid)}"},
+        ) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+    first, second = await asyncio.gather(reading, application())
+    return first["data"]["submitMeterReading"], second["data"]["submitApplication"]
+
+
+@pytest.mark.parametrize("moment", ["during_delivery", "right_after_accept"])
+async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(
+    tmp_path, backoffice, moment
+):
+    population = backoffice.sims.population
+    pid = population.person(documented.HOMEOWNER).pid
+    (owned,) = population.properties_of(pid)
+    (meter,) = population.meters(owned.property.matrikkelnummer)
+    readings_before = len(meter.readings)
+    cases_before = len(population.cases_of(pid))
+
+    await backoffice.admin("fees", "POST", "/_admin/faults",
+                           {"operation": "submitReading", "latency_ms": LATENCY_MS})
+    for operation in ("CreateCase", "CreateDocument"):
+        await backoffice.admin("p360", "POST", "/_admin/faults",
+                               {"operation": operation, "latency_ms": LATENCY_MS})
+
+    first = Gateway(backoffice, tmp_path, "first")
+    try:
+        await first.ready(backoffice.http)
+        reading, application = await submit_both(backoffice, pid)
+        assert reading["status"] == "PENDING", reading
+        assert application["status"] == "PENDING", application
+        if moment == "during_delivery":
+
+            async def both_in_flight() -> bool:
+                fees = await backoffice.admin("fees", "GET", "/_admin/calls")
+                p360 = await backoffice.admin("p360", "GET", "/_admin/calls")
+                return fees.get("submitReading", 0) >= 1 and p360.get("CreateCase", 0) >= 1
+
+            await wait_until(both_in_flight, every_s=0.05)
+    finally:
+        killed = await first.stop(signal.SIGKILL)
+    assert killed == -signal.SIGKILL
+
+    # What the kill left behind: both accepted durably, neither finished in the outbox's eyes.
+    outbox = await SqliteOutbox.open(tmp_path / "outbox.sqlite3")
+    try:
+        viewer_key = ServerSecret(SECRET).viewer_key(pid)
+        left = {str(record.id): record for record in await outbox.list_for_viewer(viewer_key)}
+    finally:
+        await outbox.close()
+    assert set(left) == {reading["receiptId"], application["receiptId"]}
+    if moment == "during_delivery":
+        assert {r.status for r in left.values()} == {OutboxStatus.DELIVERING}
+    else:
+        assert not any(r.status.is_final for r in left.values())
+
+    await backoffice.admin("fees", "DELETE", "/_admin/faults")
+    await backoffice.admin("p360", "DELETE", "/_admin/faults")
+    second = Gateway(backoffice, tmp_path, "second")
+    try:
+        await second.ready(backoffice.http)
+
+        async def all_delivered() -> list[dict[str, Any]] | None:
+            answer = await graphql(backoffice, pid, SUBMISSIONS, {})
+            items = answer["data"]["viewer"]["submissions"]
+            done = len(items) == 2 and all(i["status"] == "DELIVERED" for i in items)
+            return items if done else None
+
+        items = await wait_until(all_delivered, within_s=90)
+    finally:
+        assert await second.stop(signal.SIGTERM) == 0, (tmp_path / "second.log").read_text()
+
+    # The killed process's calls may still be running at the simulators: let them land.
+    await asyncio.sleep(LATENCY_MS / 1000 + 0.5)
+    by_kind = {item["kind"]: item for item in items}
+    assert by_kind["METER_READING"]["receiptId"] == reading["receiptId"]
+    assert by_kind["APPLICATION"]["receiptId"] == application["receiptId"]
+    readings = population.meter_by_number(meter.meter_number).readings
+    assert len(readings) == readings_before + 1
+    assert format(readings[-1].value_m3, "f") == reading["reading"]["value"]
+    new_cases = [case for case in population.cases_of(pid) if case.title == TITLE]
+    assert len(population.cases_of(pid)) == cases_before + 1
+    (case,) = new_cases
+    assert case.case_number == by_kind["APPLICATION"]["caseNumber"]
+    assert len(case.documents) == 1
+    assert [f.name for f in case.documents[0].files] == ["gravetillatelse-skjema.pdf", "kart.pdf"]
