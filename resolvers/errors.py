@@ -30,6 +30,12 @@ class SourceError(GraphQLError):
 
     def __init__(self, system: str, code: str, message: str) -> None:
         super().__init__(message, extensions={"code": code, "source": system.upper()})
+        self.system = system
+        self.code = code
+
+    def fresh(self) -> SourceError:
+        """A new instance of this error: one per field it fails (see :func:`loaded`)."""
+        return SourceError(self.system, self.code, self.message)
 
 
 def source_error(system: str, error: ConnectorError) -> SourceError:
@@ -61,3 +67,19 @@ async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -
         raise source_error(system, error) from None
     tracker.succeeded(system)
     return result
+
+
+async def loaded(tracker: SourceTracker, pending: Awaitable[T]) -> T:
+    """Await a dataloader's result for one field.
+
+    The loader's future is registered at once, so ``viewer.sources`` waits for the back-office
+    call the loader makes a few event-loop turns later; and a failure is re-raised as a fresh
+    :class:`SourceError`, because one failed batch feeds many fields and graphql-core keeps the
+    path of the first field an error *instance* is raised from.
+    """
+    future = asyncio.ensure_future(pending)
+    tracker.started(future)  # type: ignore[arg-type]
+    try:
+        return await future
+    except SourceError as error:
+        raise error.fresh() from None

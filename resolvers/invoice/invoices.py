@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import TypeVar
 
 from connectors.visma import Invoice
 from resolvers.context import Context
-from resolvers.errors import SourceError
+from resolvers.errors import loaded
 from resolvers.invoice.loaders import InvoiceByNumberLoader, InvoicesByCustomerLoader
 from resolvers.invoice.status import UNPAID_STATUSES, DisplayStatus, display_status
 
@@ -39,20 +38,6 @@ class InvoiceCriteria:
         )
 
 
-def _fresh(error: SourceError) -> SourceError:
-    # One failed fetch feeds several fields; graphql-core keeps the path of the first field
-    # an error instance is raised from, so each field needs its own instance.
-    extensions = error.extensions or {}
-    return SourceError(str(extensions["source"]).lower(), str(extensions["code"]), error.message)
-
-
-def _tracked(context: Context, future: asyncio.Future[T]) -> asyncio.Future[T]:
-    # The loader calls Visma a few event-loop turns later; registering its future now lets
-    # viewer.sources wait for it instead of reporting before the call has even started.
-    context.sources.started(future)  # type: ignore[arg-type]
-    return future
-
-
 def newest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
     """Newest issued first; the number breaks ties so pages are stable."""
     return sorted(invoices, key=lambda i: (i.issued_on, i.invoice_number), reverse=True)
@@ -65,12 +50,9 @@ async def viewer_invoices(
     viewer = context.viewer
     if viewer is None:
         return []
-    try:
-        invoices = await _tracked(
-            context, context.loader(InvoicesByCustomerLoader).load(viewer.pid)
-        )
-    except SourceError as error:
-        raise _fresh(error) from None
+    invoices = await loaded(
+        context.sources, context.loader(InvoicesByCustomerLoader).load(viewer.pid)
+    )
     chosen = invoices if criteria is None else [i for i in invoices if criteria.matches(i)]
     return newest_first(chosen)
 
@@ -99,4 +81,4 @@ async def viewer_invoice(context: Context, number: str) -> Invoice | None:
     """One of the viewer's invoices by number; None if missing or someone else's."""
     if context.viewer is None:
         return None
-    return await _tracked(context, context.loader(InvoiceByNumberLoader).load(number))
+    return await loaded(context.sources, context.loader(InvoiceByNumberLoader).load(number))

@@ -79,3 +79,18 @@ async def test_sources_report_a_nested_failure(graph):
     assert {e["extensions"]["source"] for e in result["errors"]} == {"FEES"}
     sources = {s["source"]: s["status"] for s in viewer["sources"]}
     assert sources == {"MATRIKKEL": "OK", "FEES": "UNAVAILABLE", "P360": "OK", "VISMA": "OK"}
+
+
+async def test_one_failed_batch_gives_each_field_its_own_error(graph):
+    # One fee-service call feeds every property's feeBasis; when it fails, every one of the
+    # 24 fields is null with an error at its own path (not 24 copies of the first path).
+    await graph.fault("fees", operation="*", outage=True)
+    query = "{ viewer { properties(first: 100) { nodes { feeBasis { total { amount } } } } } }"
+    result = await graph.query(query, pid=graph.pid(2))
+    nodes = result["data"]["viewer"]["properties"]["nodes"]
+    assert len(nodes) == 24
+    failed = [i for i, node in enumerate(nodes) if node["feeBasis"] is None]
+    paths = sorted(tuple(error["path"]) for error in result["errors"])
+    expected = sorted(("viewer", "properties", "nodes", i, "feeBasis") for i in failed)
+    assert failed and paths == expected
+    assert {error["extensions"]["code"] for error in result["errors"]} == {"SOURCE_UNAVAILABLE"}
