@@ -170,9 +170,7 @@ def _check_files(
             problems.add(f"files.{spec.key}", ErrorCode.ATTACHMENT_REQUIRED)
 
 
-async def submit_application(
-    context: Context, viewer: Viewer, data: ApplicationInput
-) -> Outcome:
+async def submit_application(context: Context, viewer: Viewer, data: ApplicationInput) -> Outcome:
     """Validate, replay or accept an application (see the module docstring)."""
     problems = Problems(context.language)
     try:
@@ -185,8 +183,9 @@ async def submit_application(
         problems.add("typeCode", ErrorCode.UNKNOWN_TYPE)
         return Outcome(None, tuple(problems.items))
     if not viewer.satisfies(Acr(kind.minimum_level_of_assurance)):
-        problems.add("typeCode", ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE,
-                     kind.minimum_level_of_assurance)
+        problems.add(
+            "typeCode", ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE, kind.minimum_level_of_assurance
+        )
     answers = _check_fields(kind, data.fields, problems)
     _check_files(context, kind, data.files, problems)
     if data.property_given and data.property_key is None:
@@ -229,8 +228,12 @@ async def submit_application(
     payload = _payload(kind, viewer, answers, data.files, matrikkelnummer)
     try:
         record = await outbox.accept(
-            context, viewer, OutboxKind.APPLICATION, data.idempotency_key,
-            request_fingerprint, payload.to_json(),
+            context,
+            viewer,
+            OutboxKind.APPLICATION,
+            data.idempotency_key,
+            request_fingerprint,
+            payload.to_json(),
         )
     except outbox.KeyConflict:
         problems.add("idempotencyKey", ErrorCode.CONFLICT)
@@ -245,9 +248,7 @@ def _payload(
     files: Sequence[UploadedFile],
     matrikkelnummer: str | None,
 ) -> ApplicationPayload:
-    names = [
-        safe_file_name(file.name, f"vedlegg-{index + 1}") for index, file in enumerate(files)
-    ]
+    names = [safe_file_name(file.name, f"vedlegg-{index + 1}") for index, file in enumerate(files)]
     form = render_form_pdf(
         kind,
         answers,

@@ -22,8 +22,9 @@ from minside.application_types import ApplicationType, FieldType
 
 __all__ = ["AttachmentLine", "FormAnswer", "render_form_pdf"]
 
-_REPLACEMENTS = str.maketrans({"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"',
-                               "…": "...", "\u00a0": " "})
+_REPLACEMENTS = str.maketrans(
+    {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "}
+)
 _BOOLEAN_TEXT = {"true": "Ja", "false": "Nei"}
 
 
@@ -90,8 +91,9 @@ def render_form_pdf(
         new_y="NEXT",
     )
     if matrikkelnummer is not None:
-        pdf.multi_cell(width, 5, _latin1(f"Eiendom: {matrikkelnummer}"),
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            width, 5, _latin1(f"Eiendom: {matrikkelnummer}"), new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.ln(4)
 
     given = {answer.key: answer for answer in answers}

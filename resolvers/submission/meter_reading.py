@@ -36,8 +36,13 @@ from resolvers.submission import outbox
 from resolvers.submission.problems import ErrorCode, Problem, Problems
 from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
 
-__all__ = ["MeterReadingInput", "Outcome", "oslo_today", "parse_reading_value",
-           "submit_meter_reading"]
+__all__ = [
+    "MeterReadingInput",
+    "Outcome",
+    "oslo_today",
+    "parse_reading_value",
+    "submit_meter_reading",
+]
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
 MAX_COMMENT_LENGTH: Final = 500  # what the register stores
@@ -181,8 +186,11 @@ async def _check_against_register(
         return
     last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
     if data.read_on < meter.installed_on:
-        problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING,
-                     f"installed {meter.installed_on.isoformat()}")
+        problems.add(
+            "readOn",
+            ErrorCode.DATE_BEFORE_LAST_READING,
+            f"installed {meter.installed_on.isoformat()}",
+        )
     elif last is not None and data.read_on < last.read_on:
         problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat())
     if last is None:
@@ -194,8 +202,7 @@ async def _check_against_register(
         return
     allowed = _allowed_consumption(context, meter, found.siblings, last.read_on, data.read_on)
     if value - last.value_m3 > allowed:
-        problems.add("value", ErrorCode.UNUSUAL_CONSUMPTION,
-                     f"> {allowed.quantize(Decimal(1))} m³")
+        problems.add("value", ErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³")
 
 
 def _allowed_consumption(

@@ -52,9 +52,7 @@ class _Text(NamedTuple):
 # Generic texts; a problem may add a detail (a date, a limit) after them.
 MESSAGES: dict[ErrorCode, _Text] = {
     ErrorCode.REQUIRED: _Text("Må fylles ut.", "Må fyllast ut.", "Required."),
-    ErrorCode.INVALID_FORMAT: _Text(
-        "Ugyldig format.", "Ugyldig format.", "Invalid format."
-    ),
+    ErrorCode.INVALID_FORMAT: _Text("Ugyldig format.", "Ugyldig format.", "Invalid format."),
     ErrorCode.OUT_OF_RANGE: _Text(
         "Verdien er utenfor tillatt område.",
         "Verdien er utanfor tillate område.",
@@ -104,18 +102,14 @@ MESSAGES: dict[ErrorCode, _Text] = {
         "Feltet er oppgitt fleire gonger.",
         "The field is given more than once.",
     ),
-    ErrorCode.INVALID_CHOICE: _Text(
-        "Ugyldig valg.", "Ugyldig val.", "Not one of the options."
-    ),
+    ErrorCode.INVALID_CHOICE: _Text("Ugyldig valg.", "Ugyldig val.", "Not one of the options."),
     ErrorCode.UNKNOWN_ATTACHMENT: _Text(
         "Ukjent type vedlegg.", "Ukjend type vedlegg.", "Unknown kind of attachment."
     ),
     ErrorCode.ATTACHMENT_REQUIRED: _Text(
         "Vedlegget mangler.", "Vedlegget manglar.", "The attachment is missing."
     ),
-    ErrorCode.TOO_MANY_FILES: _Text(
-        "For mange filer.", "For mange filer.", "Too many files."
-    ),
+    ErrorCode.TOO_MANY_FILES: _Text("For mange filer.", "For mange filer.", "Too many files."),
     ErrorCode.FILE_TOO_LARGE: _Text(
         "Filen er for stor.", "Fila er for stor.", "The file is too large."
     ),
