@@ -141,8 +141,14 @@ class RequestSizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(
-            {"errors": [{"message": f"request larger than {self.max_bytes} bytes",
-                         "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            {
+                "errors": [
+                    {
+                        "message": f"request larger than {self.max_bytes} bytes",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
             status_code=413,
         )
         await response(scope, receive, send)

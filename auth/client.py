@@ -89,9 +89,7 @@ class TokenEndpointClient:
         }
         headers = {"Accept": "application/json"}
         if self._client_key is not None:
-            form["client_assertion_type"] = (
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-            )
+            form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
             form["client_assertion"] = self._assertion(issuer)
         else:
             # RFC 6749 §2.3.1: form-encode id and secret before Basic encoding.

@@ -157,9 +157,7 @@ class Resilience:
             reraise=True,
         )
 
-    async def call(
-        self, operation: str, fn: Callable[[], Awaitable[T]], *, idempotent: bool
-    ) -> T:
+    async def call(self, operation: str, fn: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
         """Run ``fn`` under the policy and return its result.
 
         ``fn`` is called once per attempt and must build a fresh awaitable each

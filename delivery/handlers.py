@@ -47,9 +47,7 @@ class PermanentDeliveryError(Exception):
 class DeliveryHandler(Protocol):
     """Sends records of one kind; see the module docstring."""
 
-    async def deliver(
-        self, record: OutboxRecord, record_step: StepRecorder
-    ) -> Mapping[str, Any]:
+    async def deliver(self, record: OutboxRecord, record_step: StepRecorder) -> Mapping[str, Any]:
         """Deliver ``record`` and return the result to store with ``DELIVERED``."""
         ...
 
@@ -64,9 +62,7 @@ class MeterReadingDelivery:
     def __init__(self, fees: FeesClient) -> None:
         self._fees = fees
 
-    async def deliver(
-        self, record: OutboxRecord, record_step: StepRecorder
-    ) -> Mapping[str, Any]:
+    async def deliver(self, record: OutboxRecord, record_step: StepRecorder) -> Mapping[str, Any]:
         """See :class:`DeliveryHandler`."""
         try:
             reading = MeterReadingPayload.from_json(record.payload)
@@ -105,9 +101,7 @@ class ApplicationDelivery:
     def __init__(self, p360: P360Client) -> None:
         self._p360 = p360
 
-    async def deliver(
-        self, record: OutboxRecord, record_step: StepRecorder
-    ) -> Mapping[str, Any]:
+    async def deliver(self, record: OutboxRecord, record_step: StepRecorder) -> Mapping[str, Any]:
         """See :class:`DeliveryHandler`."""
         try:
             application = ApplicationPayload.from_json(record.payload)

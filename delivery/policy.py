@@ -72,8 +72,9 @@ def classify(exc: Exception) -> Verdict:
     if isinstance(exc, PermanentDeliveryError):
         return Verdict("reject", f"{exc.code}: {exc}")
     if isinstance(exc, Rejected | IdempotencyConflict):
-        code = exc.code or ("idempotency_conflict" if isinstance(exc, IdempotencyConflict)
-                            else "rejected")
+        code = exc.code or (
+            "idempotency_conflict" if isinstance(exc, IdempotencyConflict) else "rejected"
+        )
         return Verdict("reject", f"{code}: {exc.message or exc.operation}")
     if isinstance(exc, NotFound):
         return Verdict("reject", f"not_found: {exc.message or exc.operation}")

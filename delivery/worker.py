@@ -202,21 +202,39 @@ class DeliveryWorker:
                 )
                 return await self._outbox.mark_rejected(record.id, verdict.reason, token)
             if verdict.reason.startswith("internal_error"):
-                logger.error("outbox record %s (%s): delivery failed with %s",
-                             record.id, record.kind, type(exc).__name__)
+                logger.error(
+                    "outbox record %s (%s): delivery failed with %s",
+                    record.id,
+                    record.kind,
+                    type(exc).__name__,
+                )
             return await self._retry(record, token, verdict.reason)
         delivered = await self._outbox.mark_delivered(record.id, result, token)
-        logger.info("outbox record %s (%s) delivered after %d attempt(s)",
-                    record.id, record.kind, record.attempts)
+        logger.info(
+            "outbox record %s (%s) delivered after %d attempt(s)",
+            record.id,
+            record.kind,
+            record.attempts,
+        )
         return delivered
 
     async def _retry(self, record: OutboxRecord, token: str, reason: str) -> OutboxRecord:
         now = self._clock()
         if self._max_age is not None and now - record.created_at >= self._max_age:
-            logger.warning("outbox record %s (%s): giving up after %d attempts",
-                           record.id, record.kind, record.attempts)
+            logger.warning(
+                "outbox record %s (%s): giving up after %d attempts",
+                record.id,
+                record.kind,
+                record.attempts,
+            )
             return await self._outbox.mark_rejected(record.id, f"gave_up: {reason}", token)
         delay = timedelta(seconds=self._backoff.delay_s(record.attempts, self._rng))
-        logger.info("outbox record %s (%s): attempt %d failed (%s); next in %.1fs",
-                    record.id, record.kind, record.attempts, reason, delay.total_seconds())
+        logger.info(
+            "outbox record %s (%s): attempt %d failed (%s); next in %.1fs",
+            record.id,
+            record.kind,
+            record.attempts,
+            reason,
+            delay.total_seconds(),
+        )
         return await self._outbox.mark_retry(record.id, reason, now + delay, token)

@@ -18,7 +18,6 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from minside.server_secret import ServerSecret
 
-
 # Fernet tokens are canonical urlsafe base64; anything else (e.g. extra characters after the
 # padding, which a lenient decoder would ignore) is refused so one link has one URL.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")

@@ -208,23 +208,36 @@ class Settings(BaseSettings):
         description="TOML catalogue of the application types citizens can submit.",
     )
     submission_wait_s: float = Field(
-        2.0, ge=0, le=30, description="How long a mutation waits for the back-office to confirm "
-        "delivery before it answers PENDING."
+        2.0,
+        ge=0,
+        le=30,
+        description="How long a mutation waits for the back-office to confirm "
+        "delivery before it answers PENDING.",
     )
     meter_unusual_factor: float = Field(
-        3.0, gt=1, le=100, description="A reading implying more than this multiple of the "
-        "previous year's consumption (pro rata) needs confirmUnusual."
+        3.0,
+        gt=1,
+        le=100,
+        description="A reading implying more than this multiple of the "
+        "previous year's consumption (pro rata) needs confirmUnusual.",
     )
     meter_default_annual_m3: float = Field(
-        250.0, gt=0, le=1_000_000, description="Yearly consumption assumed for the unusual-"
-        "reading check when a meter has no complete year of history (m³)."
+        250.0,
+        gt=0,
+        le=1_000_000,
+        description="Yearly consumption assumed for the unusual-"
+        "reading check when a meter has no complete year of history (m³).",
     )
     upload_max_file_bytes: int = Field(
-        10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
+        10 * 1024 * 1024,
+        ge=1024,
+        le=200 * 1024 * 1024,
         description="Largest uploaded attachment, whatever an application type allows.",
     )
     upload_max_request_bytes: int = Field(
-        25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024,
+        25 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
         description="Largest multipart GraphQL request (all files together).",
     )
 

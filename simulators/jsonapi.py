@@ -246,6 +246,8 @@ def _trickle(response: Response, slow_body_ms: int) -> Response:
         if key.lower() not in {"content-length", "content-type"}
     }
     return StreamingResponse(
-        pieces(), status_code=response.status_code, headers=headers,
+        pieces(),
+        status_code=response.status_code,
+        headers=headers,
         media_type=response.media_type,
     )

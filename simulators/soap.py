@@ -244,8 +244,10 @@ class SoapEndpoint:
         except etree.XMLSyntaxError:
             return self._fault(SoapFault("Client", "request is not well-formed XML"))
         body = envelope.find(f"{{{SOAP11_ENV}}}Body")
-        first = None if body is None else next(
-            (child for child in body if isinstance(child.tag, str)), None
+        first = (
+            None
+            if body is None
+            else next((child for child in body if isinstance(child.tag, str)), None)
         )
         if first is None:
             return self._fault(SoapFault("Client", "no SOAP 1.1 Body element"))

@@ -165,9 +165,7 @@ class SqliteOutbox:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-sqlite")
         loop = asyncio.get_running_loop()
         try:
-            connection = await loop.run_in_executor(
-                executor, _connect, Path(path), busy_timeout_s
-            )
+            connection = await loop.run_in_executor(executor, _connect, Path(path), busy_timeout_s)
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -219,8 +217,17 @@ class SqliteOutbox:
                 f"INSERT INTO outbox ({COLUMNS}) VALUES "  # noqa: S608 - fixed column list
                 "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL) "
                 f"RETURNING {COLUMNS}",
-                (new_id, kind.value, idempotency_key, fingerprint, viewer_key, payload_text,
-                 now, now, now),
+                (
+                    new_id,
+                    kind.value,
+                    idempotency_key,
+                    fingerprint,
+                    viewer_key,
+                    payload_text,
+                    now,
+                    now,
+                    now,
+                ),
             ).fetchone()
             return AcceptResult(_record(row), created=True)
 
@@ -316,8 +323,7 @@ class SqliteOutbox:
 
         def read(db: sqlite3.Connection) -> datetime | None:
             (earliest,) = db.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox "
-                "WHERE status IN ('PENDING', 'DELIVERING')"
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('PENDING', 'DELIVERING')"
             ).fetchone()
             return _moment(earliest)
 

@@ -116,11 +116,19 @@ class FeesClient:
         """
         if not METER_NUMBER.match(meter_number):
             # The number goes into the URL path: refuse anything that could change the path.
-            raise Rejected("malformed meter number", system=SYSTEM, operation=OP_SUBMIT,
-                           code=ReadingRejectionCode.UNKNOWN_METER.value)
+            raise Rejected(
+                "malformed meter number",
+                system=SYSTEM,
+                operation=OP_SUBMIT,
+                code=ReadingRejectionCode.UNKNOWN_METER.value,
+            )
         if not value.is_finite():
-            raise Rejected("value is not a finite number", system=SYSTEM, operation=OP_SUBMIT,
-                           code="invalid_value")
+            raise Rejected(
+                "value is not a finite number",
+                system=SYSTEM,
+                operation=OP_SUBMIT,
+                code="invalid_value",
+            )
         body: dict[str, Any] = {"value": _decimal_text(value), "readOn": read_on.isoformat()}
         if comment is not None:
             body["comment"] = comment
@@ -240,9 +248,6 @@ def _meter(reader: ShapeReader, meter: Mapping[str, Any]) -> Meter:
                 value_m3=reader.decimal(reading, "value"),
                 source=reader.choice(reading, "source", ReadingSource),
             )
-            for reading in (
-                reader.obj(item, "reading") for item in reader.array(meter, "readings")
-            )
+            for reading in (reader.obj(item, "reading") for item in reader.array(meter, "readings"))
         ),
     )
-

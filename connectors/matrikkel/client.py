@@ -172,7 +172,9 @@ class MatrikkelClient:
             return []
         id_list = self._property_id_list(property_ids)
         mapping = await self._call(
-            "AdresseServiceWS", "findAdresserForMatrikkelenheter", _id_map,
+            "AdresseServiceWS",
+            "findAdresserForMatrikkelenheter",
+            _id_map,
             matrikkelenhetIds=id_list,
         )
         address_ids = _unique(a for i in property_ids for a in mapping.get(i, []))
@@ -199,7 +201,9 @@ class MatrikkelClient:
             return []
         id_list = self._property_id_list(property_ids)
         mapping = await self._call(
-            "BygningServiceWS", "findByggForMatrikkelenheter", _id_map,
+            "BygningServiceWS",
+            "findByggForMatrikkelenheter",
+            _id_map,
             matrikkelenhetIdList=id_list,
         )
         bygg_ids = _unique(b for i in property_ids for b in mapping.get(i, []))
@@ -406,4 +410,3 @@ def _building(obj: Any, property_id: int) -> Building:
         footprint_m2=obj.bebygdAreal,
         status_date=status_date,
     )
-

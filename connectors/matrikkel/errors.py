@@ -11,4 +11,3 @@ class MatrikkelError(ConnectorError):
     """Base of Matrikkel-specific errors."""
 
     system = SYSTEM
-

@@ -130,9 +130,7 @@ class P360Client:
 
     # --- reads ------------------------------------------------------------------------------
 
-    async def cases_for_person(
-        self, pid: str, page_size: int = DEFAULT_PAGE_SIZE
-    ) -> list[Case]:
+    async def cases_for_person(self, pid: str, page_size: int = DEFAULT_PAGE_SIZE) -> list[Case]:
         """Every case where the person is a contact (``ContactReferenceNumber``), all pages."""
         if page_size < 1:
             raise ValueError("page_size must be at least 1")

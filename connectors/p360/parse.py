@@ -119,8 +119,7 @@ def parse_document(raw: Any, operation: str = "GetDocuments") -> Document:
         status_code=_text(raw.StatusCode),
         is_decision=(_text(getattr(doc_type, "Code", None)) or "").upper() == DECISION_TYPE_CODE,
         files=tuple(
-            _parse_document_file(file, operation)
-            for file in items(raw.Files, "DocumentFileResult")
+            _parse_document_file(file, operation) for file in items(raw.Files, "DocumentFileResult")
         ),
     )
 

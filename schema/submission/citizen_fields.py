@@ -40,6 +40,4 @@ class CitizenSubmissionFields:
             None if kinds is None else [OUTBOX_KIND[kind] for kind in kinds],
             None if statuses is None else [OUTBOX_STATUS[status] for status in statuses],
         )
-        return [
-            receipt(record, context.language, context.application_types) for record in records
-        ]
+        return [receipt(record, context.language, context.application_types) for record in records]

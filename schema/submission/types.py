@@ -30,8 +30,9 @@ class SubmissionStatus(Enum):
 
 
 STATUS_LABELS = {
-    SubmissionStatus.PENDING: Label("Mottatt, under oversending", "Motteke, under oversending",
-                                    "Received, being forwarded"),
+    SubmissionStatus.PENDING: Label(
+        "Mottatt, under oversending", "Motteke, under oversending", "Received, being forwarded"
+    ),
     SubmissionStatus.DELIVERED: Label("Levert", "Levert", "Delivered"),
     SubmissionStatus.REJECTED: Label("Avvist", "Avvist", "Rejected"),
 }
@@ -167,8 +168,7 @@ class ApplicationReceipt(Submission):
     title: str = strawberry.field(description="The application type's name (request language).")
     matrikkelnummer: str | None = strawberry.field(description="The property it concerns.")
     case_number: str | None = strawberry.field(
-        description="The Public 360 case number once delivered; the case is then in "
-        "viewer.cases."
+        description="The Public 360 case number once delivered; the case is then in viewer.cases."
     )
 
     @classmethod

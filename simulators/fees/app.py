@@ -66,9 +66,7 @@ class FeesRegister:
             raise ProblemError(422, "invalid_request", "Body needs a matrikkelnummer array")
         keys: list[Any] = body["matrikkelnummer"]
         if len(keys) > MAX_BATCH_SIZE:
-            raise ProblemError(
-                413, "batch_too_large", f"At most {MAX_BATCH_SIZE} keys per request"
-            )
+            raise ProblemError(413, "batch_too_large", f"At most {MAX_BATCH_SIZE} keys per request")
         if not keys:
             raise ProblemError(422, "invalid_request", "matrikkelnummer must not be empty")
         for key in keys:
@@ -104,8 +102,9 @@ class FeesRegister:
                 raise ProblemError(
                     409, "idempotency_conflict", "Idempotency-Key was used for another reading"
                 )
-            return JSONResponse(stored.payload, status_code=200,
-                                headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                stored.payload, status_code=200, headers={"Idempotent-Replayed": "true"}
+            )
         value, read_on, _comment = _new_reading(body)
         meter = self._meter(meter_number)
         if meter is None:
@@ -145,12 +144,16 @@ class FeesRegister:
         last = meter.readings[-1] if meter.readings else None
         if last is not None and read_on < last.read_on:
             raise ProblemError(
-                422, "before_last_reading", "The date is before the last reading",
+                422,
+                "before_last_reading",
+                "The date is before the last reading",
                 detail=f"Last reading is from {last.read_on.isoformat()}",
             )
         if last is not None and value < last.value_m3:
             raise ProblemError(
-                422, "below_last_reading", "The value is below the last reading",
+                422,
+                "below_last_reading",
+                "The value is below the last reading",
                 detail=f"Last reading is {last.value_m3} m3",
             )
         return last
@@ -204,4 +207,3 @@ def build_app(
         *control.admin_routes(api.admin_extras()),
     ]
     return Starlette(routes=routes, middleware=[api.middleware()])
-

@@ -211,14 +211,17 @@ class MatrikkelSimulator:
         entries = []
         for item in getattr(matrikkelenhetIds, "item", None) or []:
             addresses = self.population.addresses_of(int(item.value))
-            entries.append({
-                "key": self.bubbles.id(MATRIKKELENHET + "MatrikkelenhetId", int(item.value)),
-                "value": {
-                    "item": [
-                        self.bubbles.id(ADRESSE + "VegadresseId", a.adresse_id) for a in addresses
-                    ]
-                },
-            })
+            entries.append(
+                {
+                    "key": self.bubbles.id(MATRIKKELENHET + "MatrikkelenhetId", int(item.value)),
+                    "value": {
+                        "item": [
+                            self.bubbles.id(ADRESSE + "VegadresseId", a.adresse_id)
+                            for a in addresses
+                        ]
+                    },
+                }
+            )
         return {"return": {"entry": entries}}
 
     async def find_bygg_for_matrikkelenheter(
@@ -230,12 +233,16 @@ class MatrikkelSimulator:
         entries = []
         for item in getattr(matrikkelenhetIdList, "item", None) or []:
             buildings = self.population.buildings_of(int(item.value))
-            entries.append({
-                "key": self.bubbles.id(MATRIKKELENHET + "MatrikkelenhetId", int(item.value)),
-                "value": {
-                    "item": [self.bubbles.id(BYGNING + "BygningId", b.bygg_id) for b in buildings]
-                },
-            })
+            entries.append(
+                {
+                    "key": self.bubbles.id(MATRIKKELENHET + "MatrikkelenhetId", int(item.value)),
+                    "value": {
+                        "item": [
+                            self.bubbles.id(BYGNING + "BygningId", b.bygg_id) for b in buildings
+                        ]
+                    },
+                }
+            )
         return {"return": {"entry": entries}}
 
 
@@ -256,4 +263,3 @@ def build_app(
     """The Matrikkel simulator app (HTTP Basic on the services; ``/_admin/*`` open)."""
     simulator = MatrikkelSimulator(population, BasicCredentials(username, password), control)
     return Starlette(routes=[*control.admin_routes(), *simulator.routes()])
-

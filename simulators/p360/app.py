@@ -99,9 +99,7 @@ def _decision_route(service: SifService) -> Route:
                 return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
             title, outcome = body.get("title"), body.get("outcome")
             if not all(value is None or isinstance(value, str) for value in (title, outcome)):
-                return JSONResponse(
-                    {"error": "title and outcome must be strings"}, status_code=400
-                )
+                return JSONResponse({"error": "title and outcome must be strings"}, status_code=400)
         if service.population.case_by_number(case_number) is None:
             return JSONResponse({"error": "no such case"}, status_code=404)
         document = service.add_decision(case_number, title, outcome)

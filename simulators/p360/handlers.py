@@ -450,4 +450,3 @@ class SifService:
             return self.population.add_decision(case_number, title)
         text = outcome if " " in outcome.strip() else f"Søknaden er {outcome.strip()}."
         return self.population.add_decision(case_number, title, text=text)
-

@@ -97,14 +97,23 @@ def _kind(rng: random.Random, index: int, slot: int) -> CaseKind:
     if index == documented.DECISION and slot == 0:
         return CaseKind.APPLICATION
     return rng.choices(
-        (CaseKind.APPLICATION, CaseKind.BUILDING, CaseKind.PLANNING,
-         CaseKind.WATER_SEWAGE_WASTE, CaseKind.OTHER),
+        (
+            CaseKind.APPLICATION,
+            CaseKind.BUILDING,
+            CaseKind.PLANNING,
+            CaseKind.WATER_SEWAGE_WASTE,
+            CaseKind.OTHER,
+        ),
         weights=(30, 25, 15, 20, 10),
     )[0]
 
 
 def generate_case(
-    seed: int, anchor: date, index: int, slot: int, party_pid: str,
+    seed: int,
+    anchor: date,
+    index: int,
+    slot: int,
+    party_pid: str,
     matrikkelnummer: str | None,
 ) -> Case:
     """Case `slot` of person `index` with its journal entries (file data not loaded)."""
@@ -116,9 +125,7 @@ def generate_case(
     age = (anchor - opened).days
     forced_decision = index == documented.DECISION and slot == 0
     forced_open = index == documented.DECISION and slot == 1
-    closed = forced_decision or (
-        not forced_open and rng.random() < (0.85 if age > 120 else 0.25)
-    )
+    closed = forced_decision or (not forced_open and rng.random() < (0.85 if age > 120 else 0.25))
     closed_on = min(opened + timedelta(days=rng.randint(14, 110)), anchor) if closed else None
     case_number = ids.format_case_number(opened.year, key)
     flow = _FLOWS[kind]
@@ -132,29 +139,33 @@ def generate_case(
         elif closed_on is not None and position == len(steps) - 1:
             on = closed_on
         else:
-            on = min(opened + timedelta(days=position * max(1, (end - opened).days // len(steps))),
-                     end)
+            on = min(
+                opened + timedelta(days=position * max(1, (end - opened).days // len(steps))), end
+            )
         doc_title = template.format(title=title)
         recno = ids.document_recno(key, position)
         names = [f"{doc_title}.pdf"]
         if kind == CaseKind.BUILDING and position == 0:
             names.append("Vedlegg - situasjonskart.pdf")
         files = tuple(
-            DocFile(ids.file_recno(key, position, n), recno, _file_name(name), "pdf",
-                    "application/pdf")
+            DocFile(
+                ids.file_recno(key, position, n), recno, _file_name(name), "pdf", "application/pdf"
+            )
             for n, name in enumerate(names)
         )
-        documents.append(Document(
-            recno=recno,
-            document_number=f"{case_number}-{position + 1}",
-            case_number=case_number,
-            title=doc_title,
-            direction=direction,
-            document_date=on,
-            is_decision=is_decision,
-            files=files,
-            status="J" if direction != DocumentDirection.NOTE else "F",
-        ))
+        documents.append(
+            Document(
+                recno=recno,
+                document_number=f"{case_number}-{position + 1}",
+                case_number=case_number,
+                title=doc_title,
+                direction=direction,
+                document_date=on,
+                is_decision=is_decision,
+                files=files,
+                status="J" if direction != DocumentDirection.NOTE else "F",
+            )
+        )
     return Case(
         recno=ids.case_recno(key),
         case_number=case_number,
@@ -166,8 +177,9 @@ def generate_case(
         documents=tuple(documents),
         party_pid=party_pid,
         responsible_unit=_UNITS[kind],
-        matrikkelnummer=matrikkelnummer if kind in (CaseKind.BUILDING,
-                                                     CaseKind.WATER_SEWAGE_WASTE) else None,
+        matrikkelnummer=matrikkelnummer
+        if kind in (CaseKind.BUILDING, CaseKind.WATER_SEWAGE_WASTE)
+        else None,
     )
 
 

@@ -34,12 +34,10 @@ def wgs84_to_utm33(lat: float, lon: float) -> tuple[float, float]:
     xi_p = math.atan2(t, math.cos(dlam))
     eta_p = math.atanh(math.sin(dlam) / math.sqrt(1 + t * t))
     xi = xi_p + sum(
-        a * math.sin(2 * j * xi_p) * math.cosh(2 * j * eta_p)
-        for j, a in enumerate(_ALPHA, start=1)
+        a * math.sin(2 * j * xi_p) * math.cosh(2 * j * eta_p) for j, a in enumerate(_ALPHA, start=1)
     )
     eta = eta_p + sum(
-        a * math.cos(2 * j * xi_p) * math.sinh(2 * j * eta_p)
-        for j, a in enumerate(_ALPHA, start=1)
+        a * math.cos(2 * j * xi_p) * math.sinh(2 * j * eta_p) for j, a in enumerate(_ALPHA, start=1)
     )
     return _FALSE_EASTING + _K0 * _A_HAT * eta, _K0 * _A_HAT * xi
 

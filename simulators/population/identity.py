@@ -67,5 +67,5 @@ def decode_pid(pid: str, seed: int) -> int | None:
 
 
 def gender_of(pid: str) -> str:
-    """"F" or "M": the individual number's last digit is even for women."""
+    """ "F" or "M": the individual number's last digit is even for women."""
     return "F" if int(pid[8]) % 2 == 0 else "M"

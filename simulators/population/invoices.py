@@ -57,19 +57,29 @@ def _money(value: Decimal) -> Decimal:
 
 def _fee_lines(fees: Sequence[FeeLine], tax: TaxBasis | None) -> tuple[InvoiceLine, ...]:
     lines = [
-        InvoiceLine(line.description, _money(line.quantity / _TERMS), line.unit,
-                    line.unit_price, _money(line.annual_amount / _TERMS))
+        InvoiceLine(
+            line.description,
+            _money(line.quantity / _TERMS),
+            line.unit,
+            line.unit_price,
+            _money(line.annual_amount / _TERMS),
+        )
         for line in fees
     ]
     if tax is not None and tax.annual_tax > 0:
-        lines.append(InvoiceLine("Eiendomsskatt", Decimal("0.25"), "år", tax.annual_tax,
-                                 _money(tax.annual_tax / _TERMS)))
+        lines.append(
+            InvoiceLine(
+                "Eiendomsskatt",
+                Decimal("0.25"),
+                "år",
+                tax.annual_tax,
+                _money(tax.annual_tax / _TERMS),
+            )
+        )
     return tuple(lines)
 
 
-def _status(
-    rng: random.Random, index: int, slot: int, due: date, anchor: date
-) -> InvoiceStatus:
+def _status(rng: random.Random, index: int, slot: int, due: date, anchor: date) -> InvoiceStatus:
     if index == documented.OVERDUE and slot in (0, 1):
         return InvoiceStatus.IKKE_BETALT if slot == 0 else InvoiceStatus.INKASSOVARSEL
     if index in documented.BY_INDEX:
@@ -77,8 +87,13 @@ def _status(
     if due >= anchor:
         return InvoiceStatus.IKKE_BETALT if rng.random() < 0.7 else InvoiceStatus.BETALT
     return rng.choices(
-        (InvoiceStatus.BETALT, InvoiceStatus.IKKE_BETALT, InvoiceStatus.INKASSOVARSEL,
-         InvoiceStatus.SENDT_INKASSO, InvoiceStatus.KREDITERT),
+        (
+            InvoiceStatus.BETALT,
+            InvoiceStatus.IKKE_BETALT,
+            InvoiceStatus.INKASSOVARSEL,
+            InvoiceStatus.SENDT_INKASSO,
+            InvoiceStatus.KREDITERT,
+        ),
         weights=(90, 5, 3, 1, 1),
     )[0]
 

@@ -72,8 +72,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     _line(pdf, invoice.recipient)
     pdf.ln(4)
     _line(pdf, f"Faktura {invoice.invoice_number}: {invoice.title}", bold=True, size=13)
-    _line(pdf, f"Fakturadato: {invoice.issued_on.isoformat()}    "
-               f"Forfall: {invoice.due_on.isoformat()}")
+    _line(
+        pdf,
+        f"Fakturadato: {invoice.issued_on.isoformat()}    Forfall: {invoice.due_on.isoformat()}",
+    )
     if invoice.matrikkelnummer:
         _line(pdf, f"Eiendom: {invoice.matrikkelnummer}")
     pdf.ln(4)

@@ -304,7 +304,11 @@ class Population:
 
         def make() -> Case:
             return case_gen.generate_case(
-                self.seed, self.anchor, index, slot, self.person(index).pid,
+                self.seed,
+                self.anchor,
+                index,
+                slot,
+                self.person(index).pid,
                 self._first_property_number(index),
             )
 
@@ -382,8 +386,9 @@ class Population:
     def _render(self, case: Case, document: Document) -> bytes:
         person = self.person_by_pid(case.party_pid)
         recipient = person.name if person is not None else "Søker"
-        return pdf.document_pdf(case, document, recipient,
-                                case_gen.letter_body(self.seed, case, document))
+        return pdf.document_pdf(
+            case, document, recipient, case_gen.letter_body(self.seed, case, document)
+        )
 
     def _take_recno(self) -> int:
         recno = self._next_recno
@@ -446,13 +451,19 @@ class Population:
         recno = self._take_recno()
         doc_files = []
         for spec in files:
-            name, file_format, data = spec if isinstance(spec, tuple) else (
-                spec.title, spec.format, spec.data
+            name, file_format, data = (
+                spec if isinstance(spec, tuple) else (spec.title, spec.format, spec.data)
             )
             if not name.lower().endswith(f".{file_format.lower()}"):
                 name = f"{name}.{file_format.lower()}"
-            file = DocFile(self._take_recno(), recno, name, file_format.lower(),
-                           _content_type(file_format), data)
+            file = DocFile(
+                self._take_recno(),
+                recno,
+                name,
+                file_format.lower(),
+                _content_type(file_format),
+                data,
+            )
             self._created_files[file.recno] = file
             doc_files.append(dataclasses.replace(file, data=None))
         document = Document(
@@ -487,17 +498,31 @@ class Population:
         if case is None:
             raise NotFoundError("no such case")
         decision_title = title or f"Vedtak: {case.title}"
-        draft = Document(0, f"{case.case_number}-{len(case.documents) + 1}", case.case_number,
-                         decision_title, DocumentDirection.OUTGOING, self.today, True, ())
+        draft = Document(
+            0,
+            f"{case.case_number}-{len(case.documents) + 1}",
+            case.case_number,
+            decision_title,
+            DocumentDirection.OUTGOING,
+            self.today,
+            True,
+            (),
+        )
         person = self.person_by_pid(case.party_pid)
-        body = [text] if text else [
-            f"Kommunen har behandlet saken '{case.title}'.",
-            f"Søknaden er {outcome or 'innvilget'}.",
-            "Vedtaket kan påklages innen tre uker, jf. forvaltningsloven § 29.",
-        ]
+        body = (
+            [text]
+            if text
+            else [
+                f"Kommunen har behandlet saken '{case.title}'.",
+                f"Søknaden er {outcome or 'innvilget'}.",
+                "Vedtaket kan påklages innen tre uker, jf. forvaltningsloven § 29.",
+            ]
+        )
         letter = pdf.document_pdf(case, draft, person.name if person else "Søker", body)
         document = self.create_document(
-            case.case_number, decision_title, direction=DocumentDirection.OUTGOING,
+            case.case_number,
+            decision_title,
+            direction=DocumentDirection.OUTGOING,
             files=[NewFile(decision_title.replace(":", " -"), "pdf", letter)],
             is_decision=True,
         )
@@ -523,8 +548,15 @@ class Population:
 
         def make() -> Invoice:
             person = self.person(index)
-            return generate_invoice(self.seed, self.anchor, index, slot, person.pid,
-                                    person.name, self._fee_source(index))
+            return generate_invoice(
+                self.seed,
+                self.anchor,
+                index,
+                slot,
+                person.pid,
+                person.name,
+                self._fee_source(index),
+            )
 
         invoice = self._paid.get(ids.invoice_number(index, slot)) or self._invoices.get(
             (index, slot), make
@@ -584,19 +616,21 @@ class Population:
             person = self.person(entry.index)
             owned = self.properties_of(person.pid)
             meters = sum(len(self.meters(o.property.matrikkelnummer)) for o in owned)
-            result.append({
-                "index": entry.index,
-                "key": entry.key,
-                "pid": person.pid,
-                "name": person.name,
-                "role": entry.role,
-                "counts": {
-                    "properties": len(owned),
-                    "cases": len(self.cases_of(person.pid)),
-                    "invoices": len(self.invoices_of(person.pid)),
-                    "meters": meters,
-                },
-            })
+            result.append(
+                {
+                    "index": entry.index,
+                    "key": entry.key,
+                    "pid": person.pid,
+                    "name": person.name,
+                    "role": entry.role,
+                    "counts": {
+                        "properties": len(owned),
+                        "cases": len(self.cases_of(person.pid)),
+                        "invoices": len(self.invoices_of(person.pid)),
+                        "meters": meters,
+                    },
+                }
+            )
         return result
 
 
@@ -609,6 +643,3 @@ def _content_type(file_format: str) -> str:
         "txt": "text/plain",
         "xml": "application/xml",
     }.get(file_format.lower(), "application/octet-stream")
-
-
-

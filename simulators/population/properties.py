@@ -42,10 +42,30 @@ _OTHER_POST_AREAS = (
     ("3036", "Drammen", 59.730, 10.240),
 )
 _STREETS = (
-    "Storgata", "Kirkegata", "Skolevegen", "Bjørkevegen", "Granlia", "Furuvegen", "Solbakken",
-    "Eikelundvegen", "Sagvegen", "Kjerkevegen", "Nordbyvegen", "Fjellvegen", "Tunvegen",
-    "Åsvegen", "Rådhusgata", "Jernbanegata", "Lindevegen", "Løkkevegen", "Myrvegen",
-    "Vestvegen", "Hyttevegen", "Gamle Trondheimsveg", "Bekkevegen", "Stasjonsvegen",
+    "Storgata",
+    "Kirkegata",
+    "Skolevegen",
+    "Bjørkevegen",
+    "Granlia",
+    "Furuvegen",
+    "Solbakken",
+    "Eikelundvegen",
+    "Sagvegen",
+    "Kjerkevegen",
+    "Nordbyvegen",
+    "Fjellvegen",
+    "Tunvegen",
+    "Åsvegen",
+    "Rådhusgata",
+    "Jernbanegata",
+    "Lindevegen",
+    "Løkkevegen",
+    "Myrvegen",
+    "Vestvegen",
+    "Hyttevegen",
+    "Gamle Trondheimsveg",
+    "Bekkevegen",
+    "Stasjonsvegen",
 )
 
 # Land use of a property decides its buildings, fees, tax and meters.
@@ -114,8 +134,11 @@ def generate_property(seed: int, anchor: date, index: int, slot: int) -> Propert
     gnr, bnr = ids.gnr_bnr(index, slot)
     snr = rng.randint(1, 24) if use == SEKSJON else 0
     area = {
-        BOLIG: (450, 1400), SEKSJON: (1500, 6000), FRITID: (600, 2500),
-        LANDBRUK: (20_000, 300_000), UBEBYGD: (800, 40_000),
+        BOLIG: (450, 1400),
+        SEKSJON: (1500, 6000),
+        FRITID: (600, 2500),
+        LANDBRUK: (20_000, 300_000),
+        UBEBYGD: (800, 40_000),
     }[use]
     area_m2 = Decimal(rng.randint(*area))
     postnummer, poststed, lat0, lon0 = rng.choice(
@@ -150,10 +173,16 @@ def generate_property(seed: int, anchor: date, index: int, slot: int) -> Propert
 
 
 _BUILDING_TYPES = {
-    BOLIG: (("111", "Enebolig"), ("112", "Enebolig med hybelleilighet"),
-            ("121", "Tomannsbolig, vertikaldelt"), ("131", "Rekkehus")),
-    SEKSJON: (("142", "Store frittliggende boligbygg på 3 og 4 etasjer"),
-              ("143", "Store frittliggende boligbygg på 5 etasjer eller over")),
+    BOLIG: (
+        ("111", "Enebolig"),
+        ("112", "Enebolig med hybelleilighet"),
+        ("121", "Tomannsbolig, vertikaldelt"),
+        ("131", "Rekkehus"),
+    ),
+    SEKSJON: (
+        ("142", "Store frittliggende boligbygg på 3 og 4 etasjer"),
+        ("143", "Store frittliggende boligbygg på 5 etasjer eller over"),
+    ),
     FRITID: (("161", "Fritidsbygning (hytter, sommerhus o.l.)"),),
     LANDBRUK: (("113", "Våningshus"), ("241", "Hus for dyr, fôrlager, strølager")),
 }
@@ -169,16 +198,20 @@ def _buildings(rng: random.Random, prop: Property, anchor: date) -> tuple[Buildi
     result = []
     for position, (code, name) in enumerate(chosen):
         big = code.startswith("14") or code == "241"
-        result.append(Building(
-            bygg_id=ids.sub_id(prop.matrikkelenhet_id, position),
-            matrikkelenhet_id=prop.matrikkelenhet_id,
-            bygningsnummer=100_000_000 + ids.sub_id(prop.matrikkelenhet_id, position) % 10**9,
-            type_code=code,
-            type_name=name,
-            built_year=rng.randint(1890 if prop.land_use == LANDBRUK else 1950, anchor.year - 1),
-            area_m2=Decimal(rng.randint(400, 3000) if big else rng.randint(25, 260)),
-            floors=rng.randint(3, 6) if code.startswith("14") else rng.randint(1, 2),
-        ))
+        result.append(
+            Building(
+                bygg_id=ids.sub_id(prop.matrikkelenhet_id, position),
+                matrikkelenhet_id=prop.matrikkelenhet_id,
+                bygningsnummer=100_000_000 + ids.sub_id(prop.matrikkelenhet_id, position) % 10**9,
+                type_code=code,
+                type_name=name,
+                built_year=rng.randint(
+                    1890 if prop.land_use == LANDBRUK else 1950, anchor.year - 1
+                ),
+                area_m2=Decimal(rng.randint(400, 3000) if big else rng.randint(25, 260)),
+                floors=rng.randint(3, 6) if code.startswith("14") else rng.randint(1, 2),
+            )
+        )
     return tuple(result)
 
 
@@ -189,20 +222,22 @@ def _addresses(
         return ()
     east, north = wgs84_to_utm33(lat, lon)
     letter = rng.choice(("", "", "", "A", "B", "C")) if prop.land_use != SEKSJON else ""
-    return (Address(
-        adresse_id=ids.sub_id(prop.matrikkelenhet_id, 0),
-        matrikkelenhet_id=prop.matrikkelenhet_id,
-        kommunenummer=prop.kommunenummer,
-        street=rng.choice(_STREETS),
-        number=rng.randint(1, 140),
-        letter=letter,
-        postnummer=postnummer,
-        poststed=poststed,
-        lat=lat,
-        lon=lon,
-        east=round(east, 2),
-        north=round(north, 2),
-    ),)
+    return (
+        Address(
+            adresse_id=ids.sub_id(prop.matrikkelenhet_id, 0),
+            matrikkelenhet_id=prop.matrikkelenhet_id,
+            kommunenummer=prop.kommunenummer,
+            street=rng.choice(_STREETS),
+            number=rng.randint(1, 140),
+            letter=letter,
+            postnummer=postnummer,
+            poststed=poststed,
+            lat=lat,
+            lon=lon,
+            east=round(east, 2),
+            north=round(north, 2),
+        ),
+    )
 
 
 def _meters(
@@ -216,8 +251,9 @@ def _meters(
     installed = date(rng.randint(2008, first_year - 1), rng.randint(1, 12), rng.randint(1, 28))
     if index == documented.HOMEOWNER:
         replaced = None
-    elif index == documented.CO_OWNER_A or (index not in documented.BY_INDEX
-                                             and rng.random() < 0.25):
+    elif index == documented.CO_OWNER_A or (
+        index not in documented.BY_INDEX and rng.random() < 0.25
+    ):
         replaced = date(anchor.year - rng.randint(1, 3), rng.randint(3, 10), rng.randint(1, 28))
     else:
         replaced = None
@@ -300,34 +336,81 @@ def _fees(
     ]
     if meters:
         used = _yearly_consumption(meters)
-        lines.append(_line(FeeKind.WATER, "VANN-M3", "Vann, forbruk etter måler", "m3",
-                           used, _WATER_PER_M3))
+        lines.append(
+            _line(FeeKind.WATER, "VANN-M3", "Vann, forbruk etter måler", "m3", used, _WATER_PER_M3)
+        )
     else:
         # No meter: billed by the dwelling's floor area (bruksareal) as the register does.
-        flat_area = Decimal(rng.randint(45, 130)) if prop.is_sectioned else (
-            sum((b.area_m2 for b in buildings), Decimal(0)) or Decimal(60)
+        flat_area = (
+            Decimal(rng.randint(45, 130))
+            if prop.is_sectioned
+            else (sum((b.area_m2 for b in buildings), Decimal(0)) or Decimal(60))
         )
-        lines.append(_line(FeeKind.WATER, "VANN-M2", "Vann, stipulert etter areal", "m2",
-                           flat_area, _WATER_PER_M2))
-    lines.append(_line(FeeKind.WASTEWATER, "AVLOP-FAST", "Avløp, fastledd", "count", one,
-                       _SEWAGE_FIXED))
+        lines.append(
+            _line(
+                FeeKind.WATER,
+                "VANN-M2",
+                "Vann, stipulert etter areal",
+                "m2",
+                flat_area,
+                _WATER_PER_M2,
+            )
+        )
+    lines.append(
+        _line(FeeKind.WASTEWATER, "AVLOP-FAST", "Avløp, fastledd", "count", one, _SEWAGE_FIXED)
+    )
     if meters:
-        lines.append(_line(FeeKind.WASTEWATER, "AVLOP-M3", "Avløp, forbruk etter måler", "m3",
-                           lines[1].quantity, _SEWAGE_PER_M3))
+        lines.append(
+            _line(
+                FeeKind.WASTEWATER,
+                "AVLOP-M3",
+                "Avløp, forbruk etter måler",
+                "m3",
+                lines[1].quantity,
+                _SEWAGE_PER_M3,
+            )
+        )
     else:
-        lines.append(_line(FeeKind.WASTEWATER, "AVLOP-M2", "Avløp, stipulert etter areal", "m2",
-                           lines[1].quantity, _SEWAGE_PER_M2))
+        lines.append(
+            _line(
+                FeeKind.WASTEWATER,
+                "AVLOP-M2",
+                "Avløp, stipulert etter areal",
+                "m2",
+                lines[1].quantity,
+                _SEWAGE_PER_M2,
+            )
+        )
     if prop.land_use == FRITID:
-        lines.append(_line(FeeKind.WASTE, "REN-HYTTE", "Renovasjon, fritidsbolig", "count", one,
-                           _WASTE_CABIN))
+        lines.append(
+            _line(
+                FeeKind.WASTE, "REN-HYTTE", "Renovasjon, fritidsbolig", "count", one, _WASTE_CABIN
+            )
+        )
     else:
         bins = Decimal(rng.choice((1, 1, 1, 2)))
-        lines.append(_line(FeeKind.WASTE, "REN-STD", "Renovasjon, standard abonnement",
-                           "count", bins, _WASTE_STANDARD))
+        lines.append(
+            _line(
+                FeeKind.WASTE,
+                "REN-STD",
+                "Renovasjon, standard abonnement",
+                "count",
+                bins,
+                _WASTE_STANDARD,
+            )
+        )
     chimneys = 0 if prop.is_sectioned else rng.choice((0, 1, 1, 1, 2))
     if chimneys:
-        lines.append(_line(FeeKind.CHIMNEY_SWEEPING, "FEIING", "Feiing og tilsyn", "count",
-                           Decimal(chimneys), _SWEEPING))
+        lines.append(
+            _line(
+                FeeKind.CHIMNEY_SWEEPING,
+                "FEIING",
+                "Feiing og tilsyn",
+                "count",
+                Decimal(chimneys),
+                _SWEEPING,
+            )
+        )
     return tuple(lines)
 
 
@@ -340,8 +423,10 @@ _EXEMPTIONS = (
 
 def _tax(rng: random.Random, prop: Property, anchor: date) -> TaxBasis:
     low, high = {
-        BOLIG: (2_400_000, 7_500_000), SEKSJON: (1_800_000, 4_800_000),
-        FRITID: (700_000, 2_600_000), LANDBRUK: (900_000, 3_200_000),
+        BOLIG: (2_400_000, 7_500_000),
+        SEKSJON: (1_800_000, 4_800_000),
+        FRITID: (700_000, 2_600_000),
+        LANDBRUK: (900_000, 3_200_000),
         UBEBYGD: (250_000, 1_200_000),
     }[prop.land_use]
     assessed = Decimal(rng.randint(low // 1000, high // 1000) * 1000)
@@ -362,4 +447,3 @@ def _tax(rng: random.Random, prop: Property, anchor: date) -> TaxBasis:
         annual_tax=annual,
         exemption=exemption,
     )
-

@@ -158,18 +158,32 @@ def build_app(
     ledger = InvoiceLedger(population)
     routes = [
         *api.common_routes(),
-        Route("/api/v1/invoices/search", api.operation("searchInvoices", ledger.search),
-              methods=["POST"]),
-        Route("/api/v1/invoices/lookup", api.operation("lookupInvoices", ledger.lookup),
-              methods=["POST"]),
-        Route("/api/v1/invoices/{fakturanummer}",
-              api.operation("getInvoice", ledger.get_invoice), methods=["GET"]),
-        Route("/api/v1/invoices/{fakturanummer}/pdf",
-              api.operation("getInvoicePdf", ledger.get_pdf), methods=["GET"]),
+        Route(
+            "/api/v1/invoices/search",
+            api.operation("searchInvoices", ledger.search),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v1/invoices/lookup",
+            api.operation("lookupInvoices", ledger.lookup),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v1/invoices/{fakturanummer}",
+            api.operation("getInvoice", ledger.get_invoice),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/v1/invoices/{fakturanummer}/pdf",
+            api.operation("getInvoicePdf", ledger.get_pdf),
+            methods=["GET"],
+        ),
         api.reset_route(),
-        *control.admin_routes([
-            *api.admin_extras(),
-            Route("/_admin/invoices/{fakturanummer}/paid", ledger.mark_paid, methods=["POST"]),
-        ]),
+        *control.admin_routes(
+            [
+                *api.admin_extras(),
+                Route("/_admin/invoices/{fakturanummer}/paid", ledger.mark_paid, methods=["POST"]),
+            ]
+        ),
     ]
     return Starlette(routes=routes, middleware=[api.middleware()])

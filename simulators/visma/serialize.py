@@ -46,8 +46,10 @@ def invoice_json(invoice: Invoice) -> dict[str, Any]:
         "forsendelseskanal": invoice.channel,
         "betaltDato": None if invoice.paid_on is None else invoice.paid_on.isoformat(),
         "matrikkelnummer": invoice.matrikkelnummer,
-        "faktura": {"tittel": f"Faktura {invoice.invoice_number}",
-                    "url": pdf_path(invoice.invoice_number)},
+        "faktura": {
+            "tittel": f"Faktura {invoice.invoice_number}",
+            "url": pdf_path(invoice.invoice_number),
+        },
         "fakturalinjer": [
             {
                 "beskrivelse": line.description,

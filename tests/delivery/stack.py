@@ -60,12 +60,18 @@ class Stack:
         return self.sims.population
 
     def fees(self) -> FeesClient:
-        return FeesClient(self.session, self.fees_url, "minside", "minside",
-                          Resilience("fees", POLICY))
+        return FeesClient(
+            self.session, self.fees_url, "minside", "minside", Resilience("fees", POLICY)
+        )
 
     def p360(self) -> P360Client:
-        return P360Client(self.session, self.p360_url + "/SI.WS.Core/SIF", "minside", "minside",
-                          Resilience("p360", POLICY))
+        return P360Client(
+            self.session,
+            self.p360_url + "/SI.WS.Core/SIF",
+            "minside",
+            "minside",
+            Resilience("p360", POLICY),
+        )
 
     async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
         """Drive a simulator's admin surface over HTTP, as an operator would."""

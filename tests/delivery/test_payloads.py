@@ -22,8 +22,12 @@ PID = "13818097953"
 def test_meter_reading_round_trip():
     reading = MeterReadingPayload("M-1", Decimal("12.50"), date(2026, 6, 1), "ok")
     raw = reading.to_json()
-    assert raw == {"meter_number": "M-1", "value": "12.50", "read_on": "2026-06-01",
-                   "comment": "ok"}
+    assert raw == {
+        "meter_number": "M-1",
+        "value": "12.50",
+        "read_on": "2026-06-01",
+        "comment": "ok",
+    }
     assert MeterReadingPayload.from_json(raw) == reading
 
 
@@ -48,8 +52,10 @@ def test_application_round_trip_keeps_files_and_hides_the_pid():
         title="Søknad",
         applicant_pid=PID,
         fields=(ApplicationField("a", "1"),),
-        files=(ApplicationFile("form.pdf", "application/pdf", b"%PDF"),
-               ApplicationFile("photo", "image/jpeg", b"\xff\xd8")),
+        files=(
+            ApplicationFile("form.pdf", "application/pdf", b"%PDF"),
+            ApplicationFile("photo", "image/jpeg", b"\xff\xd8"),
+        ),
         matrikkelnummer="3030-1/2/0/0",
         case_kind=CaseKind.APPLICATION,
     )

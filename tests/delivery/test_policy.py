@@ -55,10 +55,14 @@ def test_transient_and_unclear_failures_are_retried(error):
 @pytest.mark.parametrize(
     ("error", "prefix"),
     [
-        (Rejected("below", system="fees", operation="submitReading", code="below_last_reading"),
-         "below_last_reading: below"),
-        (IdempotencyConflict("used", operation="submitReading", code="idempotency_conflict"),
-         "idempotency_conflict: used"),
+        (
+            Rejected("below", system="fees", operation="submitReading", code="below_last_reading"),
+            "below_last_reading: below",
+        ),
+        (
+            IdempotencyConflict("used", operation="submitReading", code="idempotency_conflict"),
+            "idempotency_conflict: used",
+        ),
         (NotFound("no case", system="p360", operation="CreateDocument"), "not_found: no case"),
         (PermanentDeliveryError("invalid_payload", "bad"), "invalid_payload: bad"),
     ],

@@ -159,4 +159,3 @@ async def test_sigkill_at_any_moment_loses_nothing_and_delivers_once(
     assert done[1].result["case_number"] == case.case_number
     assert done[1].result["document_number"] == case.documents[0].document_number
     assert all(record.attempts >= (1 if moment == "before_claim" else 2) for record in done)
-

@@ -93,9 +93,7 @@ async def test_reading_below_the_last_one_is_rejected_with_the_reason(outbox, st
 
     assert record.status is OutboxStatus.REJECTED
     assert record.last_error.startswith("below_last_reading")
-    assert len(stack.population.meter_by_number(meter.meter_number).readings) == len(
-        meter.readings
-    )
+    assert len(stack.population.meter_by_number(meter.meter_number).readings) == len(meter.readings)
     # Final: the next rounds leave it alone.
     clock.advance(3600)
     assert await make_worker(outbox, stack, clock).run_once() == []
@@ -147,9 +145,7 @@ class Crash(BaseException):
 
 
 @pytest.mark.parametrize("crash_when", ["after_progress", "before_progress"])
-async def test_crash_between_the_two_steps_makes_no_second_case(
-    outbox, stack, clock, crash_when
-):
+async def test_crash_between_the_two_steps_makes_no_second_case(outbox, stack, clock, crash_when):
     payload = application_payload(stack)
     await accept(outbox, stack, OutboxKind.APPLICATION, payload)
     (claim,) = await outbox.claim_due(clock.now, lease_s=30, limit=1)

@@ -53,12 +53,19 @@ def test_a_valid_file(tmp_path):
     [
         (GOOD.replace('case_kind = "APPLICATION"', 'case_kind = "PARKING"'), "type 'TEST'"),
         (GOOD.replace("options = [", "max_length = 3\noptions = ["), "only a TEXT field"),
-        (GOOD.replace('options = [{ value = "YES", label = { nb = "Ja", nn = "Ja", en = "Yes" } }]',
-                      ""), "needs options"),
+        (
+            GOOD.replace(
+                'options = [{ value = "YES", label = { nb = "Ja", nn = "Ja", en = "Yes" } }]', ""
+            ),
+            "needs options",
+        ),
         (GOOD.replace('nn = "Test", ', ""), "type 'TEST': name.nn"),
         (GOOD + GOOD, "duplicate application type codes ['TEST']"),
-        (GOOD + '\n[[type.attachments]]\nkey = "x"\nlabel = { nb = "X", nn = "X", en = "X" }\n'
-         'content_types = ["application/x-msdownload"]\nmax_bytes = 10\n', "does not take"),
+        (
+            GOOD + '\n[[type.attachments]]\nkey = "x"\nlabel = { nb = "X", nn = "X", en = "X" }\n'
+            'content_types = ["application/x-msdownload"]\nmax_bytes = 10\n',
+            "does not take",
+        ),
         ("[[type]\n", "not valid TOML"),
     ],
 )

@@ -58,12 +58,14 @@ async def test_calls_are_counted_per_operation(client: tuple[aiohttp.ClientSessi
 
 async def test_faults_per_operation_and_wildcard(client: tuple[aiohttp.ClientSession, str]) -> None:
     session, url = client
-    async with session.post(f"{url}/_admin/faults",
-                            json={"operation": "GetCases", "error_rate": 1.0}) as response:
+    async with session.post(
+        f"{url}/_admin/faults", json={"operation": "GetCases", "error_rate": 1.0}
+    ) as response:
         assert response.status == 200
         assert (await response.json())["error_rate"] == 1.0
-    async with session.post(f"{url}/_admin/faults",
-                            json={"operation": "*", "outage": True}) as response:
+    async with session.post(
+        f"{url}/_admin/faults", json={"operation": "*", "outage": True}
+    ) as response:
         assert response.status == 200
     async with session.get(f"{url}/op/GetCases") as response:
         assert response.status == 500
@@ -113,8 +115,9 @@ async def test_bad_fault_requests_get_400_and_change_nothing(
     client: tuple[aiohttp.ClientSession, str], body: bytes, message: str
 ) -> None:
     session, url = client
-    async with session.post(f"{url}/_admin/faults", data=body,
-                            headers={"Content-Type": "application/json"}) as response:
+    async with session.post(
+        f"{url}/_admin/faults", data=body, headers={"Content-Type": "application/json"}
+    ) as response:
         assert response.status == 400
         answer = await response.json()
         assert message in answer["message"]
@@ -133,8 +136,9 @@ async def test_reset_clears_counters_faults_and_optionally_state(
 
     population.add_reading(meter.meter_number, reading)
     await (await session.get(f"{url}/op/GetCases")).release()
-    await (await session.post(f"{url}/_admin/faults",
-                              json={"operation": "*", "outage": True})).release()
+    await (
+        await session.post(f"{url}/_admin/faults", json={"operation": "*", "outage": True})
+    ).release()
     async with session.post(f"{url}/_admin/reset") as response:
         assert response.status == 200 and (await response.json())["state"] is False
     async with session.get(f"{url}/_admin/calls") as response:

@@ -140,11 +140,14 @@ def test_add_reading_is_an_overlay_and_is_validated(population: Population) -> N
     population.add_reading(meter.meter_number, reading)
     assert population.meters(number)[0].readings[-1] == reading
     with pytest.raises(InvalidInputError):
-        population.add_reading(meter.meter_number,
-                               Reading(TODAY, last.value_m3, ReadingSource.CITIZEN))
+        population.add_reading(
+            meter.meter_number, Reading(TODAY, last.value_m3, ReadingSource.CITIZEN)
+        )
     with pytest.raises(InvalidInputError):
-        population.add_reading(meter.meter_number, Reading(
-            TODAY + timedelta(days=1), reading.value_m3 + 1, ReadingSource.CITIZEN))
+        population.add_reading(
+            meter.meter_number,
+            Reading(TODAY + timedelta(days=1), reading.value_m3 + 1, ReadingSource.CITIZEN),
+        )
     with pytest.raises(NotFoundError):
         population.add_reading("999", reading)
     population.reset()
@@ -155,8 +158,9 @@ def test_a_replaced_meter_takes_no_readings(population: Population) -> None:
     (owned,) = population.properties_of(_pid(population, doc.CO_OWNER_A))
     old = population.meters(owned.property.matrikkelnummer)[0]
     with pytest.raises(InvalidInputError):
-        population.add_reading(old.meter_number,
-                               Reading(TODAY, Decimal("99999"), ReadingSource.CITIZEN))
+        population.add_reading(
+            old.meter_number, Reading(TODAY, Decimal("99999"), ReadingSource.CITIZEN)
+        )
 
 
 # --- invoices ------------------------------------------------------------------------------

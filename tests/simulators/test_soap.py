@@ -96,8 +96,11 @@ async def test_call_is_dispatched_and_counted(url: str, session, control) -> Non
 
 
 async def test_bad_requests_are_client_faults(url: str, session) -> None:
-    for payload in (b"not xml", b"<S:Envelope xmlns:S='%s'/>" % SOAP_ENV.encode(),
-                    REQUEST.replace(b"findPersonIdForIdent", b"noSuchOperation")):
+    for payload in (
+        b"not xml",
+        b"<S:Envelope xmlns:S='%s'/>" % SOAP_ENV.encode(),
+        REQUEST.replace(b"findPersonIdForIdent", b"noSuchOperation"),
+    ):
         async with session.post(url, data=payload) as resp:
             assert resp.status == 500
             root = etree.fromstring(await resp.read())

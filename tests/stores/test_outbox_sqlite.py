@@ -242,8 +242,9 @@ async def test_retry_progress_and_rejection(outbox):
     assert step.progress == {"case_number": "2026/1"}
     assert step.status is OutboxStatus.DELIVERING
     retry_at = T0 + timedelta(seconds=10)
-    back = await outbox.mark_retry(claim.id, "BackendUnavailable: " + "x" * 1000, retry_at,
-                                   claim.lease_token)
+    back = await outbox.mark_retry(
+        claim.id, "BackendUnavailable: " + "x" * 1000, retry_at, claim.lease_token
+    )
     assert back.status is OutboxStatus.PENDING
     assert back.next_attempt_at == retry_at
     assert back.progress == {"case_number": "2026/1"}

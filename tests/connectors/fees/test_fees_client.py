@@ -105,9 +105,7 @@ async def test_submit_reading_and_idempotent_replay(stack):
     assert latest[-1].source == ReadingSource.CITIZEN
 
     with pytest.raises(IdempotencyConflict) as caught:
-        await client.submit_reading(
-            meter.meter_number, value + 1, date(2026, 6, 1), "reading-1"
-        )
+        await client.submit_reading(meter.meter_number, value + 1, date(2026, 6, 1), "reading-1")
     assert caught.value.code == "idempotency_conflict"
     assert not isinstance(caught.value, Rejected)
 

@@ -82,9 +82,7 @@ async def stack() -> AsyncIterator[Stack]:
     broken = Starlette(routes=[Route(f"{API}/{{name}}", garbage, methods=["POST"])])
     specs = [ServerSpec("matrikkel", app), ServerSpec("broken", broken)]
     async with running_servers(specs) as servers, aiohttp.ClientSession() as session:
-        yield Stack(
-            population, control, servers[0].url, session, FakeClock(), servers[1].url + API
-        )
+        yield Stack(population, control, servers[0].url, session, FakeClock(), servers[1].url + API)
 
 
 def owner_with_properties(population: Population, *, shared: bool = False):

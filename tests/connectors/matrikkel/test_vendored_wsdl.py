@@ -6,7 +6,9 @@ import pytest
 
 from connectors.matrikkel.client import WSDL_DIR
 
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "matrikkel" / "wsdl"
+REFERENCE = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "matrikkel" / "wsdl"
+)
 
 
 @pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared/ is not beside this checkout")

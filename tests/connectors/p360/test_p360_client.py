@@ -77,9 +77,7 @@ class Stack:
     ) -> P360Client:
         extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
         resilience = Resilience("p360", policy, **extra)
-        return P360Client(
-            self.session, (url or self.url) + BASE_PATH, USER, password, resilience
-        )
+        return P360Client(self.session, (url or self.url) + BASE_PATH, USER, password, resilience)
 
 
 @pytest.fixture
@@ -139,18 +137,17 @@ async def test_documents_for_cases_are_aligned_with_the_keys(stack: Stack) -> No
     assert result[1] == []
     assert result[0] == result[3]
     for documents, case in ((result[0], cases[1]), (result[2], cases[0])):
-        assert [d.document_number for d in documents] == [
-            d.document_number for d in case.documents
-        ]
+        assert [d.document_number for d in documents] == [d.document_number for d in case.documents]
         for document, origin in zip(documents, case.documents, strict=True):
             assert document.recno == origin.recno
             assert document.case_number == case.case_number
             assert document.title == origin.title
             assert document.is_decision == origin.is_decision
             assert document.document_date == origin.document_date
-            assert document.direction.value == {
-                "I": "INCOMING", "U": "OUTGOING", "N": "INTERNAL"
-            }[origin.direction.value]
+            assert (
+                document.direction.value
+                == {"I": "INCOMING", "U": "OUTGOING", "N": "INTERNAL"}[origin.direction.value]
+            )
             assert [f.recno for f in document.files] == [f.recno for f in origin.files]
             assert all(f.content_type == "application/pdf" for f in document.files)
     # One call per distinct case number: SIF takes a single CaseNumber per GetDocuments.
@@ -411,8 +408,11 @@ def _result(successful: bool | None, message: str | None, details: str | None) -
 @pytest.mark.parametrize(
     ("result", "write", "expected"),
     [
-        (_result(False, "Case 2024/1 was not found", "SI.Data.ObjectNotFoundException"), False,
-         NotFound),
+        (
+            _result(False, "Case 2024/1 was not found", "SI.Data.ObjectNotFoundException"),
+            False,
+            NotFound,
+        ),
         (_result(False, "Case 2024/1 was not found", "ObjectNotFoundException"), True, NotFound),
         (_result(False, "Title is required", "SI.Data.ValidationException: x"), True, Rejected),
         (_result(False, "Title is required", "ValidationException"), False, RemoteFault),

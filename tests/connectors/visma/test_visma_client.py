@@ -60,7 +60,12 @@ async def test_invoices_by_number_aligned_and_chunked(stack):
     numbers = [mine[0], "12345", mine[1], "not a number!", *mine[2:], mine[0]]
     invoices = await client.invoices_by_number(numbers)
     assert [i.invoice_number if i else None for i in invoices] == [
-        mine[0], None, mine[1], None, *mine[2:], mine[0]
+        mine[0],
+        None,
+        mine[1],
+        None,
+        *mine[2:],
+        mine[0],
     ]
     # 6 unique well-formed + 1 unknown = 7 numbers in batches of 3.
     calls = await stack.admin_json("/_admin/calls")
@@ -200,9 +205,11 @@ async def test_slow_pdf_body_times_out(stack):
     # 10 pieces, 1 s apart: the whole body misses the 0.5 s deadline, and so does each gap.
     stack.fault("getInvoicePdf", slow_body_ms=10_000)
     with pytest.raises(BackendTimeout):
-        await stack.client(resilience=type(stack.resilience)(
-            "visma", type(stack.resilience.policy)(deadline_s=0.5, retries=0)
-        )).invoice_pdf(number)
+        await stack.client(
+            resilience=type(stack.resilience)(
+                "visma", type(stack.resilience.policy)(deadline_s=0.5, retries=0)
+            )
+        ).invoice_pdf(number)
     stream = await stack.client().invoice_pdf_stream(number)
     assert stream.content_type == "application/pdf"
     with pytest.raises(BackendTimeout):

@@ -51,8 +51,10 @@ async def test_the_application_shows_its_decision(graph):
 
 
 async def test_labels_follow_accept_language(graph):
-    query = "{ viewer { cases { nodes { kind kindLabel status statusLabel " \
+    query = (
+        "{ viewer { cases { nodes { kind kindLabel status statusLabel "
         "documents { direction directionLabel } } } } }"
+    )
     labels = {}
     for language in ("nb", "nn", "en"):
         result = await graph.query(

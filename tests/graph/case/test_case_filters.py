@@ -71,9 +71,7 @@ async def test_opened_date_range_is_inclusive(graph):
     cases = _cases(graph)
     days = sorted(case.opened_on for case in cases)
     start, end = days[30], days[60]
-    nodes = await _filtered(
-        graph, {"openedFrom": start.isoformat(), "openedTo": end.isoformat()}
-    )
+    nodes = await _filtered(graph, {"openedFrom": start.isoformat(), "openedTo": end.isoformat()})
     expected = {c.case_number for c in cases if start <= c.opened_on <= end}
     assert len(expected) >= 31  # both ends count
     assert {n["caseNumber"] for n in nodes} == expected

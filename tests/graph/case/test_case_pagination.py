@@ -59,8 +59,10 @@ async def test_default_page_is_twenty_and_the_last_page_has_no_next(graph):
 
 async def test_first_above_100_and_bad_cursors_are_bad_user_input(graph):
     pid = graph.pid(documented.MANY_CASES)
-    query = "query($first: Int, $after: String) { viewer { levelOfAssurance " \
+    query = (
+        "query($first: Int, $after: String) { viewer { levelOfAssurance "
         "cases(first: $first, after: $after) { totalCount } } }"
+    )
     for variables, argument in (
         ({"first": 101}, "first"),
         ({"first": -1}, "first"),
@@ -79,8 +81,10 @@ async def test_first_above_100_and_bad_cursors_are_bad_user_input(graph):
 async def test_bad_page_arguments_cost_no_call_to_the_archive(graph):
     before = (await graph.calls("p360")).get("GetCases", 0)
     for arguments in ("first: 101", 'after: "garbage"'):
-        result = await graph.query(f"{{ viewer {{ cases({arguments}) {{ totalCount }} }} }}",
-                                   pid=graph.pid(documented.MANY_CASES))
+        result = await graph.query(
+            f"{{ viewer {{ cases({arguments}) {{ totalCount }} }} }}",
+            pid=graph.pid(documented.MANY_CASES),
+        )
         assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert (await graph.calls("p360")).get("GetCases", 0) == before
 
@@ -92,5 +96,8 @@ async def test_person_without_cases_has_an_empty_connection(graph):
     assert connection["totalCount"] == 0
     assert connection["edges"] == []
     assert connection["pageInfo"] == {
-        "hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None,
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
     }

@@ -85,7 +85,8 @@ async def test_catalogue_in_the_requests_language(graph):
     assert types["SLAMTOMMING"]["caseKind"] == "WATER_SEWAGE_WASTE"
     tank = next(f for f in types["SLAMTOMMING"]["fields"] if f["key"] == "tank_kind")
     assert tank["type"] == "CHOICE" and tank["options"][0] == {
-        "value": "SEPTIC_TANK", "label": "Slamavskiller"
+        "value": "SEPTIC_TANK",
+        "label": "Slamavskiller",
     }
     (map_kind, plan) = types["GRAVETILLATELSE"]["attachments"]
     assert map_kind["required"] and not plan["required"]
@@ -177,8 +178,13 @@ async def test_with_a_property_and_several_attachments(graph):
             {("fields.location", "TOO_LONG")},
         ),
         (
-            {"fields": [*digging()["fields"][:1], {"key": "start_date", "value": "1.3.2027"},
-                        *digging()["fields"][2:]]},
+            {
+                "fields": [
+                    *digging()["fields"][:1],
+                    {"key": "start_date", "value": "1.3.2027"},
+                    *digging()["fields"][2:],
+                ]
+            },
             {("fields.start_date", "INVALID_FORMAT")},
         ),
         (
@@ -226,14 +232,10 @@ async def test_property_rules(graph):
             {"key": "tank_kind", "value": "SEPTIC_TANK"},
         ],
     }
-    assert codes(await submit(graph, variables, files=()), MUTATION) == {
-        ("propertyId", "REQUIRED")
-    }
+    assert codes(await submit(graph, variables, files=()), MUTATION) == {("propertyId", "REQUIRED")}
     # Someone else's property answers exactly like a missing one.
     others = {**variables, "propertyId": property_id(graph, documented.LANDOWNER)}
-    assert codes(await submit(graph, others, files=()), MUTATION) == {
-        ("propertyId", "NOT_FOUND")
-    }
+    assert codes(await submit(graph, others, files=()), MUTATION) == {("propertyId", "NOT_FOUND")}
     assert "CreateCase" not in await graph.calls("p360")
 
 
@@ -259,18 +261,33 @@ async def test_level_of_assurance(graph):
 async def test_upload_limits_each_alone(graph):
     big = PDF + b"0" * (10 * 1024 * 1024)
     cases = [
-        ([("variables.input.files.0.file", "kart.pdf", "application/pdf", big)],
-         None, ("files.0", "FILE_TOO_LARGE")),
-        ([("variables.input.files.0.file", "kart.gif", "image/gif", b"GIF89a....")],
-         None, ("files.0", "FILE_TYPE_NOT_ALLOWED")),
+        (
+            [("variables.input.files.0.file", "kart.pdf", "application/pdf", big)],
+            None,
+            ("files.0", "FILE_TOO_LARGE"),
+        ),
+        (
+            [("variables.input.files.0.file", "kart.gif", "image/gif", b"GIF89a....")],
+            None,
+            ("files.0", "FILE_TYPE_NOT_ALLOWED"),
+        ),
         # Declared a PDF, but the bytes are not one.
-        ([("variables.input.files.0.file", "kart.pdf", "application/pdf", b"MZ\x90\x00exe")],
-         None, ("files.0", "FILE_TYPE_NOT_ALLOWED")),
-        ([("variables.input.files.0.file", "kart.pdf", "application/pdf", b"")],
-         None, ("files.0", "EMPTY_FILE")),
+        (
+            [("variables.input.files.0.file", "kart.pdf", "application/pdf", b"MZ\x90\x00exe")],
+            None,
+            ("files.0", "FILE_TYPE_NOT_ALLOWED"),
+        ),
+        (
+            [("variables.input.files.0.file", "kart.pdf", "application/pdf", b"")],
+            None,
+            ("files.0", "EMPTY_FILE"),
+        ),
         ([], [], ("files.map", "ATTACHMENT_REQUIRED")),
-        ([("variables.input.files.0.file", "x.pdf", "application/pdf", PDF)],
-         [{"attachment": "selfie", "file": None}], ("files.0", "UNKNOWN_ATTACHMENT")),
+        (
+            [("variables.input.files.0.file", "x.pdf", "application/pdf", PDF)],
+            [{"attachment": "selfie", "file": None}],
+            ("files.0", "UNKNOWN_ATTACHMENT"),
+        ),
     ]
     for files, slots, expected in cases:
         overrides = {} if slots is None else {"files": slots}
@@ -311,7 +328,9 @@ async def test_several_problems_are_reported_together(graph):
 async def test_a_request_over_the_global_cap_is_refused_before_reading(graph):
     huge = b"%PDF-" + b"0" * (graph.stack.settings.upload_max_request_bytes + 1)
     status, body = await post_multipart(
-        graph, SUBMIT_APPLICATION, {"input": digging()},
+        graph,
+        SUBMIT_APPLICATION,
+        {"input": digging()},
         [("variables.input.files.0.file", "kart.pdf", "application/pdf", huge)],
         pid=graph.pid(documented.HOMEOWNER),
     )

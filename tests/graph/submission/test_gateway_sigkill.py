@@ -67,8 +67,7 @@ class Backoffice:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def token(self, pid: str) -> str:
-        return issue_access_token(self.standin_app, pid, "idporten-loa-substantial",
-                                  DEV_API_SCOPE)
+        return issue_access_token(self.standin_app, pid, "idporten-loa-substantial", DEV_API_SCOPE)
 
     async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
         async with self.http.request(method, self.urls[system] + path, json=body) as response:
@@ -168,9 +167,7 @@ async def submit_both(backoffice: Backoffice, pid: str) -> tuple[dict[str, Any],
     population = backoffice.sims.population
     (owned,) = population.properties_of(pid)
     (meter,) = population.meters(owned.property.matrikkelnummer)
-    reading = graphql(
-        backoffice, pid, SUBMIT_READING, {"input": reading_input(meter, "9")}
-    )
+    reading = graphql(backoffice, pid, SUBMIT_READING, {"input": reading_input(meter, "9")})
 
     async def application() -> Any:
         form = multipart_form(
@@ -191,9 +188,7 @@ async def submit_both(backoffice: Backoffice, pid: str) -> tuple[dict[str, Any],
 
 
 @pytest.mark.parametrize("moment", ["during_delivery", "right_after_accept"])
-async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(
-    tmp_path, backoffice, moment
-):
+async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, backoffice, moment):
     population = backoffice.sims.population
     pid = population.person(documented.HOMEOWNER).pid
     (owned,) = population.properties_of(pid)
@@ -201,11 +196,13 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(
     readings_before = len(meter.readings)
     cases_before = len(population.cases_of(pid))
 
-    await backoffice.admin("fees", "POST", "/_admin/faults",
-                           {"operation": "submitReading", "latency_ms": LATENCY_MS})
+    await backoffice.admin(
+        "fees", "POST", "/_admin/faults", {"operation": "submitReading", "latency_ms": LATENCY_MS}
+    )
     for operation in ("CreateCase", "CreateDocument"):
-        await backoffice.admin("p360", "POST", "/_admin/faults",
-                               {"operation": operation, "latency_ms": LATENCY_MS})
+        await backoffice.admin(
+            "p360", "POST", "/_admin/faults", {"operation": operation, "latency_ms": LATENCY_MS}
+        )
 
     first = Gateway(backoffice, tmp_path, "first")
     try:

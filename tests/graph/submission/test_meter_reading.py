@@ -161,10 +161,12 @@ async def test_messages_follow_accept_language(graph):
     meter = homeowner_meter(graph)
     variables = {"input": reading_input(meter, value="abc")}
     pid = graph.pid(documented.HOMEOWNER)
-    english = await graph.query(SUBMIT_READING, variables, pid=pid,
-                                headers={"Accept-Language": "en"})
-    nynorsk = await graph.query(SUBMIT_READING, variables, pid=pid,
-                                headers={"Accept-Language": "nn-NO"})
+    english = await graph.query(
+        SUBMIT_READING, variables, pid=pid, headers={"Accept-Language": "en"}
+    )
+    nynorsk = await graph.query(
+        SUBMIT_READING, variables, pid=pid, headers={"Accept-Language": "nn-NO"}
+    )
     assert english["data"][MUTATION]["errors"][0]["message"].startswith("Invalid format")
     assert nynorsk["data"][MUTATION]["errors"][0]["message"].startswith("Ugyldig format")
 
@@ -211,7 +213,8 @@ async def test_replay_answers_the_same_receipt_and_a_changed_input_conflicts(gra
     other_meter = population.meters(owned.property.matrikkelnummer)[0]
     other = receipt(
         await submit(
-            graph, reading_input(other_meter, "3", idempotencyKey=variables["idempotencyKey"]),
+            graph,
+            reading_input(other_meter, "3", idempotencyKey=variables["idempotencyKey"]),
             pid=pid,
         ),
         MUTATION,

@@ -14,20 +14,40 @@ from connectors.p360.models import (
 from resolvers.case.cases import CaseCriteria, closed_on, decision_of, newest_first
 
 
-def case(number: str, opened: date | None, status: str = "Under behandling",
-         kind: CaseKind = CaseKind.OTHER) -> Case:
+def case(
+    number: str,
+    opened: date | None,
+    status: str = "Under behandling",
+    kind: CaseKind = CaseKind.OTHER,
+) -> Case:
     return Case(
-        recno=1, case_number=number, title="t", kind=kind, case_type_code=None, status=status,
-        opened_on=opened, responsible_unit=None, external_id=None,
+        recno=1,
+        case_number=number,
+        title="t",
+        kind=kind,
+        case_type_code=None,
+        status=status,
+        opened_on=opened,
+        responsible_unit=None,
+        external_id=None,
     )
 
 
-def document(number: str, day: date | None, *, decision: bool = False,
-             journal: date | None = None) -> Document:
+def document(
+    number: str, day: date | None, *, decision: bool = False, journal: date | None = None
+) -> Document:
     return Document(
-        recno=1, document_number=number, case_number=number.rpartition("-")[0], title="d",
-        direction=DocumentDirection.OUTGOING, category_code="U", document_date=day,
-        journal_date=journal, status_code="J", is_decision=decision, files=(),
+        recno=1,
+        document_number=number,
+        case_number=number.rpartition("-")[0],
+        title="d",
+        direction=DocumentDirection.OUTGOING,
+        category_code="U",
+        document_date=day,
+        journal_date=journal,
+        status_code="J",
+        is_decision=decision,
+        files=(),
     )
 
 
@@ -40,7 +60,11 @@ def test_newest_first_then_case_number_and_undated_last() -> None:
         case("2024/00002", None),
     ]
     assert [c.case_number for c in newest_first(cases)] == [
-        "2024/00003", "2023/00010", "2023/00002", "2024/00002", "2024/00001",
+        "2024/00003",
+        "2023/00010",
+        "2023/00002",
+        "2024/00002",
+        "2024/00001",
     ]
 
 

@@ -102,14 +102,14 @@ async def test_include_limits_the_parts(fees_sim, validate):
 
 async def test_batch_over_the_cap_is_refused(fees_sim, validate):
     keys = [f"3030-1/{n}/0/0" for n in range(1, 502)]
-    status, headers, raw = await post(fees_sim, "/api/v1/properties/query",
-                                      {"matrikkelnummer": keys})
+    status, headers, raw = await post(
+        fees_sim, "/api/v1/properties/query", {"matrikkelnummer": keys}
+    )
     assert status == 413
     assert headers["Content-Type"] == "application/problem+json"
     validate("Problem", json_of(raw))
     assert json_of(raw)["code"] == "batch_too_large"
-    status, _, _ = await post(fees_sim, "/api/v1/properties/query",
-                              {"matrikkelnummer": keys[:500]})
+    status, _, _ = await post(fees_sim, "/api/v1/properties/query", {"matrikkelnummer": keys[:500]})
     assert status == 200
 
 
@@ -178,7 +178,8 @@ async def test_reading_is_registered_and_replayed_by_idempotency_key(fees_sim, v
 async def test_reading_without_idempotency_key_is_refused(fees_sim, validate):
     meter = _active_meter(fees_sim)
     status, _, raw = await post(
-        fees_sim, f"/api/v1/meters/{meter.meter_number}/readings",
+        fees_sim,
+        f"/api/v1/meters/{meter.meter_number}/readings",
         {"value": "99999", "readOn": "2026-06-10"},
     )
     assert status == 400
@@ -191,11 +192,17 @@ async def test_reading_validation_codes(fees_sim, validate):
     last = meter.readings[-1]
     above = str(last.value_m3 + 1)
     cases = [
-        (meter.meter_number, {"value": str(last.value_m3 - 1), "readOn": "2026-06-10"},
-         "below_last_reading"),
+        (
+            meter.meter_number,
+            {"value": str(last.value_m3 - 1), "readOn": "2026-06-10"},
+            "below_last_reading",
+        ),
         (meter.meter_number, {"value": above, "readOn": "2026-06-16"}, "date_in_future"),
-        (meter.meter_number, {"value": above, "readOn": last.read_on.replace(day=1).isoformat()},
-         "before_last_reading"),
+        (
+            meter.meter_number,
+            {"value": above, "readOn": last.read_on.replace(day=1).isoformat()},
+            "before_last_reading",
+        ),
         ("999999", {"value": above, "readOn": "2026-06-10"}, "unknown_meter"),
         (meter.meter_number, {"value": "-3", "readOn": "2026-06-10"}, "invalid_value"),
         (meter.meter_number, {"value": 12.5, "readOn": "2026-06-10"}, "invalid_value"),
@@ -217,8 +224,10 @@ async def test_reading_on_a_replaced_meter_is_refused(fees_sim):
     replaced = [m for m in fees_sim.population.meters(number) if not m.is_active]
     assert replaced
     status, _, raw = await post(
-        fees_sim, f"/api/v1/meters/{replaced[0].meter_number}/readings",
-        {"value": "99999", "readOn": "2026-06-10"}, {"Idempotency-Key": "r"},
+        fees_sim,
+        f"/api/v1/meters/{replaced[0].meter_number}/readings",
+        {"value": "99999", "readOn": "2026-06-10"},
+        {"Idempotency-Key": "r"},
     )
     assert (status, json_of(raw)["code"]) == (422, "meter_replaced")
 
@@ -251,8 +260,9 @@ async def test_slow_body_still_delivers_the_same_json(fees_sim, validate):
         fees_sim.url + "/_admin/faults", json={"operation": "queryProperties", "slow_body_ms": 200}
     ) as response:
         assert response.status == 200
-    status, _, raw = await post(fees_sim, "/api/v1/properties/query",
-                                {"matrikkelnummer": [HOMEOWNER_PROPERTY]})
+    status, _, raw = await post(
+        fees_sim, "/api/v1/properties/query", {"matrikkelnummer": [HOMEOWNER_PROPERTY]}
+    )
     assert status == 200
     validate("PropertyQueryResult", json_of(raw))
 
@@ -263,15 +273,17 @@ async def test_garble_switch_breaks_the_payload(fees_sim, validate, mode):
         fees_sim.url + "/_admin/garble", json={"operation": "queryProperties", "mode": mode}
     ) as response:
         assert response.status == 200
-    status, _, raw = await post(fees_sim, "/api/v1/properties/query",
-                                {"matrikkelnummer": [HOMEOWNER_PROPERTY]})
+    status, _, raw = await post(
+        fees_sim, "/api/v1/properties/query", {"matrikkelnummer": [HOMEOWNER_PROPERTY]}
+    )
     assert status == 200
     with pytest.raises((ValueError, jsonschema.ValidationError)):
         validate("PropertyQueryResult", json_of(raw))
     async with fees_sim.session.delete(fees_sim.url + "/_admin/garble") as response:
         assert response.status == 200
-    _, _, raw = await post(fees_sim, "/api/v1/properties/query",
-                           {"matrikkelnummer": [HOMEOWNER_PROPERTY]})
+    _, _, raw = await post(
+        fees_sim, "/api/v1/properties/query", {"matrikkelnummer": [HOMEOWNER_PROPERTY]}
+    )
     validate("PropertyQueryResult", json_of(raw))
 
 

@@ -222,9 +222,7 @@ async def test_stock_zeep_client_reads_cases_documents_files_and_persons(
     assert file.Successful is True
     assert base64.b64decode(file.File.Base64Data).startswith(b"%PDF")
     persons = answer["persons"].PrivatePersons.PrivatePersonResult
-    assert [(p.FirstName, p.LastName) for p in persons] == [
-        (person.given_name, person.family_name)
-    ]
+    assert [(p.FirstName, p.LastName) for p in persons] == [(person.given_name, person.family_name)]
 
 
 # --- replies validate against the WSDL's schema ------------------------------------------------
@@ -238,28 +236,46 @@ async def test_replies_validate_against_the_wsdl_schema(
     file_recno = case.documents[0].files[0].recno
     pdf = base64.b64encode(b"%PDF-1.4 test").decode()
     calls = [
-        ("CaseService", "GetCases",
-         f"<ContactReferenceNumber>{person.pid}</ContactReferenceNumber>"
-         "<IncludeCaseContacts>true</IncludeCaseContacts>"),
+        (
+            "CaseService",
+            "GetCases",
+            f"<ContactReferenceNumber>{person.pid}</ContactReferenceNumber>"
+            "<IncludeCaseContacts>true</IncludeCaseContacts>",
+        ),
         ("CaseService", "GetCases", ""),  # no criterion: Successful=false
-        ("CaseService", "CreateCase",
-         "<Contacts><CaseContactParameter><IsUnofficial>true</IsUnofficial>"
-         f"<ReferenceNumber>{person.pid}</ReferenceNumber><Role>Sakspart</Role>"
-         "</CaseContactParameter></Contacts>"
-         "<ExternalId><Id>key-1</Id><Type>minside</Type></ExternalId>"
-         "<Title>Søknad om skoleskyss</Title><CaseType>SOKNAD</CaseType>"),
-        ("DocumentService", "GetDocuments",
-         f"<CaseNumber>{case.case_number}</CaseNumber><IncludeFileData>true</IncludeFileData>"),
-        ("DocumentService", "CreateDocument",
-         "<Category>Dokument inn</Category>"
-         f"<Files><CreateFileParameter><Base64Data>{pdf}</Base64Data><Format>pdf</Format>"
-         "<Title>Søknad</Title></CreateFileParameter></Files>"
-         f"<Title>Søknad</Title><CaseNumber>{case.case_number}</CaseNumber>"),
-        ("FileService", "GetFileWithMetadata",
-         f"<IncludeFileData>true</IncludeFileData><Recno>{file_recno}</Recno>"),
+        (
+            "CaseService",
+            "CreateCase",
+            "<Contacts><CaseContactParameter><IsUnofficial>true</IsUnofficial>"
+            f"<ReferenceNumber>{person.pid}</ReferenceNumber><Role>Sakspart</Role>"
+            "</CaseContactParameter></Contacts>"
+            "<ExternalId><Id>key-1</Id><Type>minside</Type></ExternalId>"
+            "<Title>Søknad om skoleskyss</Title><CaseType>SOKNAD</CaseType>",
+        ),
+        (
+            "DocumentService",
+            "GetDocuments",
+            f"<CaseNumber>{case.case_number}</CaseNumber><IncludeFileData>true</IncludeFileData>",
+        ),
+        (
+            "DocumentService",
+            "CreateDocument",
+            "<Category>Dokument inn</Category>"
+            f"<Files><CreateFileParameter><Base64Data>{pdf}</Base64Data><Format>pdf</Format>"
+            "<Title>Søknad</Title></CreateFileParameter></Files>"
+            f"<Title>Søknad</Title><CaseNumber>{case.case_number}</CaseNumber>",
+        ),
+        (
+            "FileService",
+            "GetFileWithMetadata",
+            f"<IncludeFileData>true</IncludeFileData><Recno>{file_recno}</Recno>",
+        ),
         ("FileService", "GetFileWithMetadata", "<Recno>1</Recno>"),  # unknown: not found
-        ("ContactService", "GetPrivatePersons",
-         f"<PersonalIdNumber>{person.pid}</PersonalIdNumber>"),
+        (
+            "ContactService",
+            "GetPrivatePersons",
+            f"<PersonalIdNumber>{person.pid}</PersonalIdNumber>",
+        ),
     ]
     schemas = {name: schema_of(name, tmp_path) for name in {c[0] for c in calls}}
     for service, operation, parameter in calls:
@@ -278,7 +294,10 @@ async def test_unknown_case_on_create_document_is_successful_false(
     sim: str, http: aiohttp.ClientSession
 ) -> None:
     status, reply = await post(
-        http, sim, "DocumentService", "CreateDocument",
+        http,
+        sim,
+        "DocumentService",
+        "CreateDocument",
         "<Title>Søknad</Title><CaseNumber>1999/99999</CaseNumber>",
     )
     assert status == 200 and reply is not None
@@ -293,7 +312,10 @@ async def test_create_case_without_title_is_a_validation_failure_without_the_pid
 ) -> None:
     pid = population.person(documented.NOTHING).pid
     status, reply = await post(
-        http, sim, "CaseService", "CreateCase",
+        http,
+        sim,
+        "CaseService",
+        "CreateCase",
         "<Contacts><CaseContactParameter>"
         f"<ReferenceNumber>{pid}</ReferenceNumber><Role>Sakspart</Role>"
         "</CaseContactParameter></Contacts>",
@@ -367,7 +389,10 @@ async def test_create_case_is_idempotent_on_external_id(
 
     # GetCases finds it by the key, as 360 does.
     _, reply = await post(
-        http, sim, "CaseService", "GetCases",
+        http,
+        sim,
+        "CaseService",
+        "GetCases",
         "<ExternalId><Id>outbox-42</Id><Type>minside</Type></ExternalId>",
     )
     assert reply is not None
@@ -410,7 +435,10 @@ async def test_admin_decision_adds_a_vedtak_and_closes_the_case(
         assert response.status == 201
         created = await response.json()
     _, reply = await post(
-        http, sim, "DocumentService", "GetDocuments",
+        http,
+        sim,
+        "DocumentService",
+        "GetDocuments",
         f"<CaseNumber>{open_case.case_number}</CaseNumber>",
     )
     assert reply is not None

@@ -35,9 +35,12 @@ async def test_health_and_openapi_document_are_served(visma_sim, openapi_doc, va
 
 async def test_api_needs_basic_auth(visma_sim, validate):
     status, _, raw = await call(
-        visma_sim, "POST", "/api/v1/invoices/search",
+        visma_sim,
+        "POST",
+        "/api/v1/invoices/search",
         {"customerIdentifier": pid_of(visma_sim, HOMEOWNER)},
-        headers={"Authorization": aiohttp.encode_basic_auth("minside", "nope")}, auth=False,
+        headers={"Authorization": aiohttp.encode_basic_auth("minside", "nope")},
+        auth=False,
     )
     assert status == 401
     validate("Problem", json.loads(raw))
@@ -46,8 +49,9 @@ async def test_api_needs_basic_auth(visma_sim, validate):
 
 async def test_search_lists_the_customers_invoices_newest_first(visma_sim, validate):
     pid = pid_of(visma_sim, OVERDUE)
-    status, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/search",
-                                {"customerIdentifier": pid})
+    status, _, raw = await call(
+        visma_sim, "POST", "/api/v1/invoices/search", {"customerIdentifier": pid}
+    )
     assert status == 200
     body = json.loads(raw)
     validate("InvoiceList", body)
@@ -66,23 +70,34 @@ async def test_search_lists_the_customers_invoices_newest_first(visma_sim, valid
 async def test_search_filters_by_status_and_dates(visma_sim, validate):
     pid = pid_of(visma_sim, OVERDUE)
     invoices = visma_sim.population.invoices_of(pid)
-    _, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/search",
-                           {"customerIdentifier": pid, "status": ["BETALT"]})
+    _, _, raw = await call(
+        visma_sim,
+        "POST",
+        "/api/v1/invoices/search",
+        {"customerIdentifier": pid, "status": ["BETALT"]},
+    )
     body = json.loads(raw)
     validate("InvoiceList", body)
     assert [f["fakturanummer"] for f in body["fakturaer"]] == [
         i.invoice_number for i in invoices if i.status.value == "BETALT"
     ]
     newest = invoices[0].issued_on
-    _, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/search",
-                           {"customerIdentifier": pid, "fromDate": newest.isoformat(),
-                            "toDate": newest.isoformat()})
+    _, _, raw = await call(
+        visma_sim,
+        "POST",
+        "/api/v1/invoices/search",
+        {"customerIdentifier": pid, "fromDate": newest.isoformat(), "toDate": newest.isoformat()},
+    )
     assert {f["fakturaDato"] for f in json.loads(raw)["fakturaer"]} == {newest.isoformat()}
 
 
 async def test_unknown_customer_has_no_invoices(visma_sim):
-    _, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/search",
-                           {"customerIdentifier": pid_of(visma_sim, NOTHING)})
+    _, _, raw = await call(
+        visma_sim,
+        "POST",
+        "/api/v1/invoices/search",
+        {"customerIdentifier": pid_of(visma_sim, NOTHING)},
+    )
     assert json.loads(raw) == {"fakturaer": []}
 
 
@@ -107,8 +122,9 @@ async def test_lookup_is_aligned_and_explicit_about_missing(visma_sim, validate)
     pid = pid_of(visma_sim, HOMEOWNER)
     mine = [i.invoice_number for i in visma_sim.population.invoices_of(pid)]
     numbers = ["999", mine[0], "100000000999999", mine[1]]
-    status, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/lookup",
-                                {"fakturanummer": numbers})
+    status, _, raw = await call(
+        visma_sim, "POST", "/api/v1/invoices/lookup", {"fakturanummer": numbers}
+    )
     assert status == 200
     body = json.loads(raw)
     validate("InvoiceLookupResult", body)
@@ -120,12 +136,16 @@ async def test_lookup_restricted_to_a_customer_hides_others_invoices(visma_sim):
     mine = visma_sim.population.invoices_of(pid_of(visma_sim, HOMEOWNER))[0].invoice_number
     theirs = visma_sim.population.invoices_of(pid_of(visma_sim, OVERDUE))[0].invoice_number
     _, _, raw = await call(
-        visma_sim, "POST", "/api/v1/invoices/lookup",
+        visma_sim,
+        "POST",
+        "/api/v1/invoices/lookup",
         {"fakturanummer": [mine, theirs], "customerIdentifier": pid_of(visma_sim, HOMEOWNER)},
     )
     assert [r["found"] for r in json.loads(raw)["results"]] == [True, False]
     status, _, _ = await call(
-        visma_sim, "GET", f"/api/v1/invoices/{theirs}/pdf",
+        visma_sim,
+        "GET",
+        f"/api/v1/invoices/{theirs}/pdf",
         headers={"Customer-Identifier": pid_of(visma_sim, HOMEOWNER)},
     )
     assert status == 404
@@ -133,8 +153,9 @@ async def test_lookup_restricted_to_a_customer_hides_others_invoices(visma_sim):
 
 async def test_lookup_batch_cap(visma_sim, validate):
     numbers = [str(100_000_000 + n) for n in range(501)]
-    status, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/lookup",
-                                {"fakturanummer": numbers})
+    status, _, raw = await call(
+        visma_sim, "POST", "/api/v1/invoices/lookup", {"fakturanummer": numbers}
+    )
     assert status == 413
     validate("Problem", json.loads(raw))
     assert json.loads(raw)["code"] == "batch_too_large"
@@ -157,10 +178,14 @@ async def test_invoice_and_pdf_by_number(visma_sim, validate):
 
 async def test_admin_marks_an_invoice_paid(visma_sim, validate):
     pid = pid_of(visma_sim, OVERDUE)
-    unpaid = next(i for i in visma_sim.population.invoices_of(pid) if i.status.value != "BETALT"
-              and i.status.value != "KREDITERT")
-    status, _, raw = await call(visma_sim, "POST",
-                                f"/_admin/invoices/{unpaid.invoice_number}/paid", auth=False)
+    unpaid = next(
+        i
+        for i in visma_sim.population.invoices_of(pid)
+        if i.status.value != "BETALT" and i.status.value != "KREDITERT"
+    )
+    status, _, raw = await call(
+        visma_sim, "POST", f"/_admin/invoices/{unpaid.invoice_number}/paid", auth=False
+    )
     assert status == 200
     paid = json.loads(raw)
     validate("Faktura", paid)
@@ -175,8 +200,12 @@ async def test_admin_marks_an_invoice_paid(visma_sim, validate):
 
 async def test_every_invoice_of_many_people_fits_the_schema(visma_sim, validate):
     for index in range(30):
-        _, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/search",
-                               {"customerIdentifier": pid_of(visma_sim, index)})
+        _, _, raw = await call(
+            visma_sim,
+            "POST",
+            "/api/v1/invoices/search",
+            {"customerIdentifier": pid_of(visma_sim, index)},
+        )
         validate("InvoiceList", json.loads(raw))
 
 
