@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,8 +13,12 @@ from strawberry.types import Info
 from connectors.fees import models as fees
 from resolvers.context import Context
 from resolvers.property.consumption import YearConsumption, meter_chain, yearly_consumption
+from resolvers.submission.loaders import PendingReadingsByMeterNumberLoader
 from schema.labels import Label, label
 from schema.relay import MAX_PAGE_SIZE, BadUserInput, Node, global_id
+
+if TYPE_CHECKING:
+    from schema.submission.types import MeterReadingReceipt
 
 MAX_CONSUMPTION_YEARS = 20
 
@@ -106,6 +111,19 @@ class WaterMeter(Node):
             )
             for r in newest[:first]
         ]
+
+    @strawberry.field(
+        description="Readings the citizen submitted that are not yet in the register (the "
+        "municipality's system was unavailable); they move to `readings` once delivered."
+    )
+    async def pending_readings(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[MeterReadingReceipt, strawberry.lazy("schema.submission.types")]]:
+        from schema.submission.types import MeterReadingReceipt
+
+        context = info.context
+        records = await context.loader(PendingReadingsByMeterNumberLoader).load(self.meter_number)
+        return [MeterReadingReceipt.from_record(r, context.language) for r in records]
 
     @strawberry.field(
         description="Consumption per calendar year, newest first, for the last `years` years "

@@ -11,11 +11,13 @@ from schema.citizen.errors import require_viewer
 from schema.submission.types import (
     OUTBOX_KIND,
     OUTBOX_STATUS,
+    ApplicationReceipt,
     Submission,
     SubmissionKind,
     SubmissionStatus,
     receipt,
 )
+from stores.outbox import OutboxKind, OutboxStatus
 
 
 @strawberry.type
@@ -41,3 +43,18 @@ class CitizenSubmissionFields:
             None if statuses is None else [OUTBOX_STATUS[status] for status in statuses],
         )
         return [receipt(record, context.language, context.application_types) for record in records]
+
+    @strawberry.field(
+        description="Applications accepted but not yet filed in the case system (it was "
+        "unavailable); each becomes a case in `cases` once delivered."
+    )
+    async def pending_applications(self, info: Info[Context, None]) -> list[ApplicationReceipt]:
+        viewer = require_viewer(info)
+        context = info.context
+        records = await viewer_records(
+            context, viewer, [OutboxKind.APPLICATION], [OutboxStatus.PENDING]
+        )
+        return [
+            ApplicationReceipt.from_record(record, context.language, context.application_types)
+            for record in records
+        ]

@@ -358,6 +358,10 @@ async def test_archive_outage_gives_pending_then_the_case(graph):
     assert [s["receiptId"] for s in await submissions(graph, pid, statuses=["PENDING"])] == [
         answer["receiptId"]
     ]
+    # Beside the case list, the application waits as pending.
+    pending = "{ viewer { pendingApplications { receiptId status caseNumber } } }"
+    listed = (await graph.query(pending, pid=pid))["data"]["viewer"]["pendingApplications"]
+    assert listed == [{"receiptId": answer["receiptId"], "status": "PENDING", "caseNumber": None}]
     async with graph.http.delete(f"{graph.stack.urls['p360']}/_admin/faults") as response:
         assert response.status in (200, 204)
 
@@ -368,3 +372,4 @@ async def test_archive_outage_gives_pending_then_the_case(graph):
     done = await wait_until(delivered)
     cases = (await graph.query(CASES, pid=pid))["data"]["viewer"]["cases"]["nodes"]
     assert [c["caseNumber"] for c in cases].count(done["caseNumber"]) == 1
+    assert (await graph.query(pending, pid=pid))["data"]["viewer"]["pendingApplications"] == []

@@ -31,6 +31,21 @@ async def submit(graph, variables, pid=None):
     )
 
 
+PENDING_ON_METER = """{ viewer { properties { nodes { waterMeters {
+  pendingReadings { receiptId status reading { value } } } } } } }"""
+
+
+async def pending_on_meter(graph, pid):
+    result = await graph.query(PENDING_ON_METER, pid=pid)
+    assert "errors" not in result, result
+    return [
+        (item["receiptId"], item["status"])
+        for node in result["data"]["viewer"]["properties"]["nodes"]
+        for meter in node["waterMeters"]
+        for item in meter["pendingReadings"]
+    ]
+
+
 async def test_a_reading_is_delivered_with_the_registers_figures(graph):
     meter = homeowner_meter(graph)
     before = len(meter.readings)
@@ -237,6 +252,8 @@ async def test_register_outage_gives_pending_then_delivers_exactly_once(graph):
         (answer["receiptId"], "METER_READING")
     ]
     assert pending[0]["reading"]["value"] == answer["reading"]["value"]
+    # ... and in the matching list: the meter's own pending readings.
+    assert await pending_on_meter(graph, pid) == [(answer["receiptId"], "PENDING")]
     # A replay while pending answers the same pending receipt, and sends nothing new.
     assert receipt(await submit(graph, variables), MUTATION)["receiptId"] == answer["receiptId"]
 
@@ -251,6 +268,7 @@ async def test_register_outage_gives_pending_then_delivers_exactly_once(graph):
     assert done["receiptId"] == answer["receiptId"]
     assert Decimal(done["consumptionSinceLast"]) == Decimal(7)
     assert await submissions(graph, pid, statuses=["PENDING"]) == []
+    assert await pending_on_meter(graph, pid) == []
     readings = graph.stack.population.meter_by_number(meter.meter_number).readings
     assert len(readings) == before + 1
     assert format(readings[-1].value_m3, "f") == variables["value"]
