@@ -11,7 +11,8 @@ import asyncio
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from connectors.errors import BackendTimeout, ConnectorError
 from connectors.resilience import Resilience
@@ -43,8 +44,11 @@ class SourceReport:
     reason: str | None  # "timeout", "unavailable", "error": no detail a citizen must not see
 
 
+OSLO = ZoneInfo("Europe/Oslo")  # the API's times are in Min side's own time zone
+
+
 def _when(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=OSLO)
 
 
 @dataclass
