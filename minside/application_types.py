@@ -10,16 +10,17 @@ case it files.
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.p360.models import CaseKind
+from minside.config_files import dotted, duplicates, load_toml_model
 from minside.external_services import LevelOfAssuranceName, LocalizedText
 from minside.settings import SettingsError
 
@@ -174,38 +175,23 @@ class ApplicationTypeCatalogue:
         return next((kind for kind in self.types if kind.code == code), None)
 
 
-def _entry_name(raw: object, index: object) -> str:
-    # Name the entry by its code when the file has one there, else by its position.
-    if isinstance(raw, dict) and isinstance(index, int):
+def _locate(raw: dict[str, Any], loc: Sequence[int | str]) -> str:
+    # Name an entry by its code when the file has one there, else by its position.
+    if len(loc) >= 2 and loc[0] == "type" and isinstance(loc[1], int):
         entries = raw.get("type")
-        if isinstance(entries, list) and index < len(entries):
-            entry = entries[index]
+        name = f"type #{loc[1]}"
+        if isinstance(entries, list) and loc[1] < len(entries):
+            entry = entries[loc[1]]
             if isinstance(entry, dict) and isinstance(entry.get("code"), str):
-                return f"type {entry['code']!r}"
-    return f"type #{index}"
+                name = f"type {entry['code']!r}"
+        return f"{name}: " + ".".join(str(part) for part in loc[2:])
+    return dotted(raw, loc)
 
 
 def load_application_types(path: Path) -> ApplicationTypeCatalogue:
     """Read and validate the catalogue; a :class:`SettingsError` names the file and the entry."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{VARIABLE}: cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{VARIABLE}: {path} is not valid TOML: {exc}") from None
-    try:
-        parsed = _CatalogueFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = list(error["loc"])
-            where = ".".join(str(part) for part in loc)
-            if len(loc) >= 2 and loc[0] == "type":
-                where = f"{_entry_name(raw, loc[1])}: " + ".".join(str(p) for p in loc[2:])
-            problems.append(f"{where}: {error['msg']}")
-        raise SettingsError(f"{VARIABLE}: {path}: " + "; ".join(problems)) from None
-    codes = [kind.code for kind in parsed.type]
-    duplicates = sorted({code for code in codes if codes.count(code) > 1})
-    if duplicates:
-        raise SettingsError(f"{VARIABLE}: {path}: duplicate application type codes {duplicates}")
+    parsed = load_toml_model(path, _CatalogueFile, VARIABLE, _locate)
+    repeated = duplicates([kind.code for kind in parsed.type])
+    if repeated:
+        raise SettingsError(f"{VARIABLE}: {path}: duplicate application type codes {repeated}")
     return ApplicationTypeCatalogue(parsed.type)

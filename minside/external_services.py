@@ -5,13 +5,13 @@ Loaded and validated once at start-up from a TOML file (``MINSIDE_EXTERNAL_SERVI
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from minside.config_files import duplicates, load_toml_model
 from minside.i18n import Language
 from minside.settings import SettingsError
 
@@ -60,25 +60,11 @@ class ExternalServiceCatalogue:
 def load_external_services(path: Path) -> ExternalServiceCatalogue:
     """Read and validate the catalogue; a :class:`SettingsError` names the file and the entry."""
     variable = "MINSIDE_EXTERNAL_SERVICES_FILE"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{variable}: {path} is not valid TOML: {exc}") from None
-    try:
-        parsed = _CatalogueFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"])
-            problems.append(f"{where}: {error['msg']}")
-        raise SettingsError(f"{variable}: {path}: " + "; ".join(problems)) from None
+    parsed = load_toml_model(path, _CatalogueFile, variable)
     for service in parsed.service:
         if service.url.scheme != "https":
             raise SettingsError(f"{variable}: {path}: service {service.id!r}: url must be https")
-    ids = [service.id for service in parsed.service]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise SettingsError(f"{variable}: {path}: duplicate service ids {duplicates}")
+    repeated = duplicates([service.id for service in parsed.service])
+    if repeated:
+        raise SettingsError(f"{variable}: {path}: duplicate service ids {repeated}")
     return ExternalServiceCatalogue(tuple(parsed.service))
