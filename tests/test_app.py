@@ -149,3 +149,12 @@ async def test_readyz_reports_each_dependency_truthfully():
             await stop_server(standin)
             for server in running.values():
                 await stop_server(server)
+
+
+async def test_mutations_are_refused_over_get(gateway):
+    url, http = gateway
+    mutation = "mutation { submitMeterReading(input: {}) { __typename } }"
+    async with http.get(f"{url}/graphql", params={"query": mutation}) as response:
+        text = await response.text()
+        assert response.status == 400, text
+        assert "mutations are not allowed when using get" in text.lower()
