@@ -162,10 +162,21 @@ def _base(url: object) -> str:
     return str(url).rstrip("/")
 
 
+@dataclass(frozen=True)
+class OutboxProbe:
+    """Readiness of the outbox store: a cheap read answers (an accepted write needs it)."""
+
+    outbox: Outbox
+    name: str = "outbox"
+
+    async def check(self) -> None:
+        await self.outbox.next_due_at()
+
+
 def dependency_checks(
-    settings: Settings, http: aiohttp.ClientSession, backends: Backends
+    settings: Settings, http: aiohttp.ClientSession, backends: Backends, outbox: Outbox
 ) -> list[DependencyCheck]:
-    """One readiness check per configured back-office system and the ID-porten issuer.
+    """One readiness check per back-office system, the ID-porten issuer and the outbox.
 
     Back-office systems are probed through their connectors (``ping``: a call that reads no
     personal data), so readiness sees exactly what the resolvers would: credentials, paths
@@ -177,7 +188,11 @@ def dependency_checks(
         http,
         expect_ok=True,
     )
-    return [issuer, *(ConnectorProbe(system, backends) for system in SYSTEMS)]
+    return [
+        issuer,
+        *(ConnectorProbe(system, backends) for system in SYSTEMS),
+        OutboxProbe(outbox),
+    ]
 
 
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
@@ -207,11 +222,11 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
             state.http = http
             state.backends = open_backends(settings, http)
-            state.checks = dependency_checks(settings, http, state.backends)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
             state.outbox = await open_outbox(settings.outbox_url)
+            state.checks = dependency_checks(settings, http, state.backends, state.outbox)
             state.worker = build_worker(settings, state.outbox, state.backends)
             delivery = asyncio.create_task(state.worker.run(), name="delivery")
             try:

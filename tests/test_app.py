@@ -110,7 +110,7 @@ async def test_healthz(gateway):
 
 async def test_readyz_reports_each_dependency_truthfully():
     """Real simulators and stand-in behind the gateway; then one system stops."""
-    names = ["idporten", "matrikkel", "fees", "p360", "visma"]
+    names = ["idporten", "matrikkel", "fees", "p360", "visma", "outbox"]
     base = Settings(readiness_timeout_s=2.0, backend_retries=0)
     simulators = simulator_set(base, free_ports=True)
     async with aiohttp.ClientSession() as http:
@@ -144,7 +144,9 @@ async def test_readyz_reports_each_dependency_truthfully():
                 assert body["status"] == "not ready"
                 assert body["dependencies"]["p360"]["status"] == "unavailable"
                 others = {k: v["status"] for k, v in body["dependencies"].items() if k != "p360"}
-                assert others == dict.fromkeys(["idporten", "matrikkel", "fees", "visma"], "ok")
+                assert others == dict.fromkeys(
+                    ["idporten", "matrikkel", "fees", "visma", "outbox"], "ok"
+                )
         finally:
             await stop_server(standin)
             for server in running.values():

@@ -57,7 +57,14 @@ def test_demo_stack_answers_and_stops_cleanly(tmp_path):
             assert process.poll() is None, (tmp_path / "demo.log").read_text()
             time.sleep(0.2)
         assert status == 200, body
-        assert set(body["dependencies"]) == {"idporten", "matrikkel", "fees", "p360", "visma"}
+        assert set(body["dependencies"]) == {
+            "idporten",
+            "matrikkel",
+            "fees",
+            "p360",
+            "visma",
+            "outbox",
+        }
 
         query = json.dumps({"query": "{ externalServices { name url } }"}).encode()
         status, body = get(f"{gateway}/graphql", data=query)
