@@ -30,6 +30,7 @@ from minside.backends import SYSTEMS, Backends, ConnectorProbe, open_backends
 from minside.downloads import DownloadEndpoint
 from minside.external_services import ExternalServiceCatalogue, load_external_services
 from minside.file_links import FileLinks
+from minside.graphiql import assets_mount, localized_ide_html
 from minside.health import DependencyCheck, HttpProbe, check_all
 from minside.server_secret import ServerSecret
 from minside.settings import Settings
@@ -84,6 +85,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await request.close()
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # The page loads its scripts from the gateway, not from a CDN (offline networks).
+        return localized_ide_html(super().graphql_ide_html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -271,6 +277,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 ViewerGate(DownloadEndpoint(state), state.auth),
                 methods=["GET"],
             ),
+            assets_mount(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
