@@ -98,6 +98,7 @@ class ResilienceSnapshot:
     last_failure_at: float | None
     last_success_at: float | None
     consecutive_failures: int
+    failing_since: float | None = None  # first transport failure since the last answer
 
 
 class Resilience:
@@ -128,6 +129,7 @@ class Resilience:
         self._semaphore = asyncio.Semaphore(policy.max_concurrency)
         self._last_failure_at: float | None = None
         self._last_success_at: float | None = None
+        self._failing_since: float | None = None
 
     @property
     def breaker_state(self) -> BreakerStateName:
@@ -142,6 +144,7 @@ class Resilience:
             last_failure_at=self._last_failure_at,
             last_success_at=self._last_success_at,
             consecutive_failures=self._breaker.consecutive_failures,
+            failing_since=self._failing_since,
         )
 
     def retrying(self, idempotent: bool) -> AsyncRetrying:
@@ -184,20 +187,25 @@ class Resilience:
                 result = await self._run_with_deadline(operation, fn)
             except TRANSIENT_ERRORS:
                 self._last_failure_at = self._wall_clock()
+                if self._failing_since is None:
+                    self._failing_since = self._last_failure_at
                 self._breaker.record_failure()
                 raise
             except ConnectorError:
                 # The system answered (fault, not found, garbage): it is alive.
-                self._last_success_at = self._wall_clock()
-                self._breaker.record_success()
+                self._answered()
                 raise
             except BaseException:
                 # Cancellation or a bug in fn says nothing about the backend.
                 self._breaker.release()
                 raise
-            self._last_success_at = self._wall_clock()
-            self._breaker.record_success()
+            self._answered()
             return result
+
+    def _answered(self) -> None:
+        self._last_success_at = self._wall_clock()
+        self._failing_since = None
+        self._breaker.record_success()
 
     async def _run_with_deadline(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         deadline = asyncio.timeout(self.policy.deadline_s)

@@ -99,7 +99,9 @@ class SourceTracker:
             breaker_open = snapshot is not None and snapshot.breaker_state == "open"
             if error is not None or breaker_open:
                 reason = "timeout" if isinstance(error, BackendTimeout) else "unavailable"
-                since = _when(snapshot.last_failure_at) if snapshot else None
+                since = (
+                    _when(snapshot.failing_since or snapshot.last_failure_at) if snapshot else None
+                )
                 reports.append(
                     SourceReport(
                         system,

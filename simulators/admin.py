@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -113,6 +114,9 @@ class SimulatorControl:
         self.population = population
         self.calls: Counter[str] = Counter()
         self.faults: dict[str, Fault] = {}
+        # (operation, start, end) in monotonic seconds of the last calls' fault phase, for
+        # in-process tests that prove calls to different systems overlapped in time.
+        self.intervals: deque[tuple[str, float, float]] = deque(maxlen=10_000)
         # Not for security: reproducible fault injection is the point.
         self._rng = rng or random.Random(f"faults:{system}")  # noqa: S311
 
@@ -141,7 +145,9 @@ class SimulatorControl:
         if fault is None:
             return FaultOutcome("ok")
         if fault.latency_ms > 0:
+            started = time.monotonic()
             await asyncio.sleep(fault.latency_ms / 1000)
+            self.intervals.append((operation, started, time.monotonic()))
         if fault.outage:
             return FaultOutcome("outage")
         if fault.error_rate > 0 and self._rng.random() < fault.error_rate:
@@ -152,6 +158,7 @@ class SimulatorControl:
         """Clear counters and faults; with `state` also the population's mutations."""
         self.calls.clear()
         self.faults.clear()
+        self.intervals.clear()
         if state:
             self.population.reset()
 
