@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-PID = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
+# 11 digits, also written as 6 + 5 with a space, dot or hyphen between (how people type them).
+PID = re.compile(r"(?<![0-9])[0-9]{6}[ .-]?[0-9]{5}(?![0-9])")
+_FORMATTER = logging.Formatter()
 
 _installed = False
 
@@ -40,6 +42,13 @@ def install_log_redaction() -> None:
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # Tracebacks and stacks are formatted later, by each handler; format them now, cleaned,
+        # so the handler uses this text (Formatter.format keeps an existing exc_text). An
+        # exception's text can quote a pid (e.g. a GraphQL variable that failed to coerce).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return record
 
     logging.setLogRecordFactory(factory)

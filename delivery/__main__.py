@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
+from auth.redaction import install_log_redaction
 from delivery.runner import run_standalone
+from minside.logs import configure_logging
 from minside.settings import load_settings
 
 
 def main() -> None:
     """Read the settings and deliver until interrupted."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
+    install_log_redaction()  # back-office reasons and tracebacks may quote a person
     asyncio.run(run_standalone(settings))
 
 

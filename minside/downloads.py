@@ -7,6 +7,7 @@ the same 404, so a link reveals nothing about whether the object exists.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -95,7 +96,7 @@ class DownloadEndpoint:
         try:
             if ref.kind is FileKind.INVOICE_PDF:
                 return await self._invoice_pdf(ref, viewer.pid)
-            return await self._case_file(ref)
+            return await self._case_file(ref, viewer.pid)
         except NotFound:
             return _not_found()
         except ConnectorError as error:
@@ -116,8 +117,25 @@ class DownloadEndpoint:
             _prepend(first, chunks), media_type=stream.content_type, headers=headers
         )
 
-    async def _case_file(self, ref: FileRef) -> Response:
+    async def _case_file(self, ref: FileRef, pid: str) -> Response:
         assert self.state.backends is not None
-        content = await self.state.backends.p360.file_with_content(int(ref.ref))
+        p360 = self.state.backends.p360
+        # The link proves it was made for this viewer; ownership is checked again now, since a
+        # case's parties or documents may have changed in the archive since the link was made.
+        cases, documents = await asyncio.gather(
+            p360.cases_for_person(pid), p360.documents_for_person(pid)
+        )
+        own_cases = {case.case_number for case in cases}
+        own_files = {
+            file.recno
+            for case_number, listed in documents.items()
+            if case_number in own_cases
+            for document in listed
+            for file in document.files
+        }
+        if int(ref.ref) not in own_files:
+            log.info("download refused: the file is no longer on one of the viewer's cases")
+            return _not_found()
+        content = await p360.file_with_content(int(ref.ref))
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         return Response(content.data, media_type=content.content_type, headers=headers)

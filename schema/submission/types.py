@@ -8,6 +8,7 @@ what ``Citizen.submissions`` lists.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -105,8 +106,13 @@ class Submission:
     status_label: str
     submitted_at: datetime
     delivered_at: datetime | None
+    rejection_code: str | None = strawberry.field(
+        description="Machine-readable reason the municipality refused it (REJECTED only), e.g. "
+        "below_last_reading; 'rejected' when the system gave no code of ours."
+    )
     rejection_reason: str | None = strawberry.field(
-        description="Why the back-office refused it (REJECTED only)."
+        description="Why it was refused, for the citizen, in the request's language (REJECTED "
+        "only). The back-office's own error text is never shown."
     )
 
     @staticmethod
@@ -120,10 +126,61 @@ class Submission:
             "status_label": label(STATUS_LABELS, status, language),
             "submitted_at": record.created_at,
             "delivered_at": record.delivered_at,
-            "rejection_reason": (
-                record.last_error if record.status is OutboxStatus.REJECTED else None
-            ),
+            **_rejection(record, language),
         }
+
+
+_SAFE_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+REJECTION_LABELS: dict[str, Label] = {
+    "below_last_reading": Label(
+        "Målerstanden er lavere enn forrige avlesning.",
+        "Målarstanden er lågare enn førre avlesing.",
+        "The reading is lower than the previous reading.",
+    ),
+    "before_last_reading": Label(
+        "Datoen er før forrige avlesning.",
+        "Datoen er før førre avlesing.",
+        "The date is before the previous reading.",
+    ),
+    "date_in_future": Label(
+        "Datoen er fram i tid.", "Datoen er fram i tid.", "The date is in the future."
+    ),
+    "meter_replaced": Label(
+        "Måleren er byttet ut.", "Målaren er bytt ut.", "The meter has been replaced."
+    ),
+    "unknown_meter": Label(
+        "Kommunen kjenner ikke måleren.",
+        "Kommunen kjenner ikkje målaren.",
+        "The municipality does not know the meter.",
+    ),
+    "not_found": Label(
+        "Kommunen fant ikke det innsendingen gjelder.",
+        "Kommunen fann ikkje det innsendinga gjeld.",
+        "The municipality could not find what the submission concerns.",
+    ),
+    "gave_up": Label(
+        "Kommunens system var utilgjengelig for lenge. Send inn på nytt.",
+        "Systemet til kommunen var utilgjengeleg for lenge. Send inn på nytt.",
+        "The municipality's system was unavailable for too long. Please submit again.",
+    ),
+}
+_GENERIC_REJECTION = Label(
+    "Kommunen avviste innsendingen. Ta kontakt med kommunen.",
+    "Kommunen avviste innsendinga. Ta kontakt med kommunen.",
+    "The municipality refused the submission. Please contact the municipality.",
+)
+
+
+def _rejection(record: OutboxRecord, language: Language) -> dict[str, str | None]:
+    # last_error is "code: detail" from the delivery worker; the detail can be the
+    # back-office's own text, which is for operators (logs), not for citizens.
+    if record.status is not OutboxStatus.REJECTED:
+        return {"rejection_code": None, "rejection_reason": None}
+    code = (record.last_error or "").split(":", 1)[0].strip()
+    if not _SAFE_CODE.fullmatch(code):
+        code = "rejected"
+    text = REJECTION_LABELS.get(code, _GENERIC_REJECTION)
+    return {"rejection_code": code, "rejection_reason": text.in_language(language)}
 
 
 @strawberry.type(description="A submitted meter reading: the counter and when it was read.")

@@ -261,3 +261,29 @@ def test_log_redaction_hides_jwts_and_pids() -> None:
     text = redact(f"Issue token {{'access_token': '{token}'}} for {PID} on port 8000")
     assert token not in text and PID not in text
     assert "port 8000" in text
+
+
+def test_log_redaction_covers_tracebacks_and_written_forms() -> None:
+    import io
+    import logging
+
+    from auth.redaction import install_log_redaction
+
+    install_log_redaction()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        try:
+            raise ValueError(f"Variable '$d' got invalid value {PID!r}")
+        except ValueError:
+            logger.exception("query failed for %s", PID[:6] + " " + PID[6:])
+        logger.info("written with a hyphen: %s", PID[:6] + "-" + PID[6:], stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "ValueError" in output  # the traceback is still there...
+    assert PID not in output and PID[6:] not in output  # ...without the person in it
+    assert output.count("[redacted-pid]") == 3

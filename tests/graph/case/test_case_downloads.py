@@ -114,3 +114,24 @@ async def test_p360_down_while_downloading_is_503_with_the_source(graph):
     assert status == 503
     assert b"P360" in body
     assert headers["Retry-After"] == "30"
+
+
+async def test_a_genuine_link_to_a_file_no_longer_on_the_viewers_cases_gets_404(graph):
+    # Ownership is checked on every download, not only when the link was made: a link that is
+    # genuine and bound to this viewer, but to a file of someone else's case (as after a party
+    # was removed from a case in the archive), is refused like a missing file.
+    from minside.file_links import FileKind, FileLinks, FileRef
+
+    settings = graph.stack.settings
+    secret = ServerSecret.from_settings(settings)
+    links = FileLinks(secret, settings.file_link_ttl_s)
+    pid = graph.pid(documented.DECISION)
+    others = graph.stack.population.cases_of(graph.pid(documented.HOMEOWNER))
+    foreign = next(f for c in others for d in c.documents for f in d.files)
+    path = links.url(
+        FileRef(FileKind.CASE_FILE, str(foreign.recno), secret.viewer_key(pid), "x.pdf")
+    )
+    base = str(settings.public_url).rstrip("/")
+    status, _, _ = await _get(graph, base + path, pid)
+    assert status == 404
+    assert (await graph.calls("p360")).get("GetFileWithMetadata", 0) == 0

@@ -16,7 +16,7 @@ from simulators.population import documented
 from simulators.population.models import Meter
 
 RECEIPT_FIELDS = """
-    receiptId kind kindLabel status statusLabel submittedAt deliveredAt rejectionReason
+    receiptId kind kindLabel status statusLabel submittedAt deliveredAt rejectionCode rejectionReason
 """
 
 SUBMIT_READING = """
@@ -46,7 +46,7 @@ SUBMISSIONS = """
 query($kinds: [SubmissionKind!], $statuses: [SubmissionStatus!]) {
   viewer {
     submissions(kinds: $kinds, statuses: $statuses) {
-      __typename receiptId kind status rejectionReason
+      __typename receiptId kind status rejectionCode rejectionReason
       ... on MeterReadingReceipt { meterNumber reading { value readOn } consumptionSinceLast }
       ... on ApplicationReceipt { typeCode caseNumber }
     }
