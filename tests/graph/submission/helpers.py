@@ -16,7 +16,8 @@ from simulators.population import documented
 from simulators.population.models import Meter
 
 RECEIPT_FIELDS = """
-    receiptId kind kindLabel status statusLabel submittedAt deliveredAt rejectionCode rejectionReason
+    receiptId kind kindLabel status statusLabel submittedAt deliveredAt
+    rejectionCode rejectionReason
 """
 
 SUBMIT_READING = """
