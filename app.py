@@ -110,24 +110,25 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
 
 class RequestSizeLimit:
-    """ASGI wrapper: a multipart request larger than ``max_bytes`` is refused with 413 before
-    its body is read (a declared Content-Length over the cap, or a streamed body passing it)."""
+    """ASGI wrapper: a request body larger than its cap is refused with 413 before it is read
+    whole (a declared Content-Length over the cap, or a streamed body passing it). Multipart
+    uploads have their own, larger cap; anything else (JSON queries) the small one."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_multipart_bytes: int, max_other_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_multipart_bytes = max_multipart_bytes
+        self.max_other_bytes = max_other_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if not request.headers.get("content-type", "").lower().startswith("multipart/"):
-            await self.app(scope, receive, send)
-            return
+        multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
+        limit = self.max_multipart_bytes if multipart else self.max_other_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         seen = 0
 
@@ -136,21 +137,21 @@ class RequestSizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge()
             return dict(message)
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "errors": [
                     {
-                        "message": f"request larger than {self.max_bytes} bytes",
+                        "message": f"request larger than {limit} bytes",
                         "extensions": {"code": "PAYLOAD_TOO_LARGE"},
                     }
                 ]
@@ -267,7 +268,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             Route(
                 "/graphql",
                 RequestSizeLimit(
-                    ViewerGate(graphql, state.auth), settings.upload_max_request_bytes
+                    ViewerGate(graphql, state.auth),
+                    settings.upload_max_request_bytes,
+                    settings.graphql_max_body_bytes,
                 ),
                 methods=["GET", "POST"],
             ),

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         1.0, gt=0, le=30, description="Deadline for each dependency check of /readyz."
     )
     graphql_max_depth: int = Field(12, ge=2, le=50, description="Deepest query accepted.")
+    graphql_max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=104_857_600,
+        description="Largest non-upload /graphql request body (a query with its variables).",
+    )
 
     # --- back-office systems -------------------------------------------------------------
     matrikkel_url: AnyHttpUrl = Field(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import aiohttp
 import pytest
 from starlette.applications import Starlette
@@ -160,3 +163,15 @@ async def test_mutations_are_refused_over_get(gateway):
         text = await response.text()
         assert response.status == 400, text
         assert "mutations are not allowed when using get" in text.lower()
+
+
+async def test_an_oversized_json_request_is_413_before_parsing(gateway):
+    url, http = gateway
+    padding = "x" * (1_048_576 + 10)
+    body = {"query": "{ externalServices { id } }", "variables": {"pad": padding}}
+    data = io.BytesIO(json.dumps(body).encode())
+    headers = {"Content-Type": "application/json"}
+    async with http.post(f"{url}/graphql", data=data, headers=headers) as response:
+        assert response.status == 413
+        answer = await response.json()
+    assert answer["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
