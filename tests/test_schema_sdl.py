@@ -11,3 +11,19 @@ def test_committed_sdl_is_current():
     committed = SDL_FILE.read_text(encoding="utf-8")
     current = build_schema().as_str() + "\n"
     assert committed == current, "schema.graphql is stale: run `make schema` and commit it"
+
+
+def test_parser_and_validation_caches_hit_on_a_repeated_query():
+    # The depth rule must be the same class on every request, or the validation cache (keyed
+    # by the rules) would miss every time.
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    schema = build_schema()
+    query = "query CacheProbe { externalServices { __typename } }"
+    schema.execute_sync(query)  # errors (no context) are fine: parse and validate ran
+    parse_hits = _get_parse_cache(256).cache_info().hits
+    validate_hits = _get_validate_cache(256).cache_info().hits
+    schema.execute_sync(query)
+    assert _get_parse_cache(256).cache_info().hits == parse_hits + 1
+    assert _get_validate_cache(256).cache_info().hits == validate_hits + 1
