@@ -13,6 +13,7 @@ from stores.outbox import OutboxKind, OutboxStatus
 from tests.delivery.stack import (
     PDF,
     PNG,
+    SECRET,
     accept,
     application_payload,
     reading_payload,
@@ -260,7 +261,10 @@ async def test_run_bounds_concurrency_and_delivers_everything(outbox, stack, clo
     try:
         async with asyncio.timeout(60):
             while True:
-                records = [await outbox.get(i) for i in ids]
+                # One query, so one consistent snapshot: reading the records one by one could
+                # count a record still delivering and, moments later, the one started after it.
+                records = await outbox.list_for_viewer(SECRET.viewer_key(stack.pid))
+                assert {r.id for r in records} == set(ids)
                 in_flight = sum(r.status is OutboxStatus.DELIVERING for r in records)
                 assert in_flight <= 2
                 if all(r.status is OutboxStatus.DELIVERED for r in records):
