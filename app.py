@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 from cross_web import HTTPException
@@ -23,37 +23,20 @@ from auth.middleware import ViewerGate, viewer_of
 from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
+from connectors.registry import SYSTEMS, ConnectorProbe, Connectors, open_connectors
 from delivery.runner import build_worker
-from delivery.worker import DeliveryWorker
-from minside.application_types import ApplicationTypeCatalogue, load_application_types
-from minside.backends import SYSTEMS, Backends, ConnectorProbe, open_backends
-from minside.downloads import DownloadEndpoint
-from minside.external_services import ExternalServiceCatalogue, load_external_services
-from minside.file_links import FileLinks
-from minside.graphiql import assets_mount, localized_ide_html
-from minside.health import DependencyCheck, HttpProbe, check_all
-from minside.server_secret import ServerSecret
-from minside.settings import Settings
+from gateway.downloads import DownloadEndpoint
+from gateway.graphiql import assets_mount, localized_ide_html
+from gateway.health import DependencyCheck, HttpProbe, check_all
+from gateway.state import GatewayState
+from kernel.external_services import load_external_services
+from kernel.file_links import FileLinks
+from kernel.server_secret import ServerSecret
+from kernel.settings import Settings
+from resolvers.application_types import load_application_types
 from resolvers.context import Context
 from schema.build import build_schema
 from stores import Outbox, open_outbox
-
-
-@dataclass
-class GatewayState:
-    """Shared clients opened by the lifespan and used by every request."""
-
-    settings: Settings
-    external_services: ExternalServiceCatalogue
-    auth: Auth
-    server_secret: ServerSecret
-    file_links: FileLinks
-    application_types: ApplicationTypeCatalogue
-    http: aiohttp.ClientSession | None = None
-    backends: Backends | None = None
-    outbox: Outbox | None = None
-    worker: DeliveryWorker | None = None
-    checks: list[DependencyCheck] = field(default_factory=list)
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
@@ -100,7 +83,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             settings=self.state.settings,
             external_services=self.state.external_services,
             viewer=viewer_of(request.scope),
-            backends=self.state.backends,
+            connectors=self.state.connectors,
             file_links=self.state.file_links,
             server_secret=self.state.server_secret,
             outbox=self.state.outbox,
@@ -181,7 +164,7 @@ class OutboxProbe:
 
 
 def dependency_checks(
-    settings: Settings, http: aiohttp.ClientSession, backends: Backends, outbox: Outbox
+    settings: Settings, http: aiohttp.ClientSession, connectors: Connectors, outbox: Outbox
 ) -> list[DependencyCheck]:
     """One readiness check per back-office system, the ID-porten issuer and the outbox.
 
@@ -197,7 +180,7 @@ def dependency_checks(
     )
     return [
         issuer,
-        *(ConnectorProbe(system, backends) for system in SYSTEMS),
+        *(ConnectorProbe(system, connectors) for system in SYSTEMS),
         OutboxProbe(outbox),
     ]
 
@@ -228,13 +211,13 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
         async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
             state.http = http
-            state.backends = open_backends(settings, http)
+            state.connectors = open_connectors(settings, http)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
             state.outbox = await open_outbox(settings.outbox_url)
-            state.checks = dependency_checks(settings, http, state.backends, state.outbox)
-            state.worker = build_worker(settings, state.outbox, state.backends)
+            state.checks = dependency_checks(settings, http, state.connectors, state.outbox)
+            state.worker = build_worker(settings, state.outbox, state.connectors)
             delivery = asyncio.create_task(state.worker.run(), name="delivery")
             try:
                 yield
@@ -247,7 +230,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 await outbox.close()
             state.auth.close()
             state.checks = []
-            state.backends = None
+            state.connectors = None
             state.http = None
 
     async def healthz(request: Request) -> Response:

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from auth.acr import Acr
-from minside.settings import Settings
+from kernel.settings import Settings
 
 
 def origin_of(url: str) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 
 from bench.queries import DASHBOARD
-from minside.servers import free_port
+from kernel.servers import free_port
 from simulators.population import Population
 
 SYSTEMS = ("matrikkel", "fees", "p360", "visma")

@@ -1,7 +1,7 @@
 """The connector exception tree shared by every back-office connector.
 
 Resolvers only ever see these classes, so they can tell "the system is down"
-(:class:`BackendUnavailable`, :class:`BackendTimeout`) apart from "the system
+(:class:`SystemUnavailable`, :class:`SystemTimeout`) apart from "the system
 said no" (:class:`RemoteFault`, :class:`NotFound`, :class:`Rejected`) without
 knowing which transport a connector uses.
 
@@ -13,14 +13,14 @@ debugging in the cause chain of an internal exception, never in the message.
 from __future__ import annotations
 
 __all__ = [
-    "BackendTimeout",
-    "BackendUnavailable",
     "CircuitOpen",
     "ConnectorError",
     "MalformedResponse",
     "NotFound",
     "Rejected",
     "RemoteFault",
+    "SystemTimeout",
+    "SystemUnavailable",
 ]
 
 
@@ -61,22 +61,22 @@ class ConnectorError(Exception):
         )
 
 
-class BackendUnavailable(ConnectorError):
+class SystemUnavailable(ConnectorError):
     """The system could not be reached: refused, reset, HTTP 502/503/504, outage.
 
     Transient: idempotent calls are retried and the circuit breaker counts it.
     """
 
 
-class CircuitOpen(BackendUnavailable):
+class CircuitOpen(SystemUnavailable):
     """The circuit breaker is open: the call failed fast without reaching the system.
 
-    A :class:`BackendUnavailable` so callers degrade the same way, but never
+    A :class:`SystemUnavailable` so callers degrade the same way, but never
     retried (retrying would defeat the breaker) and never counted again.
     """
 
 
-class BackendTimeout(ConnectorError):
+class SystemTimeout(ConnectorError):
     """The system did not answer within the per-attempt deadline.
 
     Transient: idempotent calls are retried and the circuit breaker counts it.

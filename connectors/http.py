@@ -4,8 +4,8 @@
 on the injected :class:`aiohttp.ClientSession` and turns every way it can go wrong into the
 :mod:`connectors.errors` tree, so the connectors above it only deal with shapes of the payload:
 
-- connection refused / reset / broken body -> :class:`BackendUnavailable`
-- HTTP 502, 503, 504 -> :class:`BackendUnavailable` (the breaker counts them)
+- connection refused / reset / broken body -> :class:`SystemUnavailable`
+- HTTP 502, 503, 504 -> :class:`SystemUnavailable` (the breaker counts them)
 - HTTP 401, 403 -> :class:`RemoteFault` with code ``unauthorized`` / ``forbidden``
 - HTTP 404 -> :class:`NotFound`
 - other 4xx / 5xx -> :class:`RemoteFault` carrying the problem document's ``code``
@@ -34,12 +34,12 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     ConnectorError,
     MalformedResponse,
     NotFound,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 
 __all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "ShapeReader", "problem_code"]
@@ -99,7 +99,7 @@ class BinaryStream:
         """Yield the body in chunks; releases the connection when done or abandoned.
 
         A backend that stalls for longer than ``chunk_timeout_s`` between two chunks raises
-        :class:`BackendTimeout`; one that breaks off raises :class:`BackendUnavailable`.
+        :class:`SystemTimeout`; one that breaks off raises :class:`SystemUnavailable`.
         """
         try:
             while True:
@@ -109,11 +109,11 @@ class BinaryStream:
                     return
                 yield chunk
         except TimeoutError as exc:
-            raise BackendTimeout(
+            raise SystemTimeout(
                 "body stalled", system=self._system, operation=self._operation
             ) from exc
         except aiohttp.ClientError as exc:
-            raise BackendUnavailable(
+            raise SystemUnavailable(
                 f"body broke off ({type(exc).__name__})",
                 system=self._system,
                 operation=self._operation,
@@ -264,7 +264,7 @@ class JsonHttp:
                 f"HTTP {status}{label}", code=code or f"http_{status}", **context
             )
         if status in UNAVAILABLE_STATUSES:
-            return BackendUnavailable(f"HTTP {status}", **context)
+            return SystemUnavailable(f"HTTP {status}", **context)
         if status == 401:
             return RemoteFault("HTTP 401: credentials refused", code="unauthorized", **context)
         if status == 403:
@@ -277,10 +277,10 @@ class JsonHttp:
     def _transport_error(self, operation: str, exc: aiohttp.ClientError) -> ConnectorError:
         if isinstance(exc, TimeoutError):
             # aiohttp's own socket timeouts (ServerTimeoutError) are timeouts, not outages.
-            return BackendTimeout(
+            return SystemTimeout(
                 f"timed out ({type(exc).__name__})", system=self.system, operation=operation
             )
-        return BackendUnavailable(
+        return SystemUnavailable(
             f"transport failure ({type(exc).__name__})", system=self.system, operation=operation
         )
 

@@ -3,7 +3,7 @@
 :class:`Resilience` wraps a connector's coroutine with, from the outside in:
 
 1. **retries** (tenacity): only for idempotent calls and only on
-   :class:`BackendUnavailable` / :class:`BackendTimeout`, with full-jitter
+   :class:`SystemUnavailable` / :class:`SystemTimeout`, with full-jitter
    exponential back-off so a fleet of gateways does not retry in lock-step;
    writes are never retried here because a lost answer does not mean a lost
    write (writes carry an idempotency key and are retried by their outbox);
@@ -11,12 +11,12 @@
    backend cannot absorb every request of the gateway;
 3. a **circuit breaker** (:class:`connectors.breaker.CircuitBreaker`) that
    counts only transport failures and fails fast with :class:`CircuitOpen`;
-4. a **deadline per attempt** (``asyncio.timeout``) -> :class:`BackendTimeout`.
+4. a **deadline per attempt** (``asyncio.timeout``) -> :class:`SystemTimeout`.
 
 ``fn`` should already translate its transport errors into the
 :mod:`connectors.errors` tree; stray ``aiohttp.ClientError`` / ``OSError`` are
-mapped to :class:`BackendUnavailable` and ``TimeoutError`` to
-:class:`BackendTimeout` here as a safety net. Messages carry only the system,
+mapped to :class:`SystemUnavailable` and ``TimeoutError`` to
+:class:`SystemTimeout` here as a safety net. Messages carry only the system,
 the operation and an exception class name, never a body or an identifier.
 """
 
@@ -38,10 +38,10 @@ from tenacity import (
 
 from connectors.breaker import BreakerStateName, CircuitBreaker
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     ConnectorError,
+    SystemTimeout,
+    SystemUnavailable,
 )
 
 __all__ = ["Resilience", "ResiliencePolicy", "ResilienceSnapshot"]
@@ -50,7 +50,7 @@ T = TypeVar("T")
 
 # Errors that say "the system is unhealthy": retried (if idempotent) and
 # counted by the breaker. Everything else means the system answered.
-TRANSIENT_ERRORS: tuple[type[ConnectorError], ...] = (BackendUnavailable, BackendTimeout)
+TRANSIENT_ERRORS: tuple[type[ConnectorError], ...] = (SystemUnavailable, SystemTimeout)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -223,9 +223,9 @@ class Resilience:
                 if deadline.expired()
                 else f"timed out ({type(exc).__name__})"
             )
-            raise BackendTimeout(reason, system=self.system, operation=operation) from exc
+            raise SystemTimeout(reason, system=self.system, operation=operation) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise BackendUnavailable(
+            raise SystemUnavailable(
                 f"transport failure ({type(exc).__name__})",
                 system=self.system,
                 operation=operation,

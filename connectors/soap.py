@@ -21,49 +21,23 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from zeep.loader import parse_xml
-from zeep.transports import Transport
-from zeep.wsdl.bindings.soap import Soap11Binding
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     ConnectorError,
     MalformedResponse,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
+from contracts.soap import load_client, pick_binding
 
-__all__ = ["OfflineTransport", "SoapFault", "SoapService", "load_client", "pick_binding"]
+__all__ = ["SoapFault", "SoapService"]
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 # Parsing a large reply (a StoreService batch of 1,000 objects) takes long enough to stall every
 # other request on the event loop, so big bodies are parsed in a worker thread.
 _THREAD_PARSE_BYTES = 256 * 1024
-
-
-class OfflineTransport(Transport):
-    """A zeep transport that only reads local files.
-
-    WSDLs are vendored, so any attempt to fetch a schema over the network is a packaging bug and
-    must fail loudly at start-up instead of silently reaching the internet.
-    """
-
-    def _load_remote_data(self, url: str) -> bytes:
-        raise zeep.exceptions.TransportError(  # type: ignore[no-untyped-call]
-            f"offline WSDL loading refused a remote URL: {url}"
-        )
-
-
-def load_client(wsdl_path: Path) -> Any:
-    """Load a zeep client from a local WSDL file, resolving imports from the same folder only.
-
-    Typed ``Any`` because zeep's API is untyped; callers use it like ``zeep.Client``.
-    """
-    settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_external=True)
-    transport = OfflineTransport()  # type: ignore[no-untyped-call]
-    return zeep.Client(  # type: ignore[no-untyped-call]
-        str(wsdl_path), transport=transport, settings=settings
-    )
 
 
 class SoapFault(RemoteFault):
@@ -148,8 +122,8 @@ class SoapService:
         in aiohttp 3.14) or, for older callers, a ``BasicAuth``.
 
         Raises :class:`SoapFault` for a SOAP Fault, :class:`RemoteFault` for other HTTP errors
-        (``code="unauthorized"`` for 401), :class:`BackendUnavailable` for connection failures
-        and 502/503/504, :class:`BackendTimeout` for a socket timeout of the session, and
+        (``code="unauthorized"`` for 401), :class:`SystemUnavailable` for connection failures
+        and 502/503/504, :class:`SystemTimeout` for a socket timeout of the session, and
         :class:`MalformedResponse` for a reply that is not the expected XML.
         """
         try:
@@ -189,13 +163,13 @@ class SoapService:
                 if resp.status == 401:
                     raise RemoteFault("authentication rejected", code="unauthorized", **where)
                 if resp.status in _UNAVAILABLE_STATUSES:
-                    raise BackendUnavailable(f"HTTP {resp.status}", **where)
+                    raise SystemUnavailable(f"HTTP {resp.status}", **where)
                 content = await resp.read()
                 return _Reply(resp.status, content)
         except aiohttp.ServerTimeoutError as exc:
-            raise BackendTimeout("socket timeout", **where) from exc
+            raise SystemTimeout("socket timeout", **where) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise BackendUnavailable(type(exc).__name__, **where) from exc
+            raise SystemUnavailable(type(exc).__name__, **where) from exc
 
     def _process(self, operation: str, op: Any, reply: _Reply) -> Any:
         where = {"system": self.system, "operation": operation}
@@ -256,16 +230,3 @@ def _fault_error(fault: etree._Element, system: str, operation: str) -> SoapFaul
         fault_string=fault_string,
         detail=detail,
     )
-
-
-def pick_binding(client: Any, port: str | None) -> Soap11Binding:
-    """The SOAP 1.1 binding of port ``port``, or of the WSDL's first SOAP 1.1 port."""
-    for service in client.wsdl.services.values():
-        for port_name, wsdl_port in service.ports.items():
-            binding = wsdl_port.binding
-            if port is not None and port_name != port:
-                continue
-            if isinstance(binding, Soap11Binding):
-                return binding
-    wanted = f"port {port!r}" if port else "a SOAP 1.1 port"
-    raise ValueError(f"the WSDL has no {wanted}")

@@ -6,8 +6,8 @@ import asyncio
 
 from auth.redaction import install_log_redaction
 from delivery.runner import run_standalone
-from minside.logs import configure_logging
-from minside.settings import load_settings
+from kernel.logs import configure_logging
+from kernel.settings import load_settings
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Classification of the connector error tree (:mod:`connectors.errors`):
 =====================================  ========  ==============================================
 error                                  verdict   why
 =====================================  ========  ==============================================
-BackendUnavailable, BackendTimeout,    retry     the system is down or slow; the write carries
+SystemUnavailable, SystemTimeout,    retry     the system is down or slow; the write carries
 CircuitOpen                                      an idempotency key, so repeating it is safe
 RemoteFault (not Rejected),            retry     the system answered with an error that is not
 MalformedResponse, other                         a verdict on the write (HTTP 500, a SOAP fault,

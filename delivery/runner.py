@@ -3,8 +3,8 @@
 In the app's lifespan::
 
     outbox = await open_outbox(settings.outbox_url)
-    backends = open_backends(settings, session)
-    worker = build_worker(settings, outbox, backends)
+    connectors = open_connectors(settings, session)
+    worker = build_worker(settings, outbox, connectors)
     task = asyncio.create_task(worker.run())
     ...                              # on shutdown: task.cancel(); await outbox.close()
 
@@ -21,37 +21,37 @@ from datetime import timedelta
 
 import aiohttp
 
+from connectors.registry import Connectors, open_connectors
 from delivery.handlers import ApplicationDelivery, DeliveryHandler, MeterReadingDelivery
 from delivery.policy import BackoffPolicy
 from delivery.worker import DeliveryWorker
-from minside.backends import Backends, open_backends
-from minside.settings import Settings
+from kernel.settings import Settings
 from stores import open_outbox
 from stores.outbox import Outbox, OutboxKind
 
 __all__ = ["build_worker", "delivery_handlers", "run_standalone"]
 
 
-def delivery_handlers(backends: Backends) -> dict[OutboxKind, DeliveryHandler]:
+def delivery_handlers(connectors: Connectors) -> dict[OutboxKind, DeliveryHandler]:
     """The handler of every outbox kind, on the process's connectors."""
     return {
-        OutboxKind.METER_READING: MeterReadingDelivery(backends.fees),
-        OutboxKind.APPLICATION: ApplicationDelivery(backends.p360),
+        OutboxKind.METER_READING: MeterReadingDelivery(connectors.fees),
+        OutboxKind.APPLICATION: ApplicationDelivery(connectors.p360),
     }
 
 
 def build_worker(
     settings: Settings,
     outbox: Outbox,
-    backends: Backends,
+    connectors: Connectors,
     handlers: Mapping[OutboxKind, DeliveryHandler] | None = None,
 ) -> DeliveryWorker:
     """A :class:`DeliveryWorker` configured by the ``delivery_*`` settings, with the
-    :func:`delivery_handlers` of ``backends`` unless ``handlers`` are given."""
+    :func:`delivery_handlers` of ``connectors`` unless ``handlers`` are given."""
     max_age = settings.delivery_max_age_s
     return DeliveryWorker(
         outbox,
-        delivery_handlers(backends) if handlers is None else handlers,
+        delivery_handlers(connectors) if handlers is None else handlers,
         backoff=BackoffPolicy(base_s=1.0, max_s=settings.delivery_backoff_max_s),
         lease_s=settings.delivery_lease_s,
         concurrency=settings.delivery_concurrency,
@@ -68,7 +68,7 @@ async def run_standalone(settings: Settings) -> None:
     outbox = await open_outbox(settings.outbox_url)
     try:
         async with aiohttp.ClientSession() as session:
-            worker = build_worker(settings, outbox, open_backends(settings, session))
+            worker = build_worker(settings, outbox, open_connectors(settings, session))
             task = asyncio.create_task(worker.run(), name="delivery")
             await stop.wait()
             task.cancel()

@@ -13,8 +13,8 @@ from idporten_standin.app import build_app
 from idporten_standin.config import RegisteredClient, StandinConfig
 from idporten_standin.keys import SigningKeys
 from idporten_standin.persons import TestPerson, default_persons
-from minside.servers import ServerSpec
-from minside.settings import Settings
+from kernel.servers import ServerSpec
+from kernel.settings import Settings
 
 GATEWAY_CLIENT_ID = "minside-gateway"
 GATEWAY_CLIENT_SECRET = "minside-dev-secret"  # noqa: S105 - development-only, documented secret

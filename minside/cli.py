@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from minside.settings import SettingsError
+from kernel.settings import SettingsError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.serve",

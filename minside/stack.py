@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import AnyHttpUrl
 
-from minside.servers import ServerSpec, free_port, running_servers
-from minside.settings import Settings
+from kernel.servers import ServerSpec, free_port, running_servers
+from kernel.settings import Settings
 from simulators.admin import SimulatorControl
 from simulators.population import Population
 

@@ -11,13 +11,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
-from minside.application_types import ApplicationTypeCatalogue
-from minside.backends import Backends
-from minside.external_services import ExternalServiceCatalogue
-from minside.file_links import FileLinks
-from minside.i18n import Language, choose_language
-from minside.server_secret import ServerSecret
-from minside.settings import Settings
+from connectors.registry import Connectors
+from kernel.external_services import ExternalServiceCatalogue
+from kernel.file_links import FileLinks
+from kernel.i18n import Language, choose_language
+from kernel.server_secret import ServerSecret
+from kernel.settings import Settings
+from resolvers.application_types import ApplicationTypeCatalogue
 from resolvers.sources import SourceTracker
 from stores.outbox import Outbox
 
@@ -38,7 +38,7 @@ class Context:
     external_services: ExternalServiceCatalogue
     language: Language
     viewer: Viewer | None = None  # None: anonymous; set only by auth.middleware
-    backends: Backends | None = None  # None only in schema-only tests
+    connectors: Connectors | None = None  # None only in schema-only tests
     file_links: FileLinks | None = None
     server_secret: ServerSecret | None = None
     # Citizen writes (schema/submission): the durable outbox, a wake-up for the delivery
@@ -58,7 +58,7 @@ class Context:
         settings: Settings,
         external_services: ExternalServiceCatalogue,
         viewer: Viewer | None = None,
-        backends: Backends | None = None,
+        connectors: Connectors | None = None,
         file_links: FileLinks | None = None,
         server_secret: ServerSecret | None = None,
         outbox: Outbox | None = None,
@@ -72,13 +72,13 @@ class Context:
             external_services=external_services,
             language=choose_language(request.headers.get("accept-language")),
             viewer=viewer,
-            backends=backends,
+            connectors=connectors,
             file_links=file_links,
             server_secret=server_secret,
             outbox=outbox,
             notify_delivery=notify_delivery,
             application_types=application_types,
-            sources=SourceTracker(backends.resilience if backends is not None else {}),
+            sources=SourceTracker(connectors.resilience if connectors is not None else {}),
         )
 
     def loader(self, factory: Callable[[Context], L]) -> L:
@@ -90,8 +90,8 @@ class Context:
         loader: L = existing
         return loader
 
-    def require_backends(self) -> Backends:
+    def require_connectors(self) -> Connectors:
         """The connectors; a server misconfiguration if absent."""
-        if self.backends is None:
+        if self.connectors is None:
             raise RuntimeError("the gateway was started without back-office connectors")
-        return self.backends
+        return self.connectors

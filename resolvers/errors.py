@@ -14,11 +14,11 @@ from typing import TypeVar
 from graphql import GraphQLError
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     ConnectorError,
     MalformedResponse,
     NotFound,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from resolvers.sources import SYSTEM_NAMES, SourceTracker
 
@@ -41,9 +41,9 @@ class SourceError(GraphQLError):
 def source_error(system: str, error: ConnectorError) -> SourceError:
     """The GraphQL error a connector failure becomes (no back-office detail leaks)."""
     name = SYSTEM_NAMES.get(system, system)
-    if isinstance(error, BackendTimeout):
+    if isinstance(error, SystemTimeout):
         return SourceError(system, "SOURCE_TIMEOUT", f"{name} did not answer in time")
-    if isinstance(error, BackendUnavailable):
+    if isinstance(error, SystemUnavailable):
         return SourceError(system, "SOURCE_UNAVAILABLE", f"{name} is unavailable")
     if isinstance(error, MalformedResponse):
         return SourceError(system, "SOURCE_ERROR", f"{name} answered with an unreadable reply")

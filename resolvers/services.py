@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minside.external_services import ExternalService
+from kernel.external_services import ExternalService
 from resolvers.context import Context
 
 

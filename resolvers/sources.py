@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from connectors.errors import BackendTimeout, ConnectorError
+from connectors.errors import ConnectorError, SystemTimeout
 from connectors.resilience import Resilience
 
 SYSTEM_NAMES: dict[str, str] = {
@@ -98,7 +98,7 @@ class SourceTracker:
             error = self.failures.get(system)
             breaker_open = snapshot is not None and snapshot.breaker_state == "open"
             if error is not None or breaker_open:
-                reason = "timeout" if isinstance(error, BackendTimeout) else "unavailable"
+                reason = "timeout" if isinstance(error, SystemTimeout) else "unavailable"
                 since = (
                     _when(snapshot.failing_since or snapshot.last_failure_at) if snapshot else None
                 )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import NamedTuple, TypeVar
 
-from minside.i18n import Language
+from kernel.i18n import Language
 
 
 class Label(NamedTuple):

@@ -7,8 +7,8 @@ from strawberry.types import Info
 
 from resolvers import services
 from resolvers.context import Context
-from schema.citizen.errors import require_viewer
 from schema.citizen.types import Citizen
+from schema.errors import require_viewer
 from schema.node import register_node, resolve_node
 from schema.relay import Node
 from schema.services.types import ExternalService

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from connectors.soap import load_client, pick_binding  # same WSDL loading as the client side
+from contracts.soap import load_client, pick_binding  # the connectors' own WSDL loading
 
 __all__ = [
     "SOAP11_ENV",

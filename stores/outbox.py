@@ -19,7 +19,7 @@ Identity and privacy:
   the same key with the same ``request_fingerprint`` is a replay and answers the stored record,
   with another fingerprint it is a :class:`OutboxConflict`.
 - ``viewer_key`` is the gateway's pseudonym of the viewer (``ServerSecret.viewer_key(pid)`` in
-  :mod:`minside.server_secret`, the same key the Citizen's id and file links use), never the
+  :mod:`kernel.server_secret`, the same key the Citizen's id and file links use), never the
   clear number: it is what lists a viewer's items and what indexes hold. The store treats it as
   an opaque string.
 - ``payload`` is free JSON owned by the delivery handler of the record's kind. An application's

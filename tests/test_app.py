@@ -13,8 +13,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app import build_app
-from minside.servers import ServerSpec, running_servers, start_server, stop_server
-from minside.settings import Settings
+from kernel.servers import ServerSpec, running_servers, start_server, stop_server
+from kernel.settings import Settings
 from minside.stack import SIMULATED_SYSTEMS, simulator_set
 from schema.build import build_schema
 
@@ -114,7 +114,7 @@ async def test_healthz(gateway):
 async def test_readyz_reports_each_dependency_truthfully():
     """Real simulators and stand-in behind the gateway; then one system stops."""
     names = ["idporten", "matrikkel", "fees", "p360", "visma", "outbox"]
-    base = Settings(readiness_timeout_s=2.0, backend_retries=0)
+    base = Settings(readiness_timeout_s=2.0, system_retries=0)
     simulators = simulator_set(base, free_ports=True)
     async with aiohttp.ClientSession() as http:
         standin = await start_server(ServerSpec("idporten", dependency_app()))

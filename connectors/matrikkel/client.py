@@ -28,10 +28,11 @@ from connectors.matrikkel.models import (
 )
 from connectors.resilience import Resilience
 from connectors.soap import SoapFault, SoapService
+from contracts import wsdl_dir
 
 __all__ = ["SERVICES", "WSDL_DIR", "MatrikkelClient"]
 
-WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
+WSDL_DIR = wsdl_dir("matrikkel")
 SERVICES = (
     "PersonServiceWS",
     "MatrikkelenhetServiceWS",

@@ -56,12 +56,13 @@ from connectors.p360.parse import (
 )
 from connectors.resilience import Resilience
 from connectors.soap import SoapService
+from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
 
 T = TypeVar("T")
 
-WSDL_DIR: Final = Path(__file__).resolve().parent / "wsdl"
+WSDL_DIR: Final = wsdl_dir("p360")
 SERVICES: Final = ("CaseService", "DocumentService", "FileService", "ContactService")
 # A person with more cases than this is a data problem, not a reason to loop forever.
 MAX_PAGES: Final = 200

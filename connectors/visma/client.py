@@ -122,7 +122,7 @@ class VismaClient:
         The deadline, retries and breaker cover getting the response headers; the caller then
         consumes ``chunks()`` (which releases the connection at the end) or calls ``aclose()``.
         A stall longer than the policy's deadline between two chunks raises
-        :class:`~connectors.errors.BackendTimeout` from ``chunks()``.
+        :class:`~connectors.errors.SystemTimeout` from ``chunks()``.
         """
         return await self._resilience.call(
             OP_PDF, lambda: self._open_pdf(number, customer_pid), idempotent=True

@@ -17,7 +17,7 @@ import aiohttp
 
 from idporten_standin.config import ACR_VALUES, LOA_SUBSTANTIAL
 from idporten_standin.spec import DEV_API_SCOPE, standin_issuer
-from minside.settings import load_settings
+from kernel.settings import load_settings
 
 
 class DevTokenError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from minside.settings import load_settings
+from kernel.settings import load_settings
 from schema.build import build_schema
 
 

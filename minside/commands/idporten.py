@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from idporten_standin.spec import standin_spec
-from minside.servers import serve_forever
-from minside.settings import load_settings
+from kernel.servers import serve_forever
+from kernel.settings import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

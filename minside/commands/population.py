@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from minside.settings import load_settings
+from kernel.settings import load_settings
 from simulators.population import Population
 
 

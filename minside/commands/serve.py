@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from minside.logs import configure_logging
-from minside.servers import serve_forever
-from minside.settings import load_settings
+from kernel.logs import configure_logging
+from kernel.servers import serve_forever
+from kernel.settings import load_settings
 from minside.stack import gateway_spec
 
 

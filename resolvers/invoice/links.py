@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minside.file_links import FileKind, FileRef
+from kernel.file_links import FileKind, FileRef
 from resolvers.context import Context
 
 

@@ -27,7 +27,12 @@ from typing import Final
 from auth.acr import Acr
 from auth.viewer import Viewer
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
-from minside.application_types import ApplicationType, AttachmentSpec, FieldSpec, FieldType
+from resolvers.application_types import (
+    ApplicationType,
+    AttachmentSpec,
+    FieldSpec,
+    FieldType,
+)
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.properties import own_property

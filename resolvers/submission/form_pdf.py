@@ -18,7 +18,7 @@ from datetime import datetime
 
 from fpdf import FPDF
 
-from minside.application_types import ApplicationType, FieldType
+from resolvers.application_types import ApplicationType, FieldType
 
 __all__ = ["AttachmentLine", "FormAnswer", "render_form_pdf"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from minside.i18n import Language
+from kernel.i18n import Language
 
 __all__ = ["ErrorCode", "Problem", "Problems", "message"]
 

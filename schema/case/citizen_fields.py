@@ -10,7 +10,7 @@ from resolvers.case.cases import viewer_cases
 from resolvers.context import Context
 from schema.case.filters import CaseFilter, criteria_of
 from schema.case.types import Case
-from schema.citizen.errors import require_viewer
+from schema.errors import require_viewer
 from schema.relay import Connection, check_page_size, paginate
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from resolvers.case.cases import case_of_viewer, document_of_viewer
 from resolvers.context import Context
 from schema.case.types import Case, Document
-from schema.citizen.errors import require_viewer
+from schema.errors import require_viewer
 from schema.node import register_node
 
 __all__ = ["case_node", "document_node"]

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from connectors.p360 import models as p360
 from connectors.p360.codes import status_of
-from minside.file_links import FileKind, FileRef
+from kernel.file_links import FileKind, FileRef
 from resolvers.case.cases import closed_on, decision_of, documents_of_case
 from resolvers.context import Context
 from schema.case.enums import (

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from minside.i18n import Language
+from kernel.i18n import Language
 from resolvers.sources import SourceReport, SourceState
 from schema.labels import Label, label
 

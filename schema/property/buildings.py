@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from connectors.matrikkel import models as matrikkel
-from minside.i18n import Language
+from kernel.i18n import Language
 from schema.labels import Label
 
 # Bygningstype codes (NS 3457-3, as used by the Matrikkel) that homes, cabins and farms have;

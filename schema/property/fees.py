@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from connectors.fees import models as fees
-from minside.i18n import Language
+from kernel.i18n import Language
 from schema.common import Money
 from schema.labels import Label, label
 

@@ -6,7 +6,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.property import properties
-from schema.citizen.errors import require_viewer
+from schema.errors import require_viewer
 from schema.node import register_node
 from schema.property.meters import WaterMeter
 from schema.property.types import Property

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from minside.external_services import ExternalService as ExternalServiceConfig
-from minside.i18n import Language
+from kernel.external_services import ExternalService as ExternalServiceConfig
+from kernel.i18n import Language
 from schema.common import LevelOfAssurance
 
 

@@ -7,8 +7,8 @@ from enum import Enum
 
 import strawberry
 
-from minside import application_types as config
-from minside.i18n import Language
+from kernel.i18n import Language
+from resolvers import application_types as config
 from schema.common import LevelOfAssurance
 
 

@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.submission.outbox import viewer_records
-from schema.citizen.errors import require_viewer
+from schema.errors import require_viewer
 from schema.submission.types import (
     OUTBOX_KIND,
     OUTBOX_STATUS,

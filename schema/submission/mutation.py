@@ -15,7 +15,7 @@ from resolvers.context import Context
 from resolvers.submission.application import ApplicationInput, submit_application
 from resolvers.submission.files import UploadedFile
 from resolvers.submission.meter_reading import MeterReadingInput, submit_meter_reading
-from schema.citizen.errors import require_viewer
+from schema.errors import require_viewer
 from schema.relay import GlobalId
 from schema.submission.inputs import (
     ApplicationFileInput,

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from minside.application_types import ApplicationTypeCatalogue
-from minside.i18n import Language
+from kernel.i18n import Language
+from resolvers.application_types import ApplicationTypeCatalogue
 from resolvers.submission.problems import ErrorCode, Problem
 from schema.labels import Label, label
 from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from contracts import openapi_document
 from simulators.admin import SimulatorControl
 from simulators.fees.serialize import meter_json, property_json
 from simulators.jsonapi import JsonApi, ProblemError, read_json
@@ -30,7 +30,7 @@ from simulators.population.models import Meter, Reading, ReadingSource
 
 __all__ = ["MAX_BATCH_SIZE", "OPENAPI_PATH", "build_app"]
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi" / "fees.v1.yaml"
+OPENAPI_PATH = openapi_document("fees")
 MAX_BATCH_SIZE = 500
 PARTS = frozenset({"feeBasis", "taxBasis", "meters"})
 MATRIKKELNUMMER = re.compile(r"^[0-9]{4}-[0-9]+/[0-9]+/[0-9]+/[0-9]+$")

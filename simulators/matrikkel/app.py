@@ -14,7 +14,7 @@ from lxml import etree
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from connectors.matrikkel.client import WSDL_DIR
+from contracts import wsdl_dir
 from simulators.matrikkel.bubbles import (
     ADRESSE,
     BYGNING,
@@ -70,7 +70,7 @@ class MatrikkelSimulator:
         }
         for name, handlers in services.items():
             self.endpoints[name] = SoapEndpoint(
-                WSDL_DIR / f"{name}.wsdl",
+                wsdl_dir("matrikkel") / f"{name}.wsdl",
                 handlers,
                 credentials=credentials,
                 hooks=hooks,

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.p360.client import WSDL_DIR  # the vendored contract, shared with the connector
+from contracts import wsdl_dir
 from simulators.admin import SimulatorControl
 from simulators.p360.handlers import SifService
 from simulators.population import Population
@@ -75,7 +75,7 @@ def _endpoints(
     routes: list[BaseRoute] = []
     for name, operations in handlers.items():
         endpoint = SoapEndpoint(
-            WSDL_DIR / f"{name}.wsdl",
+            wsdl_dir("p360") / f"{name}.wsdl",
             operations,
             credentials=credentials,
             hooks=control,

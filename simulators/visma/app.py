@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from contracts import openapi_document
 from simulators.admin import SimulatorControl
 from simulators.jsonapi import JsonApi, ProblemError, problem, read_json
 from simulators.population import Population
@@ -26,7 +26,7 @@ from simulators.visma.serialize import invoice_json
 
 __all__ = ["MAX_BATCH_SIZE", "OPENAPI_PATH", "build_app"]
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi" / "visma-invoices.v1.yaml"
+OPENAPI_PATH = openapi_document("visma")
 MAX_BATCH_SIZE = 500
 CUSTOMER = re.compile(r"^[0-9]{11}$")
 FAKTURANUMMER = re.compile(r"^[A-Za-z0-9-]{1,40}$")

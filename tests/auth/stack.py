@@ -22,8 +22,8 @@ from idporten_standin.config import StandinConfig
 from idporten_standin.persons import builtin_persons
 from idporten_standin.spec import gateway_client, standin_config
 from idporten_standin.tokens import sign
-from minside.servers import ServerSpec, free_port, running_servers
-from minside.settings import Settings, load_settings
+from kernel.servers import ServerSpec, free_port, running_servers
+from kernel.settings import Settings, load_settings
 
 VIEWER_QUERY = "{ viewer { levelOfAssurance } }"
 

@@ -36,7 +36,7 @@ async def test_full_flow_logs_no_secrets(
         # uvicorn configures its loggers when it starts; afterwards make them all visible
         for name in LOGGERS:
             logger = logging.getLogger(name)
-            # uvicorn.access stays as minside.servers configures it (off: URLs carry codes and
+            # uvicorn.access stays as kernel.servers configures it (off: URLs carry codes and
             # the stand-in's login_hint); propagating it would switch access logging back on.
             if name and name != "uvicorn.access":
                 monkeypatch.setattr(logger, "propagate", True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from connectors.errors import (
-    BackendUnavailable,
     ConnectorError,
     Rejected,
     RemoteFault,
+    SystemUnavailable,
 )
 
 
@@ -14,12 +14,12 @@ class MatrikkelError(ConnectorError):
     system = "matrikkel"
 
 
-class MatrikkelUnavailable(MatrikkelError, BackendUnavailable):
+class MatrikkelUnavailable(MatrikkelError, SystemUnavailable):
     pass
 
 
 def test_message_names_system_and_operation() -> None:
-    err = BackendUnavailable("HTTP 503", system="visma", operation="GetInvoices")
+    err = SystemUnavailable("HTTP 503", system="visma", operation="GetInvoices")
     assert str(err) == "visma.GetInvoices: HTTP 503"
     assert err.system == "visma"
     assert err.operation == "GetInvoices"
@@ -47,7 +47,7 @@ def test_remote_fault_carries_its_code() -> None:
 
 def test_connector_subclass_can_fix_the_system_and_mix_in_the_shared_kind() -> None:
     err = MatrikkelUnavailable("outage", operation="findEideMatrikkelenheterForPerson")
-    assert isinstance(err, BackendUnavailable)
+    assert isinstance(err, SystemUnavailable)
     assert isinstance(err, MatrikkelError)
     assert err.system == "matrikkel"
     assert str(err) == "matrikkel.findEideMatrikkelenheterForPerson: outage"

@@ -11,14 +11,14 @@ import pytest
 from tenacity import wait_random_exponential
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     ConnectorError,
     MalformedResponse,
     NotFound,
     Rejected,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.resilience import Resilience, ResiliencePolicy, ResilienceSnapshot
 
@@ -67,8 +67,8 @@ class Backend:
         return "ok"
 
 
-def unavailable() -> BackendUnavailable:
-    return BackendUnavailable("down", system="fees", operation="GetMeters")
+def unavailable() -> SystemUnavailable:
+    return SystemUnavailable("down", system="fees", operation="GetMeters")
 
 
 def failing_forever(error: Callable[[], BaseException]) -> Backend:
@@ -106,7 +106,7 @@ async def test_idempotent_read_is_retried_until_it_succeeds(
     make: Make, sleeps: SleepRecorder
 ) -> None:
     res = make(retries=2)
-    backend = Backend(unavailable(), BackendTimeout("slow"))
+    backend = Backend(unavailable(), SystemTimeout("slow"))
 
     assert await res.call("GetMeters", backend, idempotent=True) == "ok"
 
@@ -120,7 +120,7 @@ async def test_idempotent_read_gives_up_after_retries_with_last_error(
     res = make(retries=2, breaker_failure_threshold=100)
     backend = failing_forever(unavailable)
 
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", backend, idempotent=True)
 
     assert backend.calls == 3
@@ -131,7 +131,7 @@ async def test_write_is_never_retried(make: Make, sleeps: SleepRecorder) -> None
     res = make(retries=2)
     backend = Backend(unavailable())
 
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("PostReading", backend, idempotent=False)
 
     assert backend.calls == 1
@@ -167,7 +167,7 @@ async def test_backoff_is_jittered_exponential_and_capped(
     assert isinstance(res.retrying(True).wait, wait_random_exponential)
 
     for _ in range(15):
-        with pytest.raises(BackendUnavailable):
+        with pytest.raises(SystemUnavailable):
             await res.call("GetMeters", failing_forever(unavailable), idempotent=True)
 
     assert len(sleeps.waits) == 45
@@ -190,7 +190,7 @@ async def test_deadline_turns_a_hanging_call_into_backend_timeout(make: Make) ->
         await never.wait()
         return "never"
 
-    with pytest.raises(BackendTimeout) as caught:
+    with pytest.raises(SystemTimeout) as caught:
         await res.call("GetInvoices", hang, idempotent=True)
 
     assert calls == 1
@@ -228,7 +228,7 @@ async def test_breaker_opens_after_threshold_and_fails_fast_without_calling(
 
     for _ in range(3):
         assert res.breaker_state == "closed"
-        with pytest.raises(BackendUnavailable):
+        with pytest.raises(SystemUnavailable):
             await res.call("GetMeters", backend, idempotent=True)
     assert res.breaker_state == "open"
     assert backend.calls == 3
@@ -265,7 +265,7 @@ async def test_timeouts_count_towards_the_breaker(make: Make) -> None:
         return "never"
 
     for _ in range(2):
-        with pytest.raises(BackendTimeout):
+        with pytest.raises(SystemTimeout):
             await res.call("GetMeters", hang, idempotent=True)
     assert res.breaker_state == "open"
 
@@ -274,7 +274,7 @@ async def test_half_open_probe_after_reset_time_closes_on_success(
     make: Make, clock: FakeClock
 ) -> None:
     res = make(retries=0, breaker_failure_threshold=1, breaker_reset_s=10.0)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", Backend(unavailable()), idempotent=True)
     assert res.breaker_state == "open"
 
@@ -293,12 +293,12 @@ async def test_half_open_probe_after_reset_time_closes_on_success(
 
 async def test_failed_probe_reopens_for_another_reset_period(make: Make, clock: FakeClock) -> None:
     res = make(retries=0, breaker_failure_threshold=1, breaker_reset_s=10.0)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", Backend(unavailable()), idempotent=True)
 
     clock.advance(10.0)
     probe = Backend(unavailable())
-    with pytest.raises(BackendUnavailable) as caught:
+    with pytest.raises(SystemUnavailable) as caught:
         await res.call("GetMeters", probe, idempotent=True)
     assert not isinstance(caught.value, CircuitOpen)
     assert probe.calls == 1
@@ -313,7 +313,7 @@ async def test_failed_probe_reopens_for_another_reset_period(make: Make, clock: 
 
 async def test_half_open_lets_only_one_probe_through(make: Make, clock: FakeClock) -> None:
     res = make(retries=0, breaker_failure_threshold=1, breaker_reset_s=1.0)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", Backend(unavailable()), idempotent=True)
     clock.advance(1.0)
 
@@ -339,7 +339,7 @@ async def test_half_open_lets_only_one_probe_through(make: Make, clock: FakeCloc
 
 async def test_cancelled_probe_frees_the_probe_slot(make: Make, clock: FakeClock) -> None:
     res = make(retries=0, breaker_failure_threshold=1, breaker_reset_s=1.0)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", Backend(unavailable()), idempotent=True)
     clock.advance(1.0)
 
@@ -379,11 +379,11 @@ async def test_answers_from_the_system_do_not_trip_the_breaker(
 
 async def test_an_answer_resets_the_consecutive_failure_count(make: Make) -> None:
     res = make(retries=0, breaker_failure_threshold=2)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetCases", Backend(unavailable()), idempotent=True)
     with pytest.raises(RemoteFault):
         await res.call("GetCases", Backend(RemoteFault("fault")), idempotent=True)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetCases", Backend(unavailable()), idempotent=True)
 
     assert res.breaker_state == "closed"
@@ -432,12 +432,12 @@ async def test_semaphore_limits_concurrent_calls(make: Make) -> None:
 @pytest.mark.parametrize(
     ("stray", "expected"),
     [
-        (aiohttp.ClientConnectionError(f"refused for {SYNTHETIC_PID}"), BackendUnavailable),
-        (aiohttp.ServerDisconnectedError(), BackendUnavailable),
-        (ConnectionResetError(104, f"reset {SYNTHETIC_PID}"), BackendUnavailable),
-        (OSError(f"no route {SYNTHETIC_PID}"), BackendUnavailable),
-        (TimeoutError(f"slow {SYNTHETIC_PID}"), BackendTimeout),
-        (aiohttp.ServerTimeoutError(f"read timeout {SYNTHETIC_PID}"), BackendTimeout),
+        (aiohttp.ClientConnectionError(f"refused for {SYNTHETIC_PID}"), SystemUnavailable),
+        (aiohttp.ServerDisconnectedError(), SystemUnavailable),
+        (ConnectionResetError(104, f"reset {SYNTHETIC_PID}"), SystemUnavailable),
+        (OSError(f"no route {SYNTHETIC_PID}"), SystemUnavailable),
+        (TimeoutError(f"slow {SYNTHETIC_PID}"), SystemTimeout),
+        (aiohttp.ServerTimeoutError(f"read timeout {SYNTHETIC_PID}"), SystemTimeout),
     ],
 )
 async def test_stray_transport_errors_are_mapped(
@@ -496,7 +496,7 @@ async def test_connection_refused_on_a_real_loopback_port(make: Make) -> None:
                 async with session.get(f"http://127.0.0.1:{port}/invoices") as resp:
                     return await resp.read()
 
-            with pytest.raises(BackendUnavailable) as caught:
+            with pytest.raises(SystemUnavailable) as caught:
                 await res.call("GetInvoices", fetch, idempotent=True)
 
     assert calls == 2
@@ -520,7 +520,7 @@ async def test_snapshot_reports_state_and_timestamps(make: Make, clock: FakeCloc
 
     await res.call("GetMeters", Backend(), idempotent=True)
     clock.advance(2.0)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await res.call("GetMeters", Backend(unavailable()), idempotent=True)
 
     snap = res.snapshot()
@@ -538,8 +538,8 @@ def test_policy_rejects_nonsense() -> None:
 
 
 def test_connector_error_is_the_base_of_everything() -> None:
-    assert issubclass(CircuitOpen, BackendUnavailable)
+    assert issubclass(CircuitOpen, SystemUnavailable)
     assert all(
         issubclass(cls, ConnectorError)
-        for cls in (BackendTimeout, RemoteFault, Rejected, NotFound, MalformedResponse)
+        for cls in (SystemTimeout, RemoteFault, Rejected, NotFound, MalformedResponse)
     )

@@ -8,7 +8,6 @@ server never would (HTML error pages, broken XML).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,16 +19,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.errors import (
-    BackendUnavailable,
     ConnectorError,
     MalformedResponse,
     RemoteFault,
+    SystemUnavailable,
 )
 from connectors.soap import SoapFault, SoapService
-from minside.servers import ServerSpec, free_port, running_servers
+from contracts import wsdl_dir
+from kernel.servers import ServerSpec, free_port, running_servers
 from simulators import soap as sim
 
-WSDL_DIR = Path(__file__).resolve().parents[2] / "connectors" / "matrikkel" / "wsdl"
+WSDL_DIR = wsdl_dir("matrikkel")
 WSDL = WSDL_DIR / "PersonServiceWS.wsdl"
 DOMAIN = "{http://matrikkel.statkart.no/matrikkelapi/wsapi/v1/domain}"
 PERSON = "{http://matrikkel.statkart.no/matrikkelapi/wsapi/v1/domain/person}"
@@ -170,7 +170,7 @@ async def test_wrong_password_is_an_unauthorized_remote_fault(base_url: str, ses
 async def test_outage_is_backend_unavailable(base_url: str, session, hooks: Hooks) -> None:
     hooks.verdict = "outage"
     svc = service(base_url + "/PersonServiceWS")
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await svc.call(session, AUTH, "findPersonIdForIdent", **call_args(svc))
 
 
@@ -203,7 +203,7 @@ async def test_reply_of_the_wrong_shape_is_malformed(base_url: str, session) -> 
 
 async def test_refused_connection_is_backend_unavailable(session) -> None:
     svc = service(f"http://127.0.0.1:{free_port()}/PersonServiceWS")
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await svc.call(session, AUTH, "findPersonIdForIdent", **call_args(svc))
 
 

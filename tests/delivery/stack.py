@@ -16,9 +16,9 @@ from connectors.fees import FeesClient
 from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
-from minside.server_secret import ServerSecret
-from minside.servers import running_servers
-from minside.settings import Settings
+from kernel.server_secret import ServerSecret
+from kernel.servers import running_servers
+from kernel.settings import Settings
 from minside.stack import SimulatorSet, simulator_set
 from simulators.population import Population
 from simulators.population.documented import HOMEOWNER

@@ -7,13 +7,13 @@ import random
 import pytest
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     MalformedResponse,
     NotFound,
     Rejected,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.fees.errors import IdempotencyConflict
 from delivery.handlers import PermanentDeliveryError
@@ -39,8 +39,8 @@ def test_backoff_rejects_nonsense():
 @pytest.mark.parametrize(
     "error",
     [
-        BackendUnavailable("down", system="fees", operation="submitReading"),
-        BackendTimeout("slow", system="fees", operation="submitReading"),
+        SystemUnavailable("down", system="fees", operation="submitReading"),
+        SystemTimeout("slow", system="fees", operation="submitReading"),
         CircuitOpen("open", system="p360", operation="CreateCase"),
         RemoteFault("HTTP 500", system="fees", operation="submitReading", code="500"),
         MalformedResponse("garbage", system="p360", operation="CreateDocument"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from minside.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 from stores.outbox import OutboxKind, OutboxStatus
 from tests.delivery.stack import (
     accept,

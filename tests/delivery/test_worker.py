@@ -69,7 +69,7 @@ async def test_outage_keeps_the_reading_pending_then_delivers_it_once(outbox, st
         (record,) = await worker.run_once()
         assert record.status is OutboxStatus.PENDING
         assert record.attempts == attempt
-        assert "BackendUnavailable" in record.last_error
+        assert "SystemUnavailable" in record.last_error
         assert record.next_attempt_at > clock.now
         # Not due yet: the back-off holds it back.
         assert await worker.run_once() == []
@@ -231,7 +231,7 @@ async def test_max_age_turns_an_endless_outage_into_a_rejection(outbox, stack, c
     clock.advance(3600)
     (record,) = await worker.run_once()
     assert record.status is OutboxStatus.REJECTED
-    assert record.last_error.startswith("gave_up: BackendUnavailable")
+    assert record.last_error.startswith("gave_up: SystemUnavailable")
 
 
 async def test_run_delivers_a_fresh_record_when_notified(outbox, stack, clock):

@@ -21,10 +21,10 @@ from typing import Any
 
 import aiohttp
 
+from connectors.registry import open_connectors
 from delivery.handlers import DeliveryHandler, StepRecorder
 from delivery.runner import build_worker, delivery_handlers
-from minside.backends import open_backends
-from minside.settings import load_settings
+from kernel.settings import load_settings
 from stores import open_outbox
 from stores.outbox import OutboxKind, OutboxRecord
 
@@ -47,15 +47,15 @@ async def main(pause: str, markers: Path) -> None:
     settings = load_settings()
     outbox = await open_outbox(settings.outbox_url)
     async with aiohttp.ClientSession() as session:
-        backends = open_backends(settings, session)
+        connectors = open_connectors(settings, session)
         if pause == "before_claim":
             (markers / "ready").write_text("up, nothing claimed")
             await asyncio.Event().wait()
         handlers: dict[OutboxKind, DeliveryHandler] = {
             kind: PauseAfterCall(handler, markers)
-            for kind, handler in delivery_handlers(backends).items()
+            for kind, handler in delivery_handlers(connectors).items()
         }
-        await build_worker(settings, outbox, backends, handlers).run()
+        await build_worker(settings, outbox, connectors, handlers).run()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from minside.settings import Settings
+from kernel.settings import Settings
 from minside.stack import RunningStack, running_stack
 
 
@@ -79,7 +79,7 @@ async def graph(tmp_path: Path) -> AsyncIterator[GraphClient]:
         fees_deadline_s=2.0,
         p360_deadline_s=2.0,
         visma_deadline_s=2.0,
-        backend_retries=0,
+        system_retries=0,
         breaker_failure_threshold=50,
         outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
         delivery_backoff_max_s=2.0,

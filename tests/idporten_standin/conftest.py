@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from idporten_standin import RegisteredClient, StandinConfig, build_app, builtin_persons
-from minside.servers import ServerSpec, free_port, running_servers
+from kernel.servers import ServerSpec, free_port, running_servers
 
 SECRET_CLIENT = "rp-secret"
 JWT_CLIENT = "rp-jwt"

@@ -11,8 +11,8 @@ import pytest
 
 import idporten_standin
 from idporten_standin import issue_access_token
+from kernel.servers import free_port
 from minside.commands.dev_token import DevTokenError, request_dev_token
-from minside.servers import free_port
 
 PROJECT_ROOT = Path(idporten_standin.__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from idporten_standin import builtin_persons, default_persons, standin_spec
 from idporten_standin.persons import is_valid_pid, synthetic_pid, with_check_digits
-from minside.settings import load_settings
+from kernel.settings import load_settings
 
 
 def test_builtin_persons_are_tenor_style_with_valid_check_digits() -> None:

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from minside.servers import free_port
+from kernel.servers import free_port
 
 MINSIDE = Path(sys.executable).parent / "minside"
 PORT_VARIABLES = [

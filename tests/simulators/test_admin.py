@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, FaultOutcome, SimulatorControl, parse_fault
 from simulators.population import Population, Reading, ReadingSource
 

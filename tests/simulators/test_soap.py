@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,12 +10,13 @@ import pytest
 from lxml import etree
 from starlette.applications import Starlette
 
-from minside.servers import ServerSpec, running_servers
+from contracts import wsdl_dir
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.population import Population
 from simulators.soap import BasicCredentials, SoapEndpoint
 
-WSDL_DIR = Path(__file__).resolve().parents[2] / "connectors" / "matrikkel" / "wsdl"
+WSDL_DIR = wsdl_dir("matrikkel")
 WSDL = WSDL_DIR / "PersonServiceWS.wsdl"
 AUTH = {"Authorization": aiohttp.encode_basic_auth("u", "p")}
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from minside.server_secret import ServerSecret
+from kernel.server_secret import ServerSecret
 from stores import open_outbox, outbox_path
 from stores.outbox import (
     LeaseLost,
@@ -243,7 +243,7 @@ async def test_retry_progress_and_rejection(outbox):
     assert step.status is OutboxStatus.DELIVERING
     retry_at = T0 + timedelta(seconds=10)
     back = await outbox.mark_retry(
-        claim.id, "BackendUnavailable: " + "x" * 1000, retry_at, claim.lease_token
+        claim.id, "SystemUnavailable: " + "x" * 1000, retry_at, claim.lease_token
     )
     assert back.status is OutboxStatus.PENDING
     assert back.next_attempt_at == retry_at

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.fees import FeesClient
 from connectors.resilience import Resilience, ResiliencePolicy
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.fees.app import build_app
 from simulators.population import Population

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     MalformedResponse,
     NotFound,
     Rejected,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.fees import (
     FeeKind,
@@ -142,21 +142,21 @@ async def test_submit_reading_on_unknown_meter(stack):
 async def test_latency_beyond_the_deadline_is_a_timeout_and_reads_are_retried(stack):
     stack.fault("getMeter", latency_ms=1500)
     number = stack.population.meters(HOME)[0].meter_number
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stack.client().meter(number)
     assert stack.control.calls["getMeter"] == 3  # 1 + 2 retries
 
 
 async def test_slow_body_beyond_the_deadline_is_a_timeout(stack):
     stack.fault("queryProperties", slow_body_ms=2000)
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stack.client().property_data([HOME])
 
 
 async def test_writes_are_never_retried(stack):
     stack.fault("submitReading", outage=True)
     meter = stack.population.meters(HOME)[0]
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await stack.client().submit_reading(
             meter.meter_number, meter.readings[-1].value_m3 + 1, date(2026, 6, 1), "k"
         )
@@ -191,7 +191,7 @@ async def test_outage_opens_the_breaker_and_it_recovers(stack):
     client = stack.client()
     stack.fault("*", outage=True)
     for _ in range(3):
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(SystemUnavailable) as caught:
             await client.ping()
         assert not isinstance(caught.value, CircuitOpen)
         if stack.resilience.breaker_state == "open":
@@ -211,13 +211,13 @@ async def test_outage_opens_the_breaker_and_it_recovers(stack):
 
 
 async def test_unreachable_backend_is_unavailable(stack):
-    from minside.servers import free_port
+    from kernel.servers import free_port
 
     client = stack.client()
     dead = type(client)(
         stack.session, f"http://127.0.0.1:{free_port()}", "u", "p", stack.resilience
     )
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await dead.ping()
 
 

@@ -17,17 +17,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     ConnectorError,
     MalformedResponse,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.matrikkel import MatrikkelClient, Matrikkelnummer
 from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.soap import SoapFault
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.matrikkel import build_app
 from simulators.population import Population
@@ -171,7 +171,7 @@ async def test_ping(stack: Stack) -> None:
 async def test_latency_beyond_the_deadline_is_a_timeout(stack: Stack) -> None:
     stack.control.set_fault("findPersonIdForIdent", Fault(latency_ms=1000))
     person, _ = owner_with_properties(stack.population)
-    with pytest.raises(BackendTimeout) as caught:
+    with pytest.raises(SystemTimeout) as caught:
         await stack.client().find_person_id(person.pid)
     assert person.pid not in str(caught.value) and person.pid not in repr(caught.value)
 
@@ -207,7 +207,7 @@ async def test_outage_opens_the_breaker_then_recovers(stack: Stack) -> None:
     stack.control.set_fault("*", Fault(outage=True))
     failures: list[ConnectorError] = []
     for _ in range(POLICY.breaker_failure_threshold):
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(SystemUnavailable) as caught:
             await client.get_properties(ids)
         failures.append(caught.value)
     calls_while_open = stack.control.calls["getObjects"]

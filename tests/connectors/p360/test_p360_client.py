@@ -1,9 +1,9 @@
 """Contract tests of P360Client against the P360 simulator over loopback.
 
 Every operation the gateway uses, paging (a person with 120 cases), idempotent writes, and the
-failure modes: injected latency -> BackendTimeout, injected error -> SOAP fault (RemoteFault),
+failure modes: injected latency -> SystemTimeout, injected error -> SOAP fault (RemoteFault),
 Successful=false -> NotFound / Rejected / RemoteFault, malformed XML -> MalformedResponse,
-outage -> BackendUnavailable, then CircuitOpen, then recovery through the half-open breaker,
+outage -> SystemUnavailable, then CircuitOpen, then recovery through the half-open breaker,
 and a wrong password -> RemoteFault("unauthorized"). No fødselsnummer ever appears in a URL or
 an error message.
 """
@@ -23,14 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     ConnectorError,
     MalformedResponse,
     NotFound,
     Rejected,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.p360 import (
     CaseKind,
@@ -40,7 +40,7 @@ from connectors.p360 import (
 )
 from connectors.p360.errors import raise_for_result, scrub
 from connectors.resilience import Resilience, ResiliencePolicy
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
 from simulators.population import Population, documented
@@ -297,7 +297,7 @@ async def test_create_document_on_unknown_case_is_not_found(stack: Stack) -> Non
 async def test_injected_latency_is_a_timeout(stack: Stack) -> None:
     stack.control.set_fault("GetCases", Fault(latency_ms=1500))
     pid = stack.population.person(documented.HOMEOWNER).pid
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stack.client(ResiliencePolicy(deadline_s=0.2, retries=0)).cases_for_person(pid)
 
 
@@ -306,14 +306,14 @@ async def test_injected_error_is_a_remote_fault(stack: Stack) -> None:
     with pytest.raises(RemoteFault) as caught:
         await stack.client().documents_for_cases(["2024/00001"])
     assert caught.value.code is not None and caught.value.code.endswith("Server")
-    assert not isinstance(caught.value, (Rejected, BackendUnavailable))
+    assert not isinstance(caught.value, (Rejected, SystemUnavailable))
 
 
 async def test_reads_are_retried_after_a_transient_outage(stack: Stack) -> None:
     stack.control.set_fault("GetPrivatePersons", Fault(outage=True))
     client = stack.client(ResiliencePolicy(retries=2, backoff_base_s=0.0, backoff_max_s=0.0))
     person = stack.population.person(documented.HOMEOWNER)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await client.private_person(person.pid)
     assert stack.control.calls["GetPrivatePersons"] == 3
 
@@ -321,7 +321,7 @@ async def test_reads_are_retried_after_a_transient_outage(stack: Stack) -> None:
 async def test_writes_are_not_retried(stack: Stack) -> None:
     stack.control.set_fault("CreateDocument", Fault(outage=True))
     client = stack.client(ResiliencePolicy(retries=2, backoff_base_s=0.0, backoff_max_s=0.0))
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await client.create_document(
             case_number="2024/00001", title="x", files=[], idempotency_key="k"
         )
@@ -335,7 +335,7 @@ async def test_outage_opens_the_breaker_and_recovery_closes_it(stack: Stack) -> 
     pid = stack.population.person(documented.HOMEOWNER).pid
     stack.control.set_fault("*", Fault(outage=True))
     for _ in range(2):
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(SystemUnavailable) as caught:
             await client.cases_for_person(pid)
         assert not isinstance(caught.value, CircuitOpen)
     with pytest.raises(CircuitOpen):

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.visma import VismaClient
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.population import Population
 from simulators.visma.app import build_app

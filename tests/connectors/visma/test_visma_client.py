@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from connectors.errors import (
-    BackendTimeout,
-    BackendUnavailable,
     CircuitOpen,
     MalformedResponse,
     NotFound,
     RemoteFault,
+    SystemTimeout,
+    SystemUnavailable,
 )
 from connectors.visma import Invoice, InvoiceStatus
 
@@ -136,7 +136,7 @@ async def test_malformed_search_payload(stack, mode):
 
 async def test_latency_is_a_timeout_after_retries(stack):
     stack.fault("searchInvoices", latency_ms=1500)
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stack.client().invoices_for_customer(pid_of(stack, HOMEOWNER))
     assert stack.control.calls["searchInvoices"] == 3
 
@@ -160,7 +160,7 @@ async def test_outage_opens_the_breaker_and_it_recovers(stack):
     client = stack.client()
     pid = pid_of(stack, HOMEOWNER)
     stack.fault("*", outage=True)
-    with pytest.raises(BackendUnavailable) as caught:
+    with pytest.raises(SystemUnavailable) as caught:
         await client.invoices_for_customer(pid)  # 3 attempts: reaches the threshold of 3
     assert not isinstance(caught.value, CircuitOpen)
     assert stack.resilience.breaker_state == "open"
@@ -176,7 +176,7 @@ async def test_outage_opens_the_breaker_and_it_recovers(stack):
 async def test_ping(stack):
     await stack.client().ping()
     stack.fault("health", outage=True)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SystemUnavailable):
         await stack.client().ping()
 
 
@@ -204,7 +204,7 @@ async def test_slow_pdf_body_times_out(stack):
     number = stack.population.invoices_of(pid_of(stack, HOMEOWNER))[0].invoice_number
     # 10 pieces, 1 s apart: the whole body misses the 0.5 s deadline, and so does each gap.
     stack.fault("getInvoicePdf", slow_body_ms=10_000)
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stack.client(
             resilience=type(stack.resilience)(
                 "visma", type(stack.resilience.policy)(deadline_s=0.5, retries=0)
@@ -212,5 +212,5 @@ async def test_slow_pdf_body_times_out(stack):
         ).invoice_pdf(number)
     stream = await stack.client().invoice_pdf_stream(number)
     assert stream.content_type == "application/pdf"
-    with pytest.raises(BackendTimeout):
+    with pytest.raises(SystemTimeout):
         await stream.read()

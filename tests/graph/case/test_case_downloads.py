@@ -8,7 +8,7 @@ import time
 
 from cryptography.fernet import Fernet
 
-from minside.server_secret import ServerSecret
+from kernel.server_secret import ServerSecret
 from simulators.population import documented
 
 DECISION_FILES = """
@@ -120,7 +120,7 @@ async def test_a_genuine_link_to_a_file_no_longer_on_the_viewers_cases_gets_404(
     # Ownership is checked on every download, not only when the link was made: a link that is
     # genuine and bound to this viewer, but to a file of someone else's case (as after a party
     # was removed from a case in the archive), is refused like a missing file.
-    from minside.file_links import FileKind, FileLinks, FileRef
+    from kernel.file_links import FileKind, FileLinks, FileRef
 
     settings = graph.stack.settings
     secret = ServerSecret.from_settings(settings)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import cryptography.fernet
 
-from minside.file_links import FileKind, FileRef
+from kernel.file_links import FileKind, FileRef
 
 OVERDUE_PERSON, HOMEOWNER = 4, 1
 

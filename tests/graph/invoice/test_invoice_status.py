@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.visma import Invoice, InvoiceStatus
-from minside.i18n import Language
+from kernel.i18n import Language
 from resolvers.invoice.invoices import InvoiceCriteria, matrikkelnummer_key, newest_first
 from resolvers.invoice.status import DisplayStatus, display_status
 from schema.invoice.types import STATUS_LABELS

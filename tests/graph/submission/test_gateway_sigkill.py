@@ -28,9 +28,9 @@ from pydantic import AnyHttpUrl
 
 from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
 from idporten_standin.app import build_app as build_standin
-from minside.server_secret import ServerSecret
-from minside.servers import ServerSpec, free_port, running_servers
-from minside.settings import PROJECT_ROOT, Settings
+from kernel.server_secret import ServerSecret
+from kernel.servers import ServerSpec, free_port, running_servers
+from kernel.settings import PROJECT_ROOT, Settings
 from minside.stack import SIMULATED_SYSTEMS, SimulatorSet, simulator_set
 from simulators.population import documented
 from stores.outbox import OutboxStatus

@@ -20,7 +20,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from connectors.matrikkel.client import WSDL_DIR
-from minside.servers import ServerSpec, running_servers
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import SimulatorControl
 from simulators.matrikkel import build_app
 from simulators.population import Population

@@ -23,7 +23,8 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
-from minside.servers import ServerSpec, running_servers
+from contracts import wsdl_dir
+from kernel.servers import ServerSpec, running_servers
 from simulators.admin import SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
 from simulators.population import Population, documented
@@ -31,7 +32,7 @@ from simulators.population import Population, documented
 REPO = Path(__file__).resolve().parents[3]
 # shared/ lies beside the repository (in development and in CI).
 REFERENCE_WSDL = REPO.parent / "shared" / "reference" / "p360" / "wsdl"
-VENDORED_WSDL = REPO / "connectors" / "p360" / "wsdl"
+VENDORED_WSDL = wsdl_dir("p360")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSD = "http://www.w3.org/2001/XMLSchema"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"

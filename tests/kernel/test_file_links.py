@@ -1,7 +1,7 @@
 import pytest
 
-from minside.file_links import FileKind, FileLinkError, FileLinks, FileRef
-from minside.server_secret import ServerSecret
+from kernel.file_links import FileKind, FileLinkError, FileLinks, FileRef
+from kernel.server_secret import ServerSecret
 
 SECRET = ServerSecret("x" * 40)
 

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import SecretStr
 
-from minside.settings import Settings, SettingsError, load_settings
+from kernel.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_are_the_local_stack():

@@ -1,6 +1,6 @@
 """``GET /files/<token>``: stream a case file or an invoice PDF to the viewer it was made for.
 
-The token (see :mod:`minside.file_links`) is checked to be ours, unexpired and minted for this
+The token (see :mod:`kernel.file_links`) is checked to be ours, unexpired and minted for this
 very viewer; every refusal — bad, expired, someone else's, or missing at the back-office — is
 the same 404, so a link reveals nothing about whether the object exists.
 """
@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -19,11 +18,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from auth.middleware import viewer_of
-from connectors.errors import BackendTimeout, ConnectorError, NotFound
-from minside.file_links import FileKind, FileLinkError, FileRef
-
-if TYPE_CHECKING:
-    from app import GatewayState
+from connectors.errors import ConnectorError, NotFound, SystemTimeout
+from gateway.state import GatewayState
+from kernel.file_links import FileKind, FileLinkError, FileRef
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +43,7 @@ def _not_found() -> Response:
 
 
 def _failed(error: ConnectorError) -> Response:
-    timeout = isinstance(error, BackendTimeout)
+    timeout = isinstance(error, SystemTimeout)
     return JSONResponse(
         {
             "error": "source_timeout" if timeout else "source_unavailable",
@@ -90,8 +87,8 @@ class DownloadEndpoint:
         if ref.viewer_key != self.state.server_secret.viewer_key(viewer.pid):
             log.info("download refused: link minted for another viewer")
             return _not_found()
-        backends = self.state.backends
-        if backends is None:
+        connectors = self.state.connectors
+        if connectors is None:
             return _not_found()
         try:
             if ref.kind is FileKind.INVOICE_PDF:
@@ -103,9 +100,9 @@ class DownloadEndpoint:
             return _failed(error)
 
     async def _invoice_pdf(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.backends is not None
+        assert self.state.connectors is not None
         # The customer is passed on so the ERP, too, refuses an invoice of someone else.
-        stream = await self.state.backends.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
+        stream = await self.state.connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         if stream.content_length is not None:
             headers["Content-Length"] = str(stream.content_length)
@@ -118,8 +115,8 @@ class DownloadEndpoint:
         )
 
     async def _case_file(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.backends is not None
-        p360 = self.state.backends.p360
+        assert self.state.connectors is not None
+        p360 = self.state.connectors.p360
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
         cases, documents = await asyncio.gather(

@@ -9,7 +9,7 @@ import pytest
 
 from auth.acr import Acr
 from auth.viewer import AuthMethod, Viewer
-from schema.citizen.errors import InsufficientLevelOfAssurance, Unauthenticated, require_level
+from schema.errors import InsufficientLevelOfAssurance, Unauthenticated, require_level
 
 
 def _info(viewer: Viewer | None) -> Any:

@@ -1,7 +1,7 @@
 """GraphiQL served from the gateway itself, so it works without internet access.
 
 strawberry's page loads React and GraphiQL from unpkg.com; the same files (same bytes, so the
-page's integrity hashes hold) are vendored in ``minside/static/graphiql`` and the page is
+page's integrity hashes hold) are vendored in ``gateway/static/graphiql`` and the page is
 rewritten to load them from ``/graphiql-assets/``.
 """
 

@@ -10,9 +10,9 @@ import aiohttp
 from strawberry.http.ides import get_graphql_ide_html
 
 from app import build_app
-from minside.graphiql import ASSETS_DIR, cdn_assets, localized_ide_html
-from minside.servers import ServerSpec, running_servers
-from minside.settings import Settings
+from gateway.graphiql import ASSETS_DIR, cdn_assets, localized_ide_html
+from kernel.servers import ServerSpec, running_servers
+from kernel.settings import Settings
 
 _TAG = re.compile(r'(?:src|href)="https://unpkg\.com/([^"]+)"\s+integrity="([^"]+)"')
 

@@ -15,13 +15,13 @@ from connectors.matrikkel.client import MatrikkelClient
 from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.visma.client import VismaClient
-from minside.settings import Settings
+from kernel.settings import Settings
 
 SYSTEMS = ("matrikkel", "fees", "p360", "visma")
 
 
 @dataclass(frozen=True)
-class Backends:
+class Connectors:
     """The connectors and their resilience state."""
 
     matrikkel: MatrikkelClient
@@ -36,23 +36,23 @@ class ConnectorProbe:
     """Readiness of a back-office system: its connector's ``ping`` answers."""
 
     name: str
-    backends: Backends
+    connectors: Connectors
 
     async def check(self) -> None:
-        await getattr(self.backends, self.name).ping()
+        await getattr(self.connectors, self.name).ping()
 
 
 def _policy(settings: Settings, deadline_s: float) -> ResiliencePolicy:
     return ResiliencePolicy(
         deadline_s=deadline_s,
-        retries=settings.backend_retries,
+        retries=settings.system_retries,
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_reset_s=settings.breaker_reset_s,
-        max_concurrency=settings.backend_max_concurrency,
+        max_concurrency=settings.system_max_concurrency,
     )
 
 
-def open_backends(settings: Settings, session: aiohttp.ClientSession) -> Backends:
+def open_connectors(settings: Settings, session: aiohttp.ClientSession) -> Connectors:
     """Connectors for the configured systems (loading the vendored WSDLs once)."""
     resilience = {
         "matrikkel": Resilience("matrikkel", _policy(settings, settings.matrikkel_deadline_s)),
@@ -60,7 +60,7 @@ def open_backends(settings: Settings, session: aiohttp.ClientSession) -> Backend
         "p360": Resilience("p360", _policy(settings, settings.p360_deadline_s)),
         "visma": Resilience("visma", _policy(settings, settings.visma_deadline_s)),
     }
-    return Backends(
+    return Connectors(
         matrikkel=MatrikkelClient(
             session,
             str(settings.matrikkel_url),

@@ -97,10 +97,10 @@ class Settings(BaseSettings):
     fees_deadline_s: float = Field(3.0, gt=0, le=60, description="Fee/meter call deadline.")
     p360_deadline_s: float = Field(5.0, gt=0, le=60, description="Public 360 call deadline.")
     visma_deadline_s: float = Field(3.0, gt=0, le=60, description="Visma call deadline.")
-    backend_retries: int = Field(
+    system_retries: int = Field(
         2, ge=0, le=5, description="Retries of an idempotent read (jittered back-off)."
     )
-    backend_max_concurrency: int = Field(
+    system_max_concurrency: int = Field(
         20, ge=1, le=1000, description="Calls in flight per back-office system."
     )
     breaker_failure_threshold: int = Field(

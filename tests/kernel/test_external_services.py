@@ -1,7 +1,7 @@
 import pytest
 
-from minside.external_services import load_external_services
-from minside.settings import DEFAULT_EXTERNAL_SERVICES_FILE, SettingsError
+from kernel.external_services import load_external_services
+from kernel.settings import DEFAULT_EXTERNAL_SERVICES_FILE, SettingsError
 
 GOOD = """
 [[service]]

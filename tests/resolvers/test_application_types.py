@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app import build_app
-from minside.application_types import FieldType, load_application_types
-from minside.settings import DEFAULT_APPLICATION_TYPES_FILE, Settings, SettingsError
+from kernel.settings import DEFAULT_APPLICATION_TYPES_FILE, Settings, SettingsError
+from resolvers.application_types import FieldType, load_application_types
 
 GOOD = """
 [[type]]

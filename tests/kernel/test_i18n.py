@@ -1,6 +1,6 @@
 import pytest
 
-from minside.i18n import Language, choose_language
+from kernel.i18n import Language, choose_language
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from enum import Enum
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from minside.server_secret import ServerSecret
+from kernel.server_secret import ServerSecret
 
 # Fernet tokens are canonical urlsafe base64; anything else (e.g. extra characters after the
 # padding, which a lenient decoder would ignore) is refused so one link has one URL.

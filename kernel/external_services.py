@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from minside.config_files import duplicates, load_toml_model
-from minside.i18n import Language
-from minside.settings import SettingsError
+from kernel.config_files import duplicates, load_toml_model
+from kernel.i18n import Language
+from kernel.settings import SettingsError
 
 LevelOfAssuranceName = Literal["idporten-loa-substantial", "idporten-loa-high"]
 

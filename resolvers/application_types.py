@@ -2,7 +2,7 @@
 
 Loaded and validated once at start-up from a TOML file (``MINSIDE_APPLICATION_TYPES_FILE``,
 default ``config/application_types.toml``); a bad file stops the gateway with a
-:class:`~minside.settings.SettingsError` that names the file and the entry. Each type says
+:class:`~kernel.settings.SettingsError` that names the file and the entry. Each type says
 which form fields it has (typed: text, number, date, yes/no, a choice), which attachments it
 takes (content types and size), the level of assurance it needs and the kind of Public 360
 case it files.
@@ -20,9 +20,9 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.p360.models import CaseKind
-from minside.config_files import dotted, duplicates, load_toml_model
-from minside.external_services import LevelOfAssuranceName, LocalizedText
-from minside.settings import SettingsError
+from kernel.config_files import dotted, duplicates, load_toml_model
+from kernel.external_services import LevelOfAssuranceName, LocalizedText
+from kernel.settings import SettingsError
 
 __all__ = [
     "ApplicationType",

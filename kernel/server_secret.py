@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from minside.settings import PROJECT_ROOT, Settings, SettingsError
+from kernel.settings import PROJECT_ROOT, Settings, SettingsError
 
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "secret_key"
 MIN_SECRET_LENGTH = 32

@@ -1,6 +1,6 @@
 """Configuration files shipped with the gateway (TOML), read and validated once at start-up.
 
-A problem stops start-up with a :class:`~minside.settings.SettingsError` that names the
+A problem stops start-up with a :class:`~kernel.settings.SettingsError` that names the
 variable pointing at the file, the file, and the entry that is wrong.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from minside.settings import SettingsError
+from kernel.settings import SettingsError
 
 M = TypeVar("M", bound=BaseModel)
 # Describes where in the raw file an error location points, e.g. "type 'SLAM': name.nn".
