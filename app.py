@@ -23,7 +23,7 @@ from auth.middleware import ViewerGate, viewer_of
 from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
-from connectors.registry import SYSTEMS, ConnectorProbe, Connectors, open_connectors
+from connectors.registry import ConnectorProbe, Connectors, open_connectors
 from delivery.runner import build_worker
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
@@ -33,6 +33,7 @@ from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
+from kernel.systems import SYSTEM_NAMES
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
 from schema.build import build_schema
@@ -180,7 +181,7 @@ def dependency_checks(
     )
     return [
         issuer,
-        *(ConnectorProbe(system, connectors) for system in SYSTEMS),
+        *(ConnectorProbe(system, connectors) for system in SYSTEM_NAMES),
         OutboxProbe(outbox),
     ]
 

@@ -33,18 +33,9 @@ from typing import Any
 import aiohttp
 
 from bench.queries import DASHBOARD
-from kernel.servers import free_port
+from kernel.systems import SYSTEM_NAMES as SYSTEMS
+from minside.stack import StackPorts, stack_environment
 from simulators.population import Population
-
-SYSTEMS = ("matrikkel", "fees", "p360", "visma")
-PORT_VARIABLES = {
-    "gateway": "MINSIDE_PORT",
-    "idporten": "MINSIDE_IDPORTEN_STANDIN_PORT",
-    "matrikkel": "MINSIDE_MATRIKKEL_SIM_PORT",
-    "fees": "MINSIDE_FEES_SIM_PORT",
-    "p360": "MINSIDE_P360_SIM_PORT",
-    "visma": "MINSIDE_VISMA_SIM_PORT",
-}
 
 
 @dataclass
@@ -97,21 +88,15 @@ async def stack_processes(seed: int, size: int) -> AsyncIterator[Stack]:
     Separate processes, as in production: the gateway's event loop is not shared with the
     simulators' SOAP work, and the load generator (this process) is a fourth.
     """
-    ports = {name: free_port() for name in PORT_VARIABLES}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    ports = StackPorts.free()
+    urls = ports.urls()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
-    env.update({PORT_VARIABLES[name]: str(port) for name, port in ports.items()})
+    env.update(stack_environment(ports))
     env.update(
         {
-            "MINSIDE_PUBLIC_URL": urls["gateway"],
             "MINSIDE_POPULATION_SEED": str(seed),
             "MINSIDE_POPULATION_SIZE": str(size),
             "MINSIDE_LOG_LEVEL": "WARNING",
-            "MINSIDE_IDPORTEN_ISSUER": urls["idporten"],
-            "MINSIDE_MATRIKKEL_URL": urls["matrikkel"] + "/matrikkelapi/wsapi/v1",
-            "MINSIDE_FEES_URL": urls["fees"],
-            "MINSIDE_P360_URL": urls["p360"] + "/SI.WS.Core/SIF",
-            "MINSIDE_VISMA_URL": urls["visma"],
         }
     )
     minside = str(Path(sys.executable).parent / "minside")
@@ -269,7 +254,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "cpus": os.cpu_count(),
         }
         results["batching"] = await batching(stack)
+        # A realistic spread; a system without its own figure gets 100 ms.
         latency = {"matrikkel": 120, "fees": 80, "p360": 150, "visma": 100}
+        latency = {system: latency.get(system, 100) for system in SYSTEMS}
         results["parallelism"] = await parallelism(stack, latency, args.rounds)
         results["throughput"] = await throughput(stack, args.clients, args.seconds, args.people)
         return results

@@ -1,12 +1,15 @@
 """The back-office connectors of one gateway process, built once in the app's lifespan.
 
-All four share the app's aiohttp session; each has its own :class:`Resilience` (deadline,
-retries, breaker, concurrency limit), whose snapshot feeds ``viewer.sources`` and ``/readyz``.
+One connector per system registered in :mod:`kernel.systems`, each constructed from that
+system's settings. All share the app's aiohttp session; each has its own :class:`Resilience`
+(deadline, retries, breaker, concurrency limit), whose snapshot feeds ``viewer.sources`` and
+``/readyz``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
@@ -15,20 +18,56 @@ from connectors.matrikkel.client import MatrikkelClient
 from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.visma.client import VismaClient
-from kernel.settings import Settings
+from kernel.settings import Settings, SystemSettings
+from kernel.systems import SYSTEMS, load
 
-SYSTEMS = ("matrikkel", "fees", "p360", "visma")
+__all__ = ["ConnectorProbe", "Connectors", "open_connectors"]
+
+
+class Pingable(Protocol):
+    """What the registry needs of every connector: a call that reads no personal data."""
+
+    async def ping(self) -> None: ...
+
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
 class Connectors:
-    """The connectors and their resilience state."""
+    """The connectors of the registered systems, by system name, and their resilience state."""
 
-    matrikkel: MatrikkelClient
-    fees: FeesClient
-    p360: P360Client
-    visma: VismaClient
+    by_system: dict[str, Any]
     resilience: dict[str, Resilience]
+
+    def get(self, kind: type[C]) -> C:
+        """The process's connector of class ``kind`` (resolvers ask by type, typed)."""
+        for connector in self.by_system.values():
+            if isinstance(connector, kind):
+                return connector
+        raise LookupError(f"no connector of type {kind.__name__} is registered")
+
+    def of(self, system: str) -> Pingable:
+        """The connector of system ``system``."""
+        connector: Pingable = self.by_system[system]
+        return connector
+
+    # Typed shortcuts for the four systems the resolvers read.
+    @property
+    def matrikkel(self) -> MatrikkelClient:
+        return self.get(MatrikkelClient)
+
+    @property
+    def fees(self) -> FeesClient:
+        return self.get(FeesClient)
+
+    @property
+    def p360(self) -> P360Client:
+        return self.get(P360Client)
+
+    @property
+    def visma(self) -> VismaClient:
+        return self.get(VismaClient)
 
 
 @dataclass(frozen=True)
@@ -39,12 +78,12 @@ class ConnectorProbe:
     connectors: Connectors
 
     async def check(self) -> None:
-        await getattr(self.connectors, self.name).ping()
+        await self.connectors.of(self.name).ping()
 
 
-def _policy(settings: Settings, deadline_s: float) -> ResiliencePolicy:
+def _policy(settings: Settings, system: SystemSettings) -> ResiliencePolicy:
     return ResiliencePolicy(
-        deadline_s=deadline_s,
+        deadline_s=system.deadline_s,
         retries=settings.system_retries,
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_reset_s=settings.breaker_reset_s,
@@ -52,43 +91,28 @@ def _policy(settings: Settings, deadline_s: float) -> ResiliencePolicy:
     )
 
 
-def open_connectors(settings: Settings, session: aiohttp.ClientSession) -> Connectors:
-    """Connectors for the configured systems (loading the vendored WSDLs once)."""
-    resilience = {
-        "matrikkel": Resilience("matrikkel", _policy(settings, settings.matrikkel_deadline_s)),
-        "fees": Resilience("fees", _policy(settings, settings.fees_deadline_s)),
-        "p360": Resilience("p360", _policy(settings, settings.p360_deadline_s)),
-        "visma": Resilience("visma", _policy(settings, settings.visma_deadline_s)),
-    }
-    return Connectors(
-        matrikkel=MatrikkelClient(
-            session,
-            str(settings.matrikkel_url),
-            settings.matrikkel_username,
-            settings.matrikkel_password.get_secret_value(),
-            resilience["matrikkel"],
-            settings.matrikkel_store_batch_size,
-        ),
-        fees=FeesClient(
-            session,
-            str(settings.fees_url),
-            settings.fees_username,
-            settings.fees_password.get_secret_value(),
-            resilience["fees"],
-        ),
-        p360=P360Client(
-            session,
-            str(settings.p360_url),
-            settings.p360_username,
-            settings.p360_password.get_secret_value(),
-            resilience["p360"],
-        ),
-        visma=VismaClient(
-            session,
-            str(settings.visma_url),
-            settings.visma_username,
-            settings.visma_password.get_secret_value(),
-            resilience["visma"],
-        ),
-        resilience=resilience,
+def open_connector(
+    system: SystemSettings, session: aiohttp.ClientSession, resilience: Resilience
+) -> Any:
+    """The connector of one system, constructed from its settings (loads its WSDLs once)."""
+    cls = load(system.system.connector)
+    extra = () if system.batch_size is None else (system.batch_size,)
+    return cls(
+        session,
+        system.url,
+        system.username,
+        system.password.get_secret_value(),
+        resilience,
+        *extra,
     )
+
+
+def open_connectors(settings: Settings, session: aiohttp.ClientSession) -> Connectors:
+    """Connectors for every registered system."""
+    by_system: dict[str, Any] = {}
+    resilience: dict[str, Resilience] = {}
+    for entry in SYSTEMS:
+        system = settings.system(entry.name)
+        resilience[entry.name] = Resilience(entry.name, _policy(settings, system))
+        by_system[entry.name] = open_connector(system, session, resilience[entry.name])
+    return Connectors(by_system=by_system, resilience=resilience)

@@ -6,11 +6,15 @@ table lists them all. Secrets are :class:`pydantic.SecretStr` so they never prin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel.systems import SYSTEMS, System
+from kernel.systems import system as registered
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
@@ -22,8 +26,8 @@ class SettingsError(Exception):
     """Start-up configuration is missing or malformed; the message names the variables."""
 
 
-class Settings(BaseSettings):
-    """All of the gateway's configuration. Field ``foo_bar`` is variable ``MINSIDE_FOO_BAR``."""
+class CommonSettings(BaseSettings):
+    """The gateway's configuration but for the per-system fields (see :class:`Settings`)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -58,45 +62,7 @@ class Settings(BaseSettings):
         description="Largest non-upload /graphql request body (a query with its variables).",
     )
 
-    # --- back-office systems -------------------------------------------------------------
-    matrikkel_url: AnyHttpUrl = Field(
-        AnyHttpUrl("http://127.0.0.1:8101/matrikkelapi/wsapi/v1"),
-        description="Matrikkel API base URL (services are <base>/<Name>ServiceWS).",
-    )
-    matrikkel_username: str = Field("minside", description="Matrikkel API user (HTTP Basic).")
-    matrikkel_password: SecretStr = Field(
-        SecretStr("minside"), description="Matrikkel API password (HTTP Basic)."
-    )
-    fees_url: AnyHttpUrl = Field(
-        AnyHttpUrl("http://127.0.0.1:8102"),
-        description="Fee, property-tax and water-meter service base URL.",
-    )
-    fees_username: str = Field("minside", description="Fee/meter service user (HTTP Basic).")
-    fees_password: SecretStr = Field(
-        SecretStr("minside"), description="Fee/meter service password (HTTP Basic)."
-    )
-    p360_url: AnyHttpUrl = Field(
-        AnyHttpUrl("http://127.0.0.1:8103/SI.WS.Core/SIF"),
-        description="Public 360 SIF base URL (services are <base>/<Name>Service.svc).",
-    )
-    p360_username: str = Field("minside", description="Public 360 user (HTTP Basic).")
-    p360_password: SecretStr = Field(
-        SecretStr("minside"), description="Public 360 password (HTTP Basic)."
-    )
-    visma_url: AnyHttpUrl = Field(
-        AnyHttpUrl("http://127.0.0.1:8104"),
-        description="Visma Enterprise invoice API base URL.",
-    )
-    visma_username: str = Field("minside", description="Visma invoice API user (HTTP Basic).")
-    visma_password: SecretStr = Field(
-        SecretStr("minside"), description="Visma invoice API password (HTTP Basic)."
-    )
-
-    # --- resilience of every back-office call ---------------------------------------------
-    matrikkel_deadline_s: float = Field(4.0, gt=0, le=60, description="Matrikkel call deadline.")
-    fees_deadline_s: float = Field(3.0, gt=0, le=60, description="Fee/meter call deadline.")
-    p360_deadline_s: float = Field(5.0, gt=0, le=60, description="Public 360 call deadline.")
-    visma_deadline_s: float = Field(3.0, gt=0, le=60, description="Visma call deadline.")
+    # --- every back-office system (each one's own fields are generated, see below) ---------
     system_retries: int = Field(
         2, ge=0, le=5, description="Retries of an idempotent read (jittered back-off)."
     )
@@ -108,9 +74,6 @@ class Settings(BaseSettings):
     )
     breaker_reset_s: float = Field(
         10.0, gt=0, le=3600, description="Seconds an open breaker waits before a probe call."
-    )
-    matrikkel_store_batch_size: int = Field(
-        1000, ge=1, le=5000, description="Ids per StoreServiceWS.getObjects call."
     )
 
     # --- keys and links ------------------------------------------------------------------
@@ -249,14 +212,103 @@ class Settings(BaseSettings):
 
     # --- the local stack (demo, simulators, stand-in) ------------------------------------
     idporten_standin_port: int = Field(8100, ge=1, le=65535, description="Stand-in port.")
-    matrikkel_sim_port: int = Field(8101, ge=1, le=65535, description="Matrikkel sim port.")
-    fees_sim_port: int = Field(8102, ge=1, le=65535, description="Fee/meter sim port.")
-    p360_sim_port: int = Field(8103, ge=1, le=65535, description="Public 360 sim port.")
-    visma_sim_port: int = Field(8104, ge=1, le=65535, description="Visma sim port.")
     population_seed: int = Field(2026, description="Seed of the simulators' synthetic people.")
     population_size: int = Field(
         1000, ge=10, le=1_000_000, description="Number of synthetic citizens in the simulators."
     )
+
+
+@dataclass(frozen=True)
+class SystemSettings:
+    """One back-office system's settings (``MINSIDE_<NAME>_*``)."""
+
+    system: System
+    url: str
+    username: str
+    password: SecretStr
+    deadline_s: float
+    sim_port: int
+    batch_size: int | None
+
+
+def _system_fields(system: System) -> dict[str, Any]:
+    """The settings fields of one registered system, with its defaults."""
+    name, title = system.name, system.title
+    hint = f" ({system.url_hint})" if system.url_hint else ""
+    fields: dict[str, Any] = {
+        f"{name}_url": (
+            AnyHttpUrl,
+            Field(
+                AnyHttpUrl(system.local_url(system.port)),
+                description=f"{title}: base URL{hint}.",
+            ),
+        ),
+        f"{name}_username": (str, Field("minside", description=f"{title}: user (HTTP Basic).")),
+        f"{name}_password": (
+            SecretStr,
+            Field(SecretStr("minside"), description=f"{title}: password (HTTP Basic)."),
+        ),
+        f"{name}_deadline_s": (
+            float,
+            Field(system.deadline_s, gt=0, le=60, description=f"{title}: call deadline."),
+        ),
+        f"{name}_sim_port": (
+            int,
+            Field(system.port, ge=1, le=65535, description=f"{title}: simulator port (demo)."),
+        ),
+    }
+    if system.batch_size is not None:
+        fields[f"{name}_batch_size"] = (
+            int,
+            Field(system.batch_size, ge=1, le=5000, description=f"{title}: {system.batch_hint}"),
+        )
+    return fields
+
+
+if TYPE_CHECKING:
+    _WithSystems = CommonSettings
+else:
+    _WithSystems = create_model(
+        "_WithSystems",
+        __base__=CommonSettings,
+        **{k: v for system in SYSTEMS for k, v in _system_fields(system).items()},
+    )
+
+
+class Settings(_WithSystems):
+    """All of the gateway's configuration. Field ``foo_bar`` is variable ``MINSIDE_FOO_BAR``.
+
+    Each system registered in :mod:`kernel.systems` adds its fields ``<name>_url``,
+    ``<name>_username``, ``<name>_password``, ``<name>_deadline_s``, ``<name>_sim_port`` (and
+    ``<name>_batch_size``); code reads them through :meth:`system`.
+    """
+
+    def system(self, name: str) -> SystemSettings:
+        """The settings of the registered system ``name``."""
+        system = registered(name)
+        batch_size: int | None = getattr(self, f"{name}_batch_size", None)
+        return SystemSettings(
+            system=system,
+            url=str(getattr(self, f"{name}_url")),
+            username=getattr(self, f"{name}_username"),
+            password=getattr(self, f"{name}_password"),
+            deadline_s=getattr(self, f"{name}_deadline_s"),
+            sim_port=getattr(self, f"{name}_sim_port"),
+            batch_size=batch_size,
+        )
+
+    def with_system(self, name: str, **changes: object) -> Settings:
+        """A copy with some of system ``name``'s settings changed (``url=``, ``sim_port=``…)."""
+        unknown = set(changes) - set(_SYSTEM_FIELDS)
+        if unknown:
+            raise TypeError(f"not a system setting: {sorted(unknown)}")
+        registered(name)
+        updates = {f"{name}_{field}": value for field, value in changes.items()}
+        # Validated like the environment would be (a URL string becomes an AnyHttpUrl).
+        return type(self).model_validate({**dict(self), **updates})
+
+
+_SYSTEM_FIELDS = ("url", "username", "password", "deadline_s", "sim_port", "batch_size")
 
 
 def load_settings(**overrides: object) -> Settings:

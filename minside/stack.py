@@ -1,7 +1,11 @@
-"""The local stack that `minside demo` runs: gateway, simulators and the ID-porten stand-in.
+"""The local stack: gateway, one simulator per registered system and the ID-porten stand-in.
 
-The four simulators share one :class:`~simulators.population.Population`, so a citizen's
-properties, cases and invoices agree across systems, and each has its own admin control.
+One place wires them to each other, for every way they run: ``minside demo`` (one process, the
+configured ports), the tests (one process, free ports: :func:`running_stack`), and the
+benchmark and the demo test (separate processes, free ports: :func:`stack_environment`).
+The simulators share one :class:`~simulators.population.Population`, so a citizen's properties,
+cases and invoices agree across systems, and each has its own admin control. The systems are
+the ones registered in :mod:`kernel.systems`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,77 @@ from pydantic import AnyHttpUrl
 
 from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings
+from kernel.systems import SYSTEM_NAMES, SYSTEMS, load
 from simulators.admin import SimulatorControl
 from simulators.population import Population
 
-SIMULATED_SYSTEMS = ("matrikkel", "fees", "p360", "visma")
+LOOPBACK = "http://127.0.0.1"
+SIMULATED_SYSTEMS = SYSTEM_NAMES  # the simulators' order in SimulatorSet.specs
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """The ports of one local stack: gateway, stand-in and each system's simulator."""
+
+    gateway: int
+    standin: int
+    systems: dict[str, int]
+
+    @classmethod
+    def configured(cls, settings: Settings) -> StackPorts:
+        """The ports the settings name (``MINSIDE_PORT``, ``MINSIDE_<SYSTEM>_SIM_PORT``…)."""
+        return cls(
+            settings.port,
+            settings.idporten_standin_port,
+            {name: settings.system(name).sim_port for name in SYSTEM_NAMES},
+        )
+
+    @classmethod
+    def free(cls) -> StackPorts:
+        """Free loopback ports for every server (tests, the benchmark)."""
+        return cls(free_port(), free_port(), {name: free_port() for name in SYSTEM_NAMES})
+
+    def urls(self) -> dict[str, str]:
+        """Root URL of each server: "gateway", "idporten" and one per system."""
+        return {
+            "gateway": f"{LOOPBACK}:{self.gateway}",
+            "idporten": f"{LOOPBACK}:{self.standin}",
+            **{name: f"{LOOPBACK}:{port}" for name, port in self.systems.items()},
+        }
+
+
+def wire(settings: Settings, ports: StackPorts) -> Settings:
+    """``settings`` with the gateway, stand-in and simulators on ``ports``, pointing at each
+    other: the issuer is the stand-in, each system's URL is its simulator."""
+    urls = ports.urls()
+    wired = settings.model_copy(
+        update={
+            "port": ports.gateway,
+            "idporten_standin_port": ports.standin,
+            "idporten_issuer": AnyHttpUrl(urls["idporten"]),
+        }
+    )
+    for system in SYSTEMS:
+        port = ports.systems[system.name]
+        wired = wired.with_system(system.name, sim_port=port, url=system.local_url(port))
+    return wired
+
+
+def stack_environment(ports: StackPorts) -> dict[str, str]:
+    """The variables that make ``minside serve``, ``simulators``, ``idporten`` or ``demo``
+    processes run on ``ports`` and find each other (the benchmark, the demo test)."""
+    env = {
+        "MINSIDE_PORT": str(ports.gateway),
+        "MINSIDE_PUBLIC_URL": f"{LOOPBACK}:{ports.gateway}",
+        "MINSIDE_IDPORTEN_STANDIN_PORT": str(ports.standin),
+        "MINSIDE_IDPORTEN_ISSUER": f"{LOOPBACK}:{ports.standin}",
+    }
+    for system in SYSTEMS:
+        port = ports.systems[system.name]
+        prefix = f"MINSIDE_{system.name.upper()}"
+        env[f"{prefix}_SIM_PORT"] = str(port)
+        env[f"{prefix}_URL"] = system.local_url(port)
+    return env
 
 
 @dataclass(frozen=True)
@@ -27,7 +98,7 @@ class SimulatorSet:
 
     population: Population
     controls: dict[str, SimulatorControl]
-    specs: list[ServerSpec]
+    specs: list[ServerSpec]  # in the order of kernel.systems.SYSTEMS
 
 
 def gateway_spec(settings: Settings) -> ServerSpec:
@@ -38,36 +109,24 @@ def gateway_spec(settings: Settings) -> ServerSpec:
 
 
 def simulator_set(settings: Settings, *, free_ports: bool = False) -> SimulatorSet:
-    """The four back-office simulators on their configured ports (or free ones, for tests)."""
-    from simulators.fees.app import build_app as fees_app
-    from simulators.matrikkel.app import build_app as matrikkel_app
-    from simulators.p360.app import build_app as p360_app
-    from simulators.visma.app import build_app as visma_app
-
+    """One simulator per registered system, on its configured ``<system>_sim_port`` (or on
+    port 0, for a caller that picks free ports itself)."""
     population = Population(seed=settings.population_seed, size=settings.population_size)
-    builders = {
-        "matrikkel": (
-            matrikkel_app,
-            settings.matrikkel_sim_port,
-            settings.matrikkel_username,
-            settings.matrikkel_password,
-        ),
-        "fees": (fees_app, settings.fees_sim_port, settings.fees_username, settings.fees_password),
-        "p360": (p360_app, settings.p360_sim_port, settings.p360_username, settings.p360_password),
-        "visma": (
-            visma_app,
-            settings.visma_sim_port,
-            settings.visma_username,
-            settings.visma_password,
-        ),
-    }
     controls: dict[str, SimulatorControl] = {}
     specs: list[ServerSpec] = []
-    for system, (build, port, username, password) in builders.items():
-        control = SimulatorControl(system, population)
-        controls[system] = control
-        app = build(population, control, username=username, password=password.get_secret_value())
-        specs.append(ServerSpec(f"{system} simulator", app, "127.0.0.1", 0 if free_ports else port))
+    for system in SYSTEMS:
+        configured = settings.system(system.name)
+        control = SimulatorControl(system.name, population)
+        controls[system.name] = control
+        build = load(system.simulator)
+        app = build(
+            population,
+            control,
+            username=configured.username,
+            password=configured.password.get_secret_value(),
+        )
+        port = 0 if free_ports else configured.sim_port
+        specs.append(ServerSpec(f"{system.name} simulator", app, "127.0.0.1", port))
     return SimulatorSet(population, controls, specs)
 
 
@@ -80,24 +139,17 @@ def standin_spec(settings: Settings) -> ServerSpec:
 
 def demo_settings(settings: Settings) -> Settings:
     """The gateway's settings in the demo: back-office URLs point at the local simulators."""
-    local = "http://127.0.0.1"
-    return settings.model_copy(
-        update={
-            "idporten_issuer": AnyHttpUrl(f"{local}:{settings.idporten_standin_port}"),
-            "matrikkel_url": AnyHttpUrl(
-                f"{local}:{settings.matrikkel_sim_port}/matrikkelapi/wsapi/v1"
-            ),
-            "fees_url": AnyHttpUrl(f"{local}:{settings.fees_sim_port}"),
-            "p360_url": AnyHttpUrl(f"{local}:{settings.p360_sim_port}/SI.WS.Core/SIF"),
-            "visma_url": AnyHttpUrl(f"{local}:{settings.visma_sim_port}"),
-        }
-    )
+    return wire(settings, StackPorts.configured(settings))
 
 
 def demo_specs(settings: Settings) -> list[ServerSpec]:
     """Everything the demo runs, dependencies first so the gateway finds them ready."""
     settings = demo_settings(settings)
-    return [standin_spec(settings), *simulator_set(settings).specs, gateway_spec(settings)]
+    return [
+        standin_spec(settings),
+        *simulator_set(settings).specs,
+        gateway_spec(settings),
+    ]
 
 
 @dataclass
@@ -133,44 +185,29 @@ class RunningStack:
 async def running_stack(
     settings: Settings | None = None, log_level: str = "WARNING"
 ) -> AsyncIterator[RunningStack]:
-    """Stand-in, four simulators and the gateway on free ports, wired to each other."""
+    """Stand-in, the simulators and the gateway on free ports, wired to each other."""
     from app import build_app
     from idporten_standin import standin_config
     from idporten_standin.app import build_app as build_standin
 
-    base = settings or Settings()
-    ports = {name: free_port() for name in ("gateway", "standin")}
-    simulators = simulator_set(base, free_ports=True)
-    sim_specs = [spec.with_port(free_port()) for spec in simulators.specs]
-    sim_url = {
-        system: f"http://127.0.0.1:{spec.port}"
-        for system, spec in zip(SIMULATED_SYSTEMS, sim_specs, strict=True)
-    }
-    public_url = f"http://127.0.0.1:{ports['gateway']}"
-    wired = base.model_copy(
-        update={
-            "port": ports["gateway"],
-            "public_url": AnyHttpUrl(public_url),
-            "idporten_standin_port": ports["standin"],
-            "idporten_issuer": AnyHttpUrl(f"http://127.0.0.1:{ports['standin']}"),
-            "matrikkel_url": AnyHttpUrl(sim_url["matrikkel"] + "/matrikkelapi/wsapi/v1"),
-            "fees_url": AnyHttpUrl(sim_url["fees"]),
-            "p360_url": AnyHttpUrl(sim_url["p360"] + "/SI.WS.Core/SIF"),
-            "visma_url": AnyHttpUrl(sim_url["visma"]),
-        }
+    ports = StackPorts.free()
+    urls = ports.urls()
+    wired = wire(settings or Settings(), ports).model_copy(
+        update={"public_url": AnyHttpUrl(urls["gateway"])}
     )
+    simulators = simulator_set(wired)
     standin_app = build_standin(standin_config(wired))
     gateway_app = build_app(wired)
     specs = [
-        ServerSpec("idporten-standin", standin_app, "127.0.0.1", ports["standin"]),
-        *sim_specs,
-        ServerSpec("gateway", gateway_app, "127.0.0.1", ports["gateway"]),
+        ServerSpec("idporten-standin", standin_app, "127.0.0.1", ports.standin),
+        *simulators.specs,
+        ServerSpec("gateway", gateway_app, "127.0.0.1", ports.gateway),
     ]
     async with running_servers(specs, log_level):
         yield RunningStack(
             settings=wired,
             simulators=simulators,
-            urls={"gateway": public_url, "idporten": str(wired.idporten_issuer), **sim_url},
+            urls=urls,
             standin_app=standin_app,
             gateway_app=gateway_app,
         )

@@ -16,13 +16,10 @@ from zoneinfo import ZoneInfo
 
 from connectors.errors import ConnectorError, SystemTimeout
 from connectors.resilience import Resilience
+from kernel.systems import SYSTEMS
 
-SYSTEM_NAMES: dict[str, str] = {
-    "matrikkel": "Matrikkelen (eiendomsregisteret)",
-    "fees": "Gebyr-, skatte- og vannmålerregisteret",
-    "p360": "Public 360 (sak og arkiv)",
-    "visma": "Visma Enterprise (faktura)",
-}
+# What messages call each registered system ("… is unavailable").
+SYSTEM_NAMES: dict[str, str] = {system.name: system.title for system in SYSTEMS}
 
 
 class SourceState(enum.Enum):

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from kernel.i18n import Language
+from kernel.systems import SYSTEMS
 from resolvers.sources import SourceReport, SourceState
 from schema.labels import Label, label
 
-
-@strawberry.enum(description="A back-office system Min side reads from.")
-class Source(Enum):
-    MATRIKKEL = "matrikkel"
-    FEES = "fees"
-    P360 = "p360"
-    VISMA = "visma"
+# One value per system registered in kernel.systems, named after it (MATRIKKEL = "matrikkel").
+if TYPE_CHECKING:
+    Source = Enum
+else:
+    Source = strawberry.enum(
+        Enum("Source", {system.name.upper(): system.name for system in SYSTEMS}),
+        description="A back-office system Min side reads from.",
+    )
 
 
 @strawberry.enum(description="What a system's data in this response is worth.")
@@ -27,14 +30,7 @@ class SourceStatusKind(Enum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
-SOURCE_LABELS = {
-    Source.MATRIKKEL: Label("Eiendomsregisteret", "Eigedomsregisteret", "Property register"),
-    Source.FEES: Label(
-        "Gebyr- og vannmålerregisteret", "Gebyr- og vassmålarregisteret", "Fee and meter register"
-    ),
-    Source.P360: Label("Sak og arkiv", "Sak og arkiv", "Case and archive system"),
-    Source.VISMA: Label("Faktura", "Faktura", "Invoicing"),
-}
+SOURCE_LABELS = {Source(system.name): Label(*system.labels) for system in SYSTEMS}
 STATUS_LABELS = {
     SourceStatusKind.OK: Label("Oppdatert", "Oppdatert", "Up to date"),
     SourceStatusKind.STALE: Label("Kan være utdatert", "Kan vere utdatert", "May be out of date"),

@@ -1,5 +1,5 @@
 import pytest
-from pydantic import SecretStr
+from pydantic import AnyHttpUrl, SecretStr
 
 from kernel.settings import Settings, SettingsError, load_settings
 
@@ -8,8 +8,8 @@ def test_defaults_are_the_local_stack():
     settings = load_settings()
     assert settings.port == 8000
     assert str(settings.idporten_issuer) == "http://127.0.0.1:8100/"
-    assert settings.matrikkel_sim_port == 8101
-    assert settings.visma_sim_port == 8104
+    assert settings.system("matrikkel").sim_port == 8101
+    assert settings.system("visma").sim_port == 8104
 
 
 def test_environment_overrides(monkeypatch):
@@ -54,3 +54,40 @@ def test_settings_are_frozen():
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_every_registered_system_has_its_settings(monkeypatch):
+    from kernel.systems import SYSTEMS
+
+    monkeypatch.setenv("MINSIDE_FEES_DEADLINE_S", "7.5")
+    monkeypatch.setenv("MINSIDE_MATRIKKEL_BATCH_SIZE", "250")
+    monkeypatch.setenv("MINSIDE_VISMA_PASSWORD", "from-the-environment")
+    settings = load_settings()
+    for system in SYSTEMS:
+        mine = settings.system(system.name)
+        assert mine.system is system
+        assert mine.url == str(AnyHttpUrl(system.local_url(system.port)))
+        assert mine.sim_port == system.port
+        assert (mine.batch_size is None) == (system.batch_size is None)
+    assert settings.system("fees").deadline_s == 7.5
+    assert settings.system("p360").deadline_s == 5.0
+    assert settings.system("matrikkel").batch_size == 250
+    assert settings.system("visma").password.get_secret_value() == "from-the-environment"
+    assert "from-the-environment" not in repr(settings.system("visma"))
+
+
+def test_a_bad_system_variable_is_named():
+    with pytest.raises(SettingsError, match="MINSIDE_P360_DEADLINE_S"):
+        load_settings(p360_deadline_s=0)
+
+
+def test_with_system_validates_and_refuses_unknown_names():
+    settings = load_settings()
+    moved = settings.with_system("fees", url="http://127.0.0.1:9/", sim_port=9)
+    assert moved.system("fees").url == "http://127.0.0.1:9/"
+    assert moved.system("fees").sim_port == 9
+    assert settings.system("fees").sim_port == 8102  # the original is unchanged
+    with pytest.raises(TypeError, match="not a system setting"):
+        settings.with_system("fees", colour="blue")
+    with pytest.raises(KeyError):
+        settings.with_system("nonesuch", url="http://127.0.0.1:9/")

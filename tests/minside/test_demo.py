@@ -12,17 +12,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kernel.servers import free_port
+from kernel.systems import SYSTEM_NAMES
+from minside.stack import StackPorts, stack_environment
 
 MINSIDE = Path(sys.executable).parent / "minside"
-PORT_VARIABLES = [
-    "MINSIDE_PORT",
-    "MINSIDE_IDPORTEN_STANDIN_PORT",
-    "MINSIDE_MATRIKKEL_SIM_PORT",
-    "MINSIDE_FEES_SIM_PORT",
-    "MINSIDE_P360_SIM_PORT",
-    "MINSIDE_VISMA_SIM_PORT",
-]
 
 
 def get(url: str, *, data: bytes | None = None) -> tuple[int, dict]:
@@ -36,10 +29,9 @@ def get(url: str, *, data: bytes | None = None) -> tuple[int, dict]:
 
 def test_demo_stack_answers_and_stops_cleanly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
-    ports = {name: free_port() for name in PORT_VARIABLES}
-    env.update({name: str(port) for name, port in ports.items()})
-    gateway = f"http://127.0.0.1:{ports['MINSIDE_PORT']}"
-    env["MINSIDE_PUBLIC_URL"] = gateway
+    ports = StackPorts.free()
+    env.update(stack_environment(ports))
+    gateway = ports.urls()["gateway"]
     log = (tmp_path / "demo.log").open("w")
     process = subprocess.Popen(
         [str(MINSIDE), "demo"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
@@ -57,14 +49,8 @@ def test_demo_stack_answers_and_stops_cleanly(tmp_path):
             assert process.poll() is None, (tmp_path / "demo.log").read_text()
             time.sleep(0.2)
         assert status == 200, body
-        assert set(body["dependencies"]) == {
-            "idporten",
-            "matrikkel",
-            "fees",
-            "p360",
-            "visma",
-            "outbox",
-        }
+        assert set(body["dependencies"]) == {"idporten", *SYSTEM_NAMES, "outbox"}
+        assert len(SYSTEM_NAMES) == 4
 
         query = json.dumps({"query": "{ externalServices { name url } }"}).encode()
         status, body = get(f"{gateway}/graphql", data=query)
@@ -83,5 +69,6 @@ def test_demo_stack_answers_and_stops_cleanly(tmp_path):
             log.close()
     assert process.returncode == 0, (tmp_path / "demo.log").read_text()
     output = (tmp_path / "demo.log").read_text()
-    for name, port in ports.items():
+    printed = {"gateway": ports.gateway, "idporten": ports.standin, **ports.systems}
+    for name, port in printed.items():
         assert f":{port}" in output, f"{name} not printed"
