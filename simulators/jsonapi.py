@@ -4,7 +4,7 @@
 - :class:`JsonApi` wraps each operation's handler with HTTP Basic auth, the
   :class:`~simulators.admin.SimulatorControl` hooks (call counter, latency, injected errors,
   outage, slow body) and a per-simulator "garble" switch that makes an operation answer with
-  malformed JSON, so connectors can be tested against a backend that talks nonsense;
+  malformed JSON, so connectors can be tested against a system that talks nonsense;
 - a request log of every path (and query string) the simulator was asked for, so tests can
   prove that no fødselsnummer ever travelled in a URL.
 """
