@@ -1,4 +1,4 @@
-"""`minside simulators`: the four back-office simulators alone, on their configured ports."""
+"""`minside simulators`: one simulator per registered back-office system, on its configured port."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from minside.stack import simulator_set
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
-        "simulators", help="run the Matrikkel, fee/meter, Public 360 and Visma simulators"
+        "simulators", help="run one simulator per registered back-office system"
     )
     parser.set_defaults(handler=run)
 

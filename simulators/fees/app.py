@@ -1,4 +1,4 @@
-"""Simulator of the fee, property-tax and water-meter register (``openapi/fees.v1.yaml``).
+"""Simulator of the fee, property-tax and water-meter register (``contracts/fees/fees.v1.yaml``).
 
 Serves the synthetic population's fee basis, tax basis and meters per matrikkelnummer and
 accepts new readings with idempotency keys, over HTTP Basic, with the admin surface of

@@ -1,4 +1,4 @@
-"""Population records as the JSON of ``openapi/fees.v1.yaml`` (money as decimal strings)."""
+"""Population records as the JSON of ``contracts/fees/fees.v1.yaml`` (money as decimal strings)."""
 
 from __future__ import annotations
 

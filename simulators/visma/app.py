@@ -1,4 +1,4 @@
-"""Simulator of the Visma Enterprise invoice API (``openapi/visma-invoices.v1.yaml``).
+"""Simulator of the Visma Enterprise invoice API (``contracts/visma/visma-invoices.v1.yaml``).
 
 Lists a customer's invoices by a ``POST`` with the fødselsnummer in the body (never in a URL),
 looks invoices up by number (one or a batch) and serves each as a real PDF; the admin surface

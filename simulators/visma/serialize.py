@@ -1,4 +1,4 @@
-"""Population invoices as the JSON of ``openapi/visma-invoices.v1.yaml`` (Fiks faktura names)."""
+"""Population invoices as the JSON of ``contracts/visma/visma-invoices.v1.yaml`` (Fiks names)."""
 
 from __future__ import annotations
 
