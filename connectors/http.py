@@ -2,15 +2,10 @@
 
 :class:`JsonHttp` knows one back-office base URL and its HTTP Basic credentials, sends a request
 on the injected :class:`aiohttp.ClientSession` and turns every way it can go wrong into the
-:mod:`connectors.errors` tree, so the connectors above it only deal with shapes of the payload:
-
-- connection refused / reset / broken body -> :class:`SystemUnavailable`
-- HTTP 502, 503, 504 -> :class:`SystemUnavailable` (the breaker counts them)
-- HTTP 401, 403 -> :class:`RemoteFault` with code ``unauthorized`` / ``forbidden``
-- HTTP 404 -> :class:`NotFound`
-- other 4xx / 5xx -> :class:`RemoteFault` carrying the problem document's ``code``
-  (connectors map 409/422 to their own subclasses with ``error_for``)
-- a body that is not JSON -> :class:`MalformedResponse`
+:mod:`connectors.errors` tree (the mapping of statuses and transport failures is
+:mod:`connectors.failures`), so the connectors above it only deal with shapes of the payload:
+an unsuccessful status carries the problem document's ``code``, and a body that is not JSON is
+a :class:`MalformedResponse`.
 
 It does not retry and sets no deadline on a call: each call is meant to run inside
 :meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Only a streamed
@@ -34,20 +29,17 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from connectors.errors import (
-    ConnectorError,
     MalformedResponse,
-    NotFound,
     RemoteFault,
     SystemTimeout,
     SystemUnavailable,
 )
+from connectors.failures import TRANSPORT_ERRORS, status_error, transport_error
 
 __all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "ShapeReader", "problem_code"]
 
 E = TypeVar("E", bound=Enum)
 
-# Statuses that mean "the system (or its proxy) is not there right now".
-UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 STREAM_CHUNK_BYTES = 64 * 1024
 
 
@@ -194,8 +186,8 @@ class JsonHttp:
                 self.raise_for_status(operation, response.status, raw, fault_types)
                 status = response.status
                 response_headers = _plain_headers(response.headers)
-        except aiohttp.ClientError as exc:
-            raise self._transport_error(operation, exc) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, system=self.system, operation=operation) from exc
         try:
             parsed = json.loads(raw, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -223,8 +215,8 @@ class JsonHttp:
             send_headers.update(headers)
         try:
             response = await self._session.get(self.url(path), headers=send_headers)
-        except aiohttp.ClientError as exc:
-            raise self._transport_error(operation, exc) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, system=self.system, operation=operation) from exc
         if response.status >= 300:
             try:
                 raw = await response.read()
@@ -244,44 +236,19 @@ class JsonHttp:
         body: bytes,
         fault_types: Mapping[int, type[RemoteFault]] | None = None,
     ) -> None:
-        """Raise the connector error for a non-2xx ``status``; return for 2xx."""
+        """Raise the connector error for a non-2xx ``status``; return for 2xx.
+
+        ``fault_types`` are the operation's own readings of statuses
+        (see :func:`connectors.failures.status_error`).
+        """
         if 200 <= status < 300:
             return
-        raise self.error_for(operation, status, problem_code(body), fault_types)
-
-    def error_for(
-        self,
-        operation: str,
-        status: int,
-        code: str | None,
-        fault_types: Mapping[int, type[RemoteFault]] | None = None,
-    ) -> ConnectorError:
-        """The error for an unsuccessful status (see the module docstring for the mapping)."""
-        context: dict[str, str] = {"system": self.system, "operation": operation}
-        if fault_types and status in fault_types:
-            label = f" ({code})" if code else ""
-            return fault_types[status](
-                f"HTTP {status}{label}", code=code or f"http_{status}", **context
-            )
-        if status in UNAVAILABLE_STATUSES:
-            return SystemUnavailable(f"HTTP {status}", **context)
-        if status == 401:
-            return RemoteFault("HTTP 401: credentials refused", code="unauthorized", **context)
-        if status == 403:
-            return RemoteFault("HTTP 403: access denied", code="forbidden", **context)
-        if status == 404:
-            return NotFound("HTTP 404", **context)
-        label = f" ({code})" if code else ""
-        return RemoteFault(f"HTTP {status}{label}", code=code or f"http_{status}", **context)
-
-    def _transport_error(self, operation: str, exc: aiohttp.ClientError) -> ConnectorError:
-        if isinstance(exc, TimeoutError):
-            # aiohttp's own socket timeouts (ServerTimeoutError) are timeouts, not outages.
-            return SystemTimeout(
-                f"timed out ({type(exc).__name__})", system=self.system, operation=operation
-            )
-        return SystemUnavailable(
-            f"transport failure ({type(exc).__name__})", system=self.system, operation=operation
+        raise status_error(
+            status,
+            system=self.system,
+            operation=operation,
+            code=problem_code(body),
+            overrides=fault_types,
         )
 
 
