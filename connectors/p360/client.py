@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import aiohttp
 
-from connectors.errors import ConnectorError, MalformedResponse
+from connectors.errors import MalformedResponse
 from connectors.p360 import codes
 from connectors.p360.errors import SYSTEM, raise_for_result
 from connectors.p360.models import (
@@ -55,12 +55,10 @@ from connectors.p360.parse import (
     parse_private_person,
 )
 from connectors.resilience import Resilience
-from connectors.soap import SoapService
+from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
-
-T = TypeVar("T")
 
 WSDL_DIR: Final = wsdl_dir("p360")
 SERVICES: Final = ("CaseService", "DocumentService", "FileService", "ContactService")
@@ -70,13 +68,18 @@ DEFAULT_PAGE_SIZE: Final = 100
 DEFAULT_PARALLEL_CASES: Final = 8
 
 
-class P360Client:
+class P360Client(SoapConnector):
     """Typed access to the Public 360 operations the gateway uses.
 
     ``base_url`` is the SIF root, e.g. ``http://127.0.0.1:8103/SI.WS.Core/SIF``; each service
     lives at ``<base_url>/<Name>.svc``. ``parallel_cases`` bounds how many ``GetDocuments``
     calls one :meth:`documents_for_cases` runs at once (SIF takes one case number per call).
+    Calls go through :meth:`~connectors.soap_connector.SoapConnector._call`.
     """
+
+    system = SYSTEM
+    services = SERVICES
+    endpoint_suffix = ".svc"
 
     def __init__(
         self,
@@ -91,43 +94,8 @@ class P360Client:
     ) -> None:
         if parallel_cases < 1:
             raise ValueError("parallel_cases must be at least 1")
-        self._session = session
-        # A ready Authorization header: aiohttp.BasicAuth is deprecated (aiohttp 3.14).
-        self._auth = aiohttp.encode_basic_auth(username, password)
-        self._resilience = resilience
+        super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._parallel_cases = parallel_cases
-        root = base_url.rstrip("/")
-        self._services: dict[str, SoapService] = {
-            name: SoapService(wsdl_dir / f"{name}.wsdl", f"{root}/{name}.svc", SYSTEM)
-            for name in SERVICES
-        }
-
-    # --- plumbing ---------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        service: str,
-        operation: str,
-        *,
-        idempotent: bool,
-        parse: Callable[[Any], T],
-        **body: Any,
-    ) -> T:
-        """One resilient SOAP call; ``parse`` maps the zeep result (errors included)."""
-        soap = self._services[service]
-
-        async def attempt() -> T:
-            result = await soap.call(self._session, self._auth, operation, **body)
-            try:
-                return parse(result)
-            except ConnectorError:
-                raise
-            except (AttributeError, TypeError, ValueError, KeyError) as exc:
-                raise MalformedResponse(
-                    "reply has an unexpected shape", system=SYSTEM, operation=operation
-                ) from exc
-
-        return await self._resilience.call(operation, attempt, idempotent=idempotent)
 
     # --- reads ------------------------------------------------------------------------------
 
