@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import aiohttp
 import pytest
 
@@ -15,7 +17,13 @@ from connectors.errors import (
 )
 from connectors.failures import HTTP_STATUSES, SOAP_STATUSES, status_error, transport_error
 
-WHERE = {"system": "fees", "operation": "queryProperties"}
+
+class Where(TypedDict):
+    system: str
+    operation: str
+
+
+WHERE = Where(system="fees", operation="queryProperties")
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
