@@ -1,13 +1,14 @@
 """What every back-office connector is, whatever its transport: :class:`Connector`.
 
 The registry of systems opens each connector through the same constructor
-(:class:`ConnectorFactory`) and probes readiness through :meth:`Connector.ping`, without
+(:data:`ConnectorFactory`) and probes readiness through :meth:`Connector.ping`, without
 knowing whether a system speaks SOAP (:class:`connectors.soap_connector.SoapConnector`) or
 JSON (:class:`connectors.json_connector.JsonConnector`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import aiohttp
@@ -34,21 +35,7 @@ class Connector(Protocol):
         ...
 
 
-class ConnectorFactory(Protocol):
-    """How every connector is opened: a connector class is one of these.
-
-    The shared ``session`` of the app, the system's base URL and HTTP Basic credentials, and
-    the system's :class:`Resilience`; a connector's own tunables have defaults.
-    """
-
-    def __call__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        username: str,
-        password: str,
-        resilience: Resilience,
-        /,
-    ) -> Connector:
-        """Open the connector (loads its contracts; makes no remote call)."""
-        ...
+# How every connector is opened (a connector class is one of these): the app's shared session,
+# the system's base URL and HTTP Basic credentials, and the system's Resilience. A connector's
+# own tunables come after these and have defaults. Opening loads contracts; it calls no system.
+ConnectorFactory = Callable[[aiohttp.ClientSession, str, str, str, Resilience], Connector]
