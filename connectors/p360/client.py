@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import aiohttp
 
+from connectors.batching import distinct
 from connectors.errors import MalformedResponse
 from connectors.p360 import codes
 from connectors.p360.errors import SYSTEM, raise_for_result
@@ -59,6 +60,8 @@ from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
+
+T = TypeVar("T")
 
 WSDL_DIR: Final = wsdl_dir("p360")
 SERVICES: Final = ("CaseService", "DocumentService", "FileService", "ContactService")
@@ -97,6 +100,40 @@ class P360Client(SoapConnector):
         super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._parallel_cases = parallel_cases
 
+    # --- plumbing ---------------------------------------------------------------------------
+
+    async def _paged(
+        self,
+        service: str,
+        operation: str,
+        parse: Callable[[Any], list[T]],
+        query: Callable[[int], dict[str, Any]],
+        *,
+        page_size: int,
+    ) -> list[T]:
+        """Every item of a paged SIF read, in page order; ``query(page)`` is the page's query.
+
+        Stops at the last page (``TotalPageCount``, or a short page when 360 does not say),
+        at an empty page, or after :data:`MAX_PAGES`.
+        """
+
+        def parse_page(result: Any) -> tuple[list[T], int | None]:
+            raise_for_result(result, operation, write=False)
+            return parse(result), result.TotalPageCount
+
+        found: list[T] = []
+        for page in range(MAX_PAGES):
+            rows, total_pages = await self._call(
+                service, operation, idempotent=True, parse=parse_page, parameter=query(page)
+            )
+            found.extend(rows)
+            last_page = (
+                page + 1 >= total_pages if total_pages is not None else len(rows) < page_size
+            )
+            if last_page or not rows:
+                break
+        return found
+
     # --- reads ------------------------------------------------------------------------------
 
     async def cases_for_person(self, pid: str, page_size: int = DEFAULT_PAGE_SIZE) -> list[Case]:
@@ -104,69 +141,43 @@ class P360Client(SoapConnector):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
 
-        def parse(result: Any) -> tuple[list[Case], int | None]:
-            raise_for_result(result, "GetCases", write=False)
-            cases = [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
-            return cases, result.TotalPageCount
-
+        cases = await self._paged(
+            "CaseService",
+            "GetCases",
+            _cases,
+            lambda page: {
+                "ContactReferenceNumber": pid,
+                "MaxReturnedCases": page_size,
+                "Page": page,
+                "IncludeCaseContacts": False,
+            },
+            page_size=page_size,
+        )
+        # A case that moved between pages while paging must not appear twice.
         found: list[Case] = []
         seen: set[int] = set()
-        for page in range(MAX_PAGES):
-            cases, total_pages = await self._call(
-                "CaseService",
-                "GetCases",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "ContactReferenceNumber": pid,
-                    "MaxReturnedCases": page_size,
-                    "Page": page,
-                    "IncludeCaseContacts": False,
-                },
-            )
-            # A case that moved between pages while paging must not appear twice.
-            for case in cases:
-                if case.recno not in seen:
-                    seen.add(case.recno)
-                    found.append(case)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(cases) < page_size
-            )
-            if last_page or not cases:
-                break
+        for case in cases:
+            if case.recno not in seen:
+                seen.add(case.recno)
+                found.append(case)
         return found
 
     async def documents_for_case(
         self, case_number: str, page_size: int = DEFAULT_PAGE_SIZE
     ) -> list[Document]:
         """Every document of one case (``GetDocuments`` by ``CaseNumber``), all pages."""
-
-        def parse(result: Any) -> tuple[list[Document], int | None]:
-            raise_for_result(result, "GetDocuments", write=False)
-            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
-            return docs, result.TotalPageCount
-
-        found: list[Document] = []
-        for page in range(MAX_PAGES):
-            docs, total_pages = await self._call(
-                "DocumentService",
-                "GetDocuments",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "CaseNumber": case_number,
-                    "MaxReturnedDocuments": page_size,
-                    "Page": page,
-                    "IncludeFileData": False,
-                },
-            )
-            found.extend(docs)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
-            )
-            if last_page or not docs:
-                break
-        return found
+        return await self._paged(
+            "DocumentService",
+            "GetDocuments",
+            _documents,
+            lambda page: {
+                "CaseNumber": case_number,
+                "MaxReturnedDocuments": page_size,
+                "Page": page,
+                "IncludeFileData": False,
+            },
+            page_size=page_size,
+        )
 
     async def documents_for_cases(self, case_numbers: Sequence[str]) -> list[list[Document]]:
         """Documents of each case, aligned with ``case_numbers``.
@@ -175,7 +186,7 @@ class P360Client(SoapConnector):
         distinct case number, at most ``parallel_cases`` at a time. If any call fails, the
         others are cancelled and that error is raised (the caller degrades the whole field).
         """
-        distinct = list(dict.fromkeys(case_numbers))
+        numbers = distinct(case_numbers)
         limit = asyncio.Semaphore(self._parallel_cases)
 
         async def one(case_number: str) -> list[Document]:
@@ -184,7 +195,7 @@ class P360Client(SoapConnector):
 
         # gather rather than a TaskGroup: callers expect the ConnectorError itself, not an
         # ExceptionGroup around it; the siblings of a failed call are cancelled by hand.
-        tasks = [asyncio.create_task(one(number)) for number in distinct]
+        tasks = [asyncio.create_task(one(number)) for number in numbers]
         try:
             results = await asyncio.gather(*tasks)
         except BaseException:
@@ -192,7 +203,7 @@ class P360Client(SoapConnector):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        by_number = dict(zip(distinct, results, strict=True))
+        by_number = dict(zip(numbers, results, strict=True))
         return [list(by_number[number]) for number in case_numbers]
 
     async def documents_for_person(
@@ -206,33 +217,21 @@ class P360Client(SoapConnector):
         name the person as a contact (sender/recipient), which is every journal entry of a
         citizen's own cases in this municipality's set-up, not necessarily elsewhere.
         """
-
-        def parse(result: Any) -> tuple[list[Document], int | None]:
-            raise_for_result(result, "GetDocuments", write=False)
-            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
-            return docs, result.TotalPageCount
-
+        docs = await self._paged(
+            "DocumentService",
+            "GetDocuments",
+            _documents,
+            lambda page: {
+                "ContactReferenceNumber": pid,
+                "MaxReturnedDocuments": page_size,
+                "Page": page,
+                "IncludeFileData": False,
+            },
+            page_size=page_size,
+        )
         grouped: dict[str, list[Document]] = {}
-        for page in range(MAX_PAGES):
-            docs, total_pages = await self._call(
-                "DocumentService",
-                "GetDocuments",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "ContactReferenceNumber": pid,
-                    "MaxReturnedDocuments": page_size,
-                    "Page": page,
-                    "IncludeFileData": False,
-                },
-            )
-            for doc in docs:
-                grouped.setdefault(doc.case_number, []).append(doc)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
-            )
-            if last_page or not docs:
-                break
+        for doc in docs:
+            grouped.setdefault(doc.case_number, []).append(doc)
         return grouped
 
     async def file_with_content(self, recno: int) -> FileContent:
@@ -396,3 +395,11 @@ class P360Client(SoapConnector):
 
 def _ignore(_result: Any) -> None:
     return None
+
+
+def _cases(result: Any) -> list[Case]:
+    return [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
+
+
+def _documents(result: Any) -> list[Document]:
+    return [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
