@@ -102,6 +102,28 @@ class P360Client(SoapConnector):
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    async def _sif(
+        self,
+        service: str,
+        operation: str,
+        parse: Callable[[Any], T],
+        parameter: dict[str, Any],
+        *,
+        write: bool = False,
+    ) -> T:
+        """One SIF call: its result is checked (:func:`raise_for_result`) before ``parse``.
+
+        Reads are retried; a write is sent once (it carries its idempotency key).
+        """
+
+        def checked(result: Any) -> T:
+            raise_for_result(result, operation, write=write)
+            return parse(result)
+
+        return await self._call(
+            service, operation, idempotent=not write, parse=checked, parameter=parameter
+        )
+
     async def _paged(
         self,
         service: str,
@@ -118,14 +140,11 @@ class P360Client(SoapConnector):
         """
 
         def parse_page(result: Any) -> tuple[list[T], int | None]:
-            raise_for_result(result, operation, write=False)
             return parse(result), result.TotalPageCount
 
         found: list[T] = []
         for page in range(MAX_PAGES):
-            rows, total_pages = await self._call(
-                service, operation, idempotent=True, parse=parse_page, parameter=query(page)
-            )
+            rows, total_pages = await self._sif(service, operation, parse_page, query(page))
             found.extend(rows)
             last_page = (
                 page + 1 >= total_pages if total_pages is not None else len(rows) < page_size
@@ -238,38 +257,31 @@ class P360Client(SoapConnector):
         """A file with its bytes (``GetFileWithMetadata`` with ``IncludeFileData``)."""
 
         def parse(result: Any) -> FileContent:
-            raise_for_result(result, "GetFileWithMetadata", write=False)
             if result.File is None:
                 raise MalformedResponse(
                     "no File in a successful reply", system=SYSTEM, operation="GetFileWithMetadata"
                 )
             return parse_file_content(result.File)
 
-        return await self._call(
+        return await self._sif(
             "FileService",
             "GetFileWithMetadata",
-            idempotent=True,
-            parse=parse,
-            parameter={"Recno": recno, "IncludeFileData": True},
+            parse,
+            {"Recno": recno, "IncludeFileData": True},
         )
 
     async def private_person(self, pid: str) -> PrivatePerson | None:
         """The private person contact with this fødselsnummer, or None if 360 has none."""
 
         def parse(result: Any) -> PrivatePerson | None:
-            raise_for_result(result, "GetPrivatePersons", write=False)
             for raw in items(result.PrivatePersons, "PrivatePersonResult"):
                 person = parse_private_person(raw)
                 if person.personal_id_number == pid:
                     return person
             return None
 
-        return await self._call(
-            "ContactService",
-            "GetPrivatePersons",
-            idempotent=True,
-            parse=parse,
-            parameter={"PersonalIdNumber": pid, "MaxRows": 2},
+        return await self._sif(
+            "ContactService", "GetPrivatePersons", parse, {"PersonalIdNumber": pid, "MaxRows": 2}
         )
 
     async def ping(self) -> None:
@@ -282,17 +294,15 @@ class P360Client(SoapConnector):
         """The case created with this idempotency key (``ExternalId``), if there is one."""
 
         def parse(result: Any) -> Case | None:
-            raise_for_result(result, "GetCases", write=False)
             for raw in items(result.Cases, "CaseResult"):
                 return parse_case(raw)
             return None
 
-        return await self._call(
+        return await self._sif(
             "CaseService",
             "GetCases",
-            idempotent=True,
-            parse=parse,
-            parameter={
+            parse,
+            {
                 "ExternalId": {"Id": external_id, "Type": codes.EXTERNAL_ID_TYPE},
                 "MaxReturnedCases": 1,
             },
@@ -330,16 +340,12 @@ class P360Client(SoapConnector):
             },
         }
 
-        def parse(result: Any) -> CreatedCase:
-            raise_for_result(result, "CreateCase", write=True)
-            return parse_created_case(result)
-
-        return await self._call(
+        return await self._sif(
             "CaseService",
             "CreateCase",
-            idempotent=False,
-            parse=parse,
-            parameter={key: value for key, value in parameter.items() if value is not None},
+            parse_created_case,
+            {key: value for key, value in parameter.items() if value is not None},
+            write=True,
         )
 
     async def create_document(
@@ -384,12 +390,8 @@ class P360Client(SoapConnector):
                 ]
             }
 
-        def parse(result: Any) -> CreatedDocument:
-            raise_for_result(result, "CreateDocument", write=True)
-            return parse_created_document(result)
-
-        return await self._call(
-            "DocumentService", "CreateDocument", idempotent=False, parse=parse, parameter=parameter
+        return await self._sif(
+            "DocumentService", "CreateDocument", parse_created_document, parameter, write=True
         )
 
 
