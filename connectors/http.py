@@ -130,21 +130,18 @@ class BinaryStream:
 
 
 class JsonHttp:
-    """Requests against one HTTP/JSON back-office system, errors mapped to the shared tree."""
+    """Requests against one HTTP/JSON back-office system, errors mapped to the shared tree.
+
+    ``authorization`` is the ready ``Authorization`` header value, as for
+    :meth:`connectors.soap.SoapService.call`: the connector owns its credentials.
+    """
 
     def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        username: str,
-        password: str,
-        *,
-        system: str,
+        self, session: aiohttp.ClientSession, base_url: str, authorization: str, *, system: str
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
-        # A prepared header, not aiohttp.BasicAuth (deprecated in aiohttp 3.14).
-        self._authorization = aiohttp.encode_basic_auth(username, password)
+        self._authorization = authorization
         self.system = system
 
     def url(self, path: str) -> str:

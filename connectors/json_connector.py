@@ -52,7 +52,9 @@ class JsonConnector:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self._http = JsonHttp(session, base_url, username, password, system=self.system)
+        # A prepared header, not aiohttp.BasicAuth (deprecated in aiohttp 3.14).
+        authorization = aiohttp.encode_basic_auth(username, password)
+        self._http = JsonHttp(session, base_url, authorization, system=self.system)
         self._resilience = resilience
         self._batch_size = batch_size
 

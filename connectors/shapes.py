@@ -6,7 +6,7 @@ shape is a :class:`~connectors.errors.MalformedResponse` that names the field, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -46,6 +46,10 @@ class ShapeReader:
         if not isinstance(value, list):
             raise self.fail(f"field {key!r} is not an array")
         return value
+
+    def objects(self, obj: Mapping[str, Any], key: str, what: str) -> Iterator[Mapping[str, Any]]:
+        """The items of a required array member, each an object (``what`` names one)."""
+        return (self.obj(item, what) for item in self.array(obj, key))
 
     def text(self, obj: Mapping[str, Any], key: str) -> str:
         """A required string member."""
@@ -139,8 +143,7 @@ class ShapeReader:
         exactly the ``keys`` asked for, or it belongs to another question.
         """
         answered: dict[str, V | None] = {}
-        for item in self.array(self.obj(body, "response"), "results"):
-            entry = self.obj(item, "result")
+        for entry in self.objects(self.obj(body, "response"), "results", "result"):
             entry_key = self.text(entry, key)
             answered[entry_key] = parse(entry) if self.flag(entry, "found") else None
         if set(answered) != set(keys):

@@ -161,13 +161,10 @@ def _property(reader: ShapeReader, entry: Mapping[str, Any]) -> PropertyRecord:
     return PropertyRecord(
         matrikkelnummer=reader.text(entry, "matrikkelnummer"),
         fee_basis=tuple(
-            _fee_line(reader, reader.obj(line, "fee line"))
-            for line in reader.array(entry, "feeBasis")
+            _fee_line(reader, line) for line in reader.objects(entry, "feeBasis", "fee line")
         ),
         tax_basis=None if tax is None else _tax_basis(reader, reader.obj(tax, "taxBasis")),
-        meters=tuple(
-            _meter(reader, reader.obj(meter, "meter")) for meter in reader.array(entry, "meters")
-        ),
+        meters=tuple(_meter(reader, meter) for meter in reader.objects(entry, "meters", "meter")),
     )
 
 
@@ -208,6 +205,6 @@ def _meter(reader: ShapeReader, meter: Mapping[str, Any]) -> Meter:
                 value_m3=reader.decimal(reading, "value"),
                 source=reader.choice(reading, "source", ReadingSource),
             )
-            for reading in (reader.obj(item, "reading") for item in reader.array(meter, "readings"))
+            for reading in reader.objects(meter, "readings", "reading")
         ),
     )

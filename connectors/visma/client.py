@@ -58,8 +58,8 @@ class VismaClient(JsonConnector):
             body["toDate"] = to_date.isoformat()
 
         def parse(reader: ShapeReader, response: JsonResponse) -> list[Invoice]:
-            items = reader.array(reader.obj(response.body, "response"), "fakturaer")
-            return [_invoice(reader, reader.obj(item, "faktura")) for item in items]
+            found = reader.objects(reader.obj(response.body, "response"), "fakturaer", "faktura")
+            return [_invoice(reader, invoice) for invoice in found]
 
         return await self._request(
             OP_SEARCH, "POST", "/api/v1/invoices/search", parse, idempotent=True, body=body
@@ -186,8 +186,6 @@ def _invoice(reader: ShapeReader, data: Mapping[str, Any]) -> Invoice:
                 amount=reader.decimal(line, "belop"),
                 vat_rate=reader.decimal(line, "mvaSats"),
             )
-            for line in (
-                reader.obj(item, "fakturalinje") for item in reader.array(data, "fakturalinjer")
-            )
+            for line in reader.objects(data, "fakturalinjer", "fakturalinje")
         ),
     )

@@ -45,3 +45,12 @@ def test_found_results_refuses_answers_to_another_question(body: Any) -> None:
         READER.found_results(body, "number", ["A-1", "A-2"], _title)
     assert caught.value.system == "visma"
     assert caught.value.operation == "lookupInvoices"
+
+
+def test_objects_reads_each_item_of_an_array_as_an_object() -> None:
+    lines = list(READER.objects({"lines": [{"a": 1}, {"b": 2}]}, "lines", "line"))
+    assert lines == [{"a": 1}, {"b": 2}]
+    with pytest.raises(MalformedResponse, match="line is not an object"):
+        list(READER.objects({"lines": [{"a": 1}, "01017012345"]}, "lines", "line"))
+    with pytest.raises(MalformedResponse, match="'lines' is not an array"):
+        READER.objects({"lines": None}, "lines", "line")
