@@ -2,7 +2,7 @@
 
 One :class:`P360Client` is created in the app's lifespan with the shared ``aiohttp`` session and
 the system's :class:`~connectors.resilience.Resilience`; the four WSDLs are loaded once from the
-vendored copies in ``connectors/p360/wsdl/``. Every remote call runs inside ``Resilience.call``:
+vendored copies in ``contracts/``. Every remote call runs inside ``Resilience.call``:
 reads as idempotent (retried on transport failures), writes as not idempotent (never retried
 here; they carry an idempotency key and the gateway's outbox retries them).
 

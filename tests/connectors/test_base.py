@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 
 from connectors.base import Connector, ConnectorFactory
+from connectors.errors import MalformedResponse, SystemUnavailable
 from connectors.fees import FeesClient
 from connectors.json_connector import JsonConnector
 from connectors.matrikkel import MatrikkelClient
@@ -68,3 +70,55 @@ async def test_json_batch_size_must_be_positive(
 ) -> None:
     with pytest.raises(ValueError):
         client(session, "http://127.0.0.1:9", "u", "p", Resilience("x", ResiliencePolicy()), 0)
+
+
+class CountingService:
+    """Stands in for a SoapService: counts calls and answers with a fixed reply or error."""
+
+    def __init__(self, reply: Any = None, error: Exception | None = None) -> None:
+        self.calls = 0
+        self.reply = reply
+        self.error = error
+
+    async def call(
+        self, session: aiohttp.ClientSession, auth: str, operation: str, **body: Any
+    ) -> Any:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+
+def _p360(session: aiohttp.ClientSession, service: CountingService) -> P360Client:
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    resilience = Resilience("p360", ResiliencePolicy(retries=2), sleep=no_wait)
+    client = P360Client(session, "http://127.0.0.1:9/SIF", "u", "p", resilience)
+    client._services["CaseService"] = service  # type: ignore[assignment]
+    return client
+
+
+@pytest.mark.parametrize("bad", [IndexError, KeyError, AttributeError, TypeError, ValueError])
+async def test_soap_reply_of_an_unexpected_shape_is_malformed(
+    bad: type[Exception], session: aiohttp.ClientSession
+) -> None:
+    def parse(_result: Any) -> None:
+        raise bad("reply[0] for 01017012345")
+
+    client = _p360(session, CountingService(reply=[]))
+    with pytest.raises(MalformedResponse) as caught:
+        await client._call("CaseService", "GetCases", idempotent=True, parse=parse)
+    assert (caught.value.system, caught.value.operation) == ("p360", "GetCases")
+    assert "01017012345" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("idempotent", "calls"), [(True, 3), (False, 1)])
+async def test_soap_reads_are_retried_and_writes_sent_once(
+    idempotent: bool, calls: int, session: aiohttp.ClientSession
+) -> None:
+    service = CountingService(error=SystemUnavailable("HTTP 503", system="p360"))
+    client = _p360(session, service)
+    with pytest.raises(SystemUnavailable):
+        await client._call("CaseService", "CreateCase", idempotent=idempotent, parse=lambda r: r)
+    assert service.calls == calls
