@@ -2,15 +2,10 @@
 
 :class:`JsonHttp` knows one back-office base URL and its HTTP Basic credentials, sends a request
 on the injected :class:`aiohttp.ClientSession` and turns every way it can go wrong into the
-:mod:`connectors.errors` tree, so the connectors above it only deal with shapes of the payload:
-
-- connection refused / reset / broken body -> :class:`SystemUnavailable`
-- HTTP 502, 503, 504 -> :class:`SystemUnavailable` (the breaker counts them)
-- HTTP 401, 403 -> :class:`RemoteFault` with code ``unauthorized`` / ``forbidden``
-- HTTP 404 -> :class:`NotFound`
-- other 4xx / 5xx -> :class:`RemoteFault` carrying the problem document's ``code``
-  (connectors map 409/422 to their own subclasses with ``error_for``)
-- a body that is not JSON -> :class:`MalformedResponse`
+:mod:`connectors.errors` tree (the mapping of statuses and transport failures is
+:mod:`connectors.failures`), so the connectors above it only deal with shapes of the payload:
+an unsuccessful status carries the problem document's ``code``, and a body that is not JSON is
+a :class:`MalformedResponse`.
 
 It does not retry and sets no deadline on a call: each call is meant to run inside
 :meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Only a streamed
@@ -24,30 +19,23 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
 from connectors.errors import (
-    ConnectorError,
     MalformedResponse,
-    NotFound,
     RemoteFault,
     SystemTimeout,
     SystemUnavailable,
 )
+from connectors.failures import TRANSPORT_ERRORS, status_error, transport_error
 
-__all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "ShapeReader", "problem_code"]
+__all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "problem_code"]
 
-E = TypeVar("E", bound=Enum)
-
-# Statuses that mean "the system (or its proxy) is not there right now".
-UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 STREAM_CHUNK_BYTES = 64 * 1024
 
 
@@ -142,21 +130,18 @@ class BinaryStream:
 
 
 class JsonHttp:
-    """Requests against one HTTP/JSON back-office system, errors mapped to the shared tree."""
+    """Requests against one HTTP/JSON back-office system, errors mapped to the shared tree.
+
+    ``authorization`` is the ready ``Authorization`` header value, as for
+    :meth:`connectors.soap.SoapService.call`: the connector owns its credentials.
+    """
 
     def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        username: str,
-        password: str,
-        *,
-        system: str,
+        self, session: aiohttp.ClientSession, base_url: str, authorization: str, *, system: str
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
-        # A prepared header, not aiohttp.BasicAuth (deprecated in aiohttp 3.14).
-        self._authorization = aiohttp.encode_basic_auth(username, password)
+        self._authorization = authorization
         self.system = system
 
     def url(self, path: str) -> str:
@@ -194,8 +179,8 @@ class JsonHttp:
                 self.raise_for_status(operation, response.status, raw, fault_types)
                 status = response.status
                 response_headers = _plain_headers(response.headers)
-        except aiohttp.ClientError as exc:
-            raise self._transport_error(operation, exc) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, system=self.system, operation=operation) from exc
         try:
             parsed = json.loads(raw, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -223,8 +208,8 @@ class JsonHttp:
             send_headers.update(headers)
         try:
             response = await self._session.get(self.url(path), headers=send_headers)
-        except aiohttp.ClientError as exc:
-            raise self._transport_error(operation, exc) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, system=self.system, operation=operation) from exc
         if response.status >= 300:
             try:
                 raw = await response.read()
@@ -244,154 +229,22 @@ class JsonHttp:
         body: bytes,
         fault_types: Mapping[int, type[RemoteFault]] | None = None,
     ) -> None:
-        """Raise the connector error for a non-2xx ``status``; return for 2xx."""
+        """Raise the connector error for a non-2xx ``status``; return for 2xx.
+
+        ``fault_types`` are the operation's own readings of statuses
+        (see :func:`connectors.failures.status_error`).
+        """
         if 200 <= status < 300:
             return
-        raise self.error_for(operation, status, problem_code(body), fault_types)
-
-    def error_for(
-        self,
-        operation: str,
-        status: int,
-        code: str | None,
-        fault_types: Mapping[int, type[RemoteFault]] | None = None,
-    ) -> ConnectorError:
-        """The error for an unsuccessful status (see the module docstring for the mapping)."""
-        context: dict[str, str] = {"system": self.system, "operation": operation}
-        if fault_types and status in fault_types:
-            label = f" ({code})" if code else ""
-            return fault_types[status](
-                f"HTTP {status}{label}", code=code or f"http_{status}", **context
-            )
-        if status in UNAVAILABLE_STATUSES:
-            return SystemUnavailable(f"HTTP {status}", **context)
-        if status == 401:
-            return RemoteFault("HTTP 401: credentials refused", code="unauthorized", **context)
-        if status == 403:
-            return RemoteFault("HTTP 403: access denied", code="forbidden", **context)
-        if status == 404:
-            return NotFound("HTTP 404", **context)
-        label = f" ({code})" if code else ""
-        return RemoteFault(f"HTTP {status}{label}", code=code or f"http_{status}", **context)
-
-    def _transport_error(self, operation: str, exc: aiohttp.ClientError) -> ConnectorError:
-        if isinstance(exc, TimeoutError):
-            # aiohttp's own socket timeouts (ServerTimeoutError) are timeouts, not outages.
-            return SystemTimeout(
-                f"timed out ({type(exc).__name__})", system=self.system, operation=operation
-            )
-        return SystemUnavailable(
-            f"transport failure ({type(exc).__name__})", system=self.system, operation=operation
+        raise status_error(
+            status,
+            system=self.system,
+            operation=operation,
+            code=problem_code(body),
+            overrides=fault_types,
         )
 
 
 def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
     # Lower-cased keys so callers can look headers up without a case-insensitive mapping.
     return {key.lower(): value for key, value in headers.items()}
-
-
-class ShapeReader:
-    """Typed access to parsed JSON, raising :class:`MalformedResponse` on the wrong shape.
-
-    Messages name the field, never its value (values may be personal data).
-    """
-
-    def __init__(self, system: str, operation: str) -> None:
-        self.system = system
-        self.operation = operation
-
-    def fail(self, what: str) -> MalformedResponse:
-        """The error for a payload that does not have the agreed shape."""
-        return MalformedResponse(what, system=self.system, operation=self.operation)
-
-    def obj(self, value: Any, where: str) -> Mapping[str, Any]:
-        """``value`` as a JSON object."""
-        if not isinstance(value, dict):
-            raise self.fail(f"{where} is not an object")
-        return value
-
-    def array(self, obj: Mapping[str, Any], key: str) -> list[Any]:
-        """A required array member."""
-        value = obj.get(key)
-        if not isinstance(value, list):
-            raise self.fail(f"field {key!r} is not an array")
-        return value
-
-    def text(self, obj: Mapping[str, Any], key: str) -> str:
-        """A required string member."""
-        value = obj.get(key)
-        if not isinstance(value, str):
-            raise self.fail(f"field {key!r} is not a string")
-        return value
-
-    def opt_text(self, obj: Mapping[str, Any], key: str) -> str | None:
-        """An optional (absent or null) string member."""
-        if obj.get(key) is None:
-            return None
-        return self.text(obj, key)
-
-    def flag(self, obj: Mapping[str, Any], key: str) -> bool:
-        """A required boolean member."""
-        value = obj.get(key)
-        if not isinstance(value, bool):
-            raise self.fail(f"field {key!r} is not a boolean")
-        return value
-
-    def integer(self, obj: Mapping[str, Any], key: str) -> int:
-        """A required integer member."""
-        value = obj.get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"field {key!r} is not an integer")
-        return value
-
-    def decimal(self, obj: Mapping[str, Any], key: str) -> Decimal:
-        """A required exact number: a decimal string (preferred) or a JSON number."""
-        value = obj.get(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            raise self.fail(f"field {key!r} is not a decimal")
-        try:
-            number = Decimal(value)
-        except ArithmeticError as exc:
-            raise self.fail(f"field {key!r} is not a decimal") from exc
-        if not number.is_finite():
-            raise self.fail(f"field {key!r} is not a finite decimal")
-        return number
-
-    def opt_decimal(self, obj: Mapping[str, Any], key: str) -> Decimal | None:
-        """An optional (absent or null) exact number."""
-        if obj.get(key) is None:
-            return None
-        return self.decimal(obj, key)
-
-    def day(self, obj: Mapping[str, Any], key: str) -> date:
-        """A required ISO 8601 calendar date."""
-        value = self.text(obj, key)
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise self.fail(f"field {key!r} is not an ISO date") from exc
-
-    def opt_day(self, obj: Mapping[str, Any], key: str) -> date | None:
-        """An optional (absent or null) ISO 8601 calendar date."""
-        if obj.get(key) is None:
-            return None
-        return self.day(obj, key)
-
-    def timestamp(self, obj: Mapping[str, Any], key: str) -> datetime:
-        """A required ISO 8601 timestamp with offset."""
-        value = self.text(obj, key)
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise self.fail(f"field {key!r} is not an ISO timestamp") from exc
-        if parsed.tzinfo is None:
-            raise self.fail(f"field {key!r} has no UTC offset")
-        return parsed
-
-    def choice(self, obj: Mapping[str, Any], key: str, enum_type: type[E]) -> E:
-        """A required member whose value is one of ``enum_type``'s values."""
-        value = self.text(obj, key)
-        try:
-            return enum_type(value)
-        except ValueError as exc:
-            raise self.fail(f"field {key!r} has an unknown value") from exc

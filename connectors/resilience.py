@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import aiohttp
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -43,6 +42,7 @@ from connectors.errors import (
     SystemTimeout,
     SystemUnavailable,
 )
+from connectors.failures import TRANSPORT_ERRORS, transport_error
 
 __all__ = ["Resilience", "ResiliencePolicy", "ResilienceSnapshot"]
 
@@ -224,12 +224,8 @@ class Resilience:
                 else f"timed out ({type(exc).__name__})"
             )
             raise SystemTimeout(reason, system=self.system, operation=operation) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise SystemUnavailable(
-                f"transport failure ({type(exc).__name__})",
-                system=self.system,
-                operation=operation,
-            ) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, system=self.system, operation=operation) from exc
 
     def _fill_context(self, exc: ConnectorError, operation: str) -> None:
         # Connectors that raise the shared classes without context still get

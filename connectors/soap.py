@@ -22,19 +22,13 @@ import zeep.exceptions
 from lxml import etree
 from zeep.loader import parse_xml
 
-from connectors.errors import (
-    ConnectorError,
-    MalformedResponse,
-    RemoteFault,
-    SystemTimeout,
-    SystemUnavailable,
-)
+from connectors.errors import ConnectorError, MalformedResponse, RemoteFault
+from connectors.failures import SOAP_STATUSES, TRANSPORT_ERRORS, status_error, transport_error
 from contracts.soap import load_client, pick_binding
 
 __all__ = ["SoapFault", "SoapService"]
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 # Parsing a large reply (a StoreService batch of 1,000 objects) takes long enough to stall every
 # other request on the event loop, so big bodies are parsed in a worker thread.
 _THREAD_PARSE_BYTES = 256 * 1024
@@ -123,8 +117,9 @@ class SoapService:
 
         Raises :class:`SoapFault` for a SOAP Fault, :class:`RemoteFault` for other HTTP errors
         (``code="unauthorized"`` for 401), :class:`SystemUnavailable` for connection failures
-        and 502/503/504, :class:`SystemTimeout` for a socket timeout of the session, and
-        :class:`MalformedResponse` for a reply that is not the expected XML.
+        and 502/503/504, :class:`SystemTimeout` for a socket timeout of the session (the mapping
+        is :mod:`connectors.failures`, read with :data:`~connectors.failures.SOAP_STATUSES`),
+        and :class:`MalformedResponse` for a reply that is not the expected XML.
         """
         try:
             op = self.binding.get(operation)
@@ -160,16 +155,16 @@ class SoapService:
         where = {"system": self.system, "operation": operation}
         try:
             async with session.post(self.endpoint, data=data, headers=headers) as resp:
-                if resp.status == 401:
-                    raise RemoteFault("authentication rejected", code="unauthorized", **where)
-                if resp.status in _UNAVAILABLE_STATUSES:
-                    raise SystemUnavailable(f"HTTP {resp.status}", **where)
+                if resp.status in SOAP_STATUSES:
+                    # Decided on the status alone: no SOAP Fault can be behind these.
+                    raise self._status_error(operation, resp.status)
                 content = await resp.read()
                 return _Reply(resp.status, content)
-        except aiohttp.ServerTimeoutError as exc:
-            raise SystemTimeout("socket timeout", **where) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise SystemUnavailable(type(exc).__name__, **where) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, **where) from exc
+
+    def _status_error(self, operation: str, status: int) -> ConnectorError:
+        return status_error(status, system=self.system, operation=operation, statuses=SOAP_STATUSES)
 
     def _process(self, operation: str, op: Any, reply: _Reply) -> Any:
         where = {"system": self.system, "operation": operation}
@@ -181,15 +176,13 @@ class SoapService:
             )
         except (etree.XMLSyntaxError, zeep.exceptions.Error, ValueError) as exc:
             if reply.status != 200:
-                raise RemoteFault(
-                    f"HTTP {reply.status}", code=f"http_{reply.status}", **where
-                ) from exc
+                raise self._status_error(operation, reply.status) from exc
             raise MalformedResponse("reply is not XML", **where) from exc
         fault = doc.find(f"{{{SOAP11_ENV}}}Body/{{{SOAP11_ENV}}}Fault")
         if fault is not None:
             raise _fault_error(fault, self.system, operation)
         if reply.status != 200:
-            raise RemoteFault(f"HTTP {reply.status}", code=f"http_{reply.status}", **where)
+            raise self._status_error(operation, reply.status)
         if not _has_expected_body(doc, op):
             # zeep quietly returns None for a foreign body element; that is a wrong reply.
             raise MalformedResponse("reply body is not the operation's response", **where)

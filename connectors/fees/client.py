@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
-
-import aiohttp
 
 from connectors.errors import NotFound, Rejected, RemoteFault
 from connectors.fees.errors import SYSTEM, IdempotencyConflict, ReadingRejectionCode
@@ -23,8 +20,9 @@ from connectors.fees.models import (
     ReadingSource,
     TaxBasis,
 )
-from connectors.http import JsonHttp, ShapeReader
-from connectors.resilience import Resilience
+from connectors.http import JsonResponse
+from connectors.json_connector import JsonConnector
+from connectors.shapes import ShapeReader
 
 __all__ = ["FeesClient"]
 
@@ -35,7 +33,6 @@ ALL_PARTS = ("feeBasis", "taxBasis", "meters")
 OP_QUERY = "queryProperties"
 OP_METER = "getMeter"
 OP_SUBMIT = "submitReading"
-OP_HEALTH = "health"
 
 # 400 on a write is our own request being wrong (e.g. no key): permanent, like a rejection.
 WRITE_FAULTS: dict[int, type[RemoteFault]] = {
@@ -45,28 +42,16 @@ WRITE_FAULTS: dict[int, type[RemoteFault]] = {
 }
 
 
-class FeesClient:
+class FeesClient(JsonConnector):
     """Typed client of the fee/meter register.
 
     ``session`` is the app's shared :class:`aiohttp.ClientSession`; ``resilience`` is the
     shared policy object of the "fees" system (deadline, retries, breaker). Reads are retried;
     :meth:`submit_reading` is not (the caller's outbox retries it with the same idempotency key).
+    The constructor and :meth:`ping` are :class:`~connectors.json_connector.JsonConnector`'s.
     """
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        username: str,
-        password: str,
-        resilience: Resilience,
-        batch_size: int = 500,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        self._http = JsonHttp(session, base_url, username, password, system=SYSTEM)
-        self._resilience = resilience
-        self._batch_size = batch_size
+    system = SYSTEM
 
     async def property_data(self, matrikkelnummer: Sequence[str]) -> list[PropertyRecord | None]:
         """Fee basis, tax basis and meters per key, aligned with ``matrikkelnummer``.
@@ -75,15 +60,7 @@ class FeesClient:
         matrikkelnummer, which no register can know). Duplicate keys are asked for once; more
         keys than the batch size are split into concurrent calls.
         """
-        wanted = list(dict.fromkeys(key for key in matrikkelnummer if MATRIKKELNUMMER.match(key)))
-        chunks = [
-            wanted[start : start + self._batch_size]
-            for start in range(0, len(wanted), self._batch_size)
-        ]
-        found: dict[str, PropertyRecord | None] = {}
-        for result in await asyncio.gather(*(self._query_chunk(chunk) for chunk in chunks)):
-            found.update(result)
-        return [found.get(key) for key in matrikkelnummer]
+        return await self._lookup(matrikkelnummer, self._query_chunk, askable=_is_matrikkelnummer)
 
     async def meter(self, meter_number: str) -> Meter:
         """One meter with its full history; :class:`~connectors.errors.NotFound` if unknown."""
@@ -91,14 +68,12 @@ class FeesClient:
             # Could not be a meter, and must not be allowed to change the URL path.
             raise NotFound("malformed meter number", system=SYSTEM, operation=OP_METER)
 
-        async def call() -> Meter:
-            response = await self._http.request_json(
-                OP_METER, "GET", f"/api/v1/meters/{meter_number}"
-            )
-            reader = ShapeReader(SYSTEM, OP_METER)
+        def parse(reader: ShapeReader, response: JsonResponse) -> Meter:
             return _meter(reader, reader.obj(response.body, "response"))
 
-        return await self._resilience.call(OP_METER, call, idempotent=True)
+        return await self._request(
+            OP_METER, "GET", f"/api/v1/meters/{meter_number}", parse, idempotent=True
+        )
 
     async def submit_reading(
         self,
@@ -133,16 +108,7 @@ class FeesClient:
         if comment is not None:
             body["comment"] = comment
 
-        async def call() -> ReadingAccepted:
-            response = await self._http.request_json(
-                OP_SUBMIT,
-                "POST",
-                f"/api/v1/meters/{meter_number}/readings",
-                body=body,
-                headers={"Idempotency-Key": idempotency_key},
-                fault_types=WRITE_FAULTS,
-            )
-            reader = ShapeReader(SYSTEM, OP_SUBMIT)
+        def parse(reader: ShapeReader, response: JsonResponse) -> ReadingAccepted:
             receipt = reader.obj(response.body, "response")
             return ReadingAccepted(
                 receipt_id=reader.text(receipt, "receiptId"),
@@ -154,27 +120,35 @@ class FeesClient:
                 replayed=response.status == 200,
             )
 
-        return await self._resilience.call(OP_SUBMIT, call, idempotent=False)
-
-    async def ping(self) -> None:
-        """Check that the register answers (for readiness); raises the connector errors."""
-
-        async def call() -> None:
-            await self._http.request_json(OP_HEALTH, "GET", "/healthz")
-
-        await self._resilience.call(OP_HEALTH, call, idempotent=True)
+        return await self._request(
+            OP_SUBMIT,
+            "POST",
+            f"/api/v1/meters/{meter_number}/readings",
+            parse,
+            idempotent=False,
+            body=body,
+            headers={"Idempotency-Key": idempotency_key},
+            fault_types=WRITE_FAULTS,
+        )
 
     async def _query_chunk(self, keys: list[str]) -> dict[str, PropertyRecord | None]:
-        async def call() -> dict[str, PropertyRecord | None]:
-            response = await self._http.request_json(
-                OP_QUERY,
-                "POST",
-                "/api/v1/properties/query",
-                body={"matrikkelnummer": keys, "include": list(ALL_PARTS)},
+        def parse(reader: ShapeReader, response: JsonResponse) -> dict[str, PropertyRecord | None]:
+            return reader.found_results(
+                response.body, "matrikkelnummer", keys, lambda entry: _property(reader, entry)
             )
-            return _query_result(ShapeReader(SYSTEM, OP_QUERY), response.body, keys)
 
-        return await self._resilience.call(OP_QUERY, call, idempotent=True)
+        return await self._request(
+            OP_QUERY,
+            "POST",
+            "/api/v1/properties/query",
+            parse,
+            idempotent=True,
+            body={"matrikkelnummer": keys, "include": list(ALL_PARTS)},
+        )
+
+
+def _is_matrikkelnummer(key: str) -> bool:
+    return MATRIKKELNUMMER.match(key) is not None
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -182,32 +156,15 @@ def _decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _query_result(
-    reader: ShapeReader, body: Any, keys: list[str]
-) -> dict[str, PropertyRecord | None]:
-    results = reader.array(reader.obj(body, "response"), "results")
-    answered: dict[str, PropertyRecord | None] = {}
-    for item in results:
-        entry = reader.obj(item, "result")
-        key = reader.text(entry, "matrikkelnummer")
-        answered[key] = _property(reader, entry) if reader.flag(entry, "found") else None
-    if set(answered) != set(keys):
-        raise reader.fail("results do not match the requested keys")
-    return answered
-
-
 def _property(reader: ShapeReader, entry: Mapping[str, Any]) -> PropertyRecord:
     tax = entry.get("taxBasis")
     return PropertyRecord(
         matrikkelnummer=reader.text(entry, "matrikkelnummer"),
         fee_basis=tuple(
-            _fee_line(reader, reader.obj(line, "fee line"))
-            for line in reader.array(entry, "feeBasis")
+            _fee_line(reader, line) for line in reader.objects(entry, "feeBasis", "fee line")
         ),
         tax_basis=None if tax is None else _tax_basis(reader, reader.obj(tax, "taxBasis")),
-        meters=tuple(
-            _meter(reader, reader.obj(meter, "meter")) for meter in reader.array(entry, "meters")
-        ),
+        meters=tuple(_meter(reader, meter) for meter in reader.objects(entry, "meters", "meter")),
     )
 
 
@@ -248,6 +205,6 @@ def _meter(reader: ShapeReader, meter: Mapping[str, Any]) -> Meter:
                 value_m3=reader.decimal(reading, "value"),
                 source=reader.choice(reading, "source", ReadingSource),
             )
-            for reading in (reader.obj(item, "reading") for item in reader.array(meter, "readings"))
+            for reading in reader.objects(meter, "readings", "reading")
         ),
     )

@@ -9,14 +9,14 @@ retries for these read-only operations, circuit breaker) and fails only with the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 
-from connectors.errors import ConnectorError, MalformedResponse
+from connectors.batching import chunked, distinct
 from connectors.matrikkel.errors import SYSTEM
 from connectors.matrikkel.models import (
     Address,
@@ -27,7 +27,8 @@ from connectors.matrikkel.models import (
     Property,
 )
 from connectors.resilience import Resilience
-from connectors.soap import SoapFault, SoapService
+from connectors.soap import SoapFault
+from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
 __all__ = ["SERVICES", "WSDL_DIR", "MatrikkelClient"]
@@ -55,12 +56,16 @@ UTM33_KODE_ID = 10
 T = TypeVar("T")
 
 
-class MatrikkelClient:
+class MatrikkelClient(SoapConnector):
     """The Matrikkel API for Min side: a person's properties, their addresses and buildings.
 
     ``base_url`` is the API root (``.../matrikkelapi/wsapi/v1``); services live below it as
-    ``<Name>ServiceWS``. The WSDLs are loaded once here, from the vendored files.
+    ``<Name>ServiceWS``. The WSDLs are loaded once here, from the vendored files. Every
+    operation used is a read, so every call is retried (:meth:`_read`).
     """
+
+    system = SYSTEM
+    services = SERVICES
 
     def __init__(
         self,
@@ -76,15 +81,8 @@ class MatrikkelClient:
     ) -> None:
         if store_batch_size < 1:
             raise ValueError("store_batch_size must be at least 1")
-        self._session = session
-        self._auth = aiohttp.encode_basic_auth(username, password)
-        self._resilience = resilience
+        super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._batch = store_batch_size
-        root = base_url.rstrip("/")
-        self._services = {
-            name: SoapService(wsdl_dir / f"{name}.wsdl", f"{root}/{name}", SYSTEM)
-            for name in SERVICES
-        }
         store = self._services["StoreServiceWS"]
         self._context = store.type(_DOMAIN + "MatrikkelContext")(
             locale="no_NO_B",
@@ -106,26 +104,18 @@ class MatrikkelClient:
     def _id(self, qname: str, value: int) -> Any:
         return self._type(qname)(value=value)
 
-    async def _call(
+    async def _read(
         self, service: str, operation: str, parse: Callable[[Any], T], **body: Any
     ) -> T:
-        """One resilient call; ``parse`` turns zeep's result into records (shape errors mapped)."""
-        soap = self._services[service]
-
-        async def attempt() -> T:
-            result = await soap.call(
-                self._session, self._auth, operation, **body, matrikkelContext=self._context
-            )
-            try:
-                return parse(result)
-            except ConnectorError:
-                raise
-            except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-                raise MalformedResponse(
-                    "reply has an unexpected shape", system=SYSTEM, operation=operation
-                ) from exc
-
-        return await self._resilience.call(operation, attempt, idempotent=True)
+        """One resilient read; every Matrikkel call carries the client's MatrikkelContext."""
+        return await self._call(
+            service,
+            operation,
+            idempotent=True,
+            parse=parse,
+            **body,
+            matrikkelContext=self._context,
+        )
 
     # --- persons and ownership -------------------------------------------------------------
 
@@ -133,7 +123,7 @@ class MatrikkelClient:
         """The Matrikkel PersonId of the person with fødselsnummer ``pid``; None if unknown."""
         ident = self._type(_PERSON + "FysiskPersonIdent")(fodselsnummer=pid)
         try:
-            return await self._call(
+            return await self._read(
                 "PersonServiceWS",
                 "findPersonIdForIdent",
                 lambda result: int(_value(result)),
@@ -146,7 +136,7 @@ class MatrikkelClient:
 
     async def owned_properties(self, person_id: int) -> list[OwnershipRef]:
         """The properties ``person_id`` owns, with their share (two round trips)."""
-        ids = await self._call(
+        ids = await self._read(
             "MatrikkelenhetServiceWS",
             "findEideMatrikkelenheterForPerson",
             _id_values,
@@ -172,20 +162,20 @@ class MatrikkelClient:
         if not property_ids:
             return []
         id_list = self._property_id_list(property_ids)
-        mapping = await self._call(
+        mapping = await self._read(
             "AdresseServiceWS",
             "findAdresserForMatrikkelenheter",
             _id_map,
             matrikkelenhetIds=id_list,
         )
-        address_ids = _unique(a for i in property_ids for a in mapping.get(i, []))
+        address_ids = distinct(a for i in property_ids for a in mapping.get(i, []))
         found = await self._get_objects([(_ADRESSE + "AdresseId", a) for a in address_ids])
         addresses = {a: found.get(("AdresseId", a)) for a in address_ids}
         related: list[tuple[str, int]] = []
         for obj in addresses.values():
             if obj is not None:
                 related.extend(_related_ids(obj))
-        found_related = await self._get_objects(_unique(related))
+        found_related = await self._get_objects(distinct(related))
         result: list[list[Address]] = []
         for i in property_ids:
             rows = []
@@ -201,13 +191,13 @@ class MatrikkelClient:
         if not property_ids:
             return []
         id_list = self._property_id_list(property_ids)
-        mapping = await self._call(
+        mapping = await self._read(
             "BygningServiceWS",
             "findByggForMatrikkelenheter",
             _id_map,
             matrikkelenhetIdList=id_list,
         )
-        bygg_ids = _unique(b for i in property_ids for b in mapping.get(i, []))
+        bygg_ids = distinct(b for i in property_ids for b in mapping.get(i, []))
         found = await self._get_objects([(_BYGNING + "ByggId", b) for b in bygg_ids])
         return [
             [
@@ -220,7 +210,7 @@ class MatrikkelClient:
 
     async def ping(self) -> None:
         """Readiness: one cheap authenticated call that touches no personal data."""
-        await self._call(
+        await self._read(
             "StoreServiceWS", "getObjectsIgnoreMissing", lambda result: None, ids={"item": []}
         )
 
@@ -238,15 +228,14 @@ class MatrikkelClient:
         a batch is asked again with getObjectsIgnoreMissing.
         """
         found: dict[tuple[str, int], Any] = {}
-        for start in range(0, len(typed_ids), self._batch):
-            batch = typed_ids[start : start + self._batch]
+        for batch in chunked(typed_ids, self._batch):
             ids = {"item": [self._id(qname, value) for qname, value in batch]}
             try:
-                objects = await self._call("StoreServiceWS", "getObjects", _items, ids=ids)
+                objects = await self._read("StoreServiceWS", "getObjects", _items, ids=ids)
             except SoapFault as fault:
                 if not _is_finder(fault):
                     raise
-                objects = await self._call(
+                objects = await self._read(
                     "StoreServiceWS", "getObjectsIgnoreMissing", _items, ids=ids
                 )
             families = {value: _family(qname) for qname, value in batch}
@@ -321,10 +310,6 @@ def _id_map(result: Any) -> dict[int, list[int]]:
     else:
         entries = result.entry or []
     return {int(e.key.value): _id_values(e.value) for e in entries}
-
-
-def _unique(values: Iterable[T]) -> list[T]:
-    return list(dict.fromkeys(values))
 
 
 def _is_finder(fault: SoapFault) -> bool:

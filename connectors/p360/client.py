@@ -2,7 +2,7 @@
 
 One :class:`P360Client` is created in the app's lifespan with the shared ``aiohttp`` session and
 the system's :class:`~connectors.resilience.Resilience`; the four WSDLs are loaded once from the
-vendored copies in ``connectors/p360/wsdl/``. Every remote call runs inside ``Resilience.call``:
+vendored copies in ``contracts/``. Every remote call runs inside ``Resilience.call``:
 reads as idempotent (retried on transport failures), writes as not idempotent (never retried
 here; they carry an idempotency key and the gateway's outbox retries them).
 
@@ -31,7 +31,8 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from connectors.errors import ConnectorError, MalformedResponse
+from connectors.batching import distinct
+from connectors.errors import MalformedResponse
 from connectors.p360 import codes
 from connectors.p360.errors import SYSTEM, raise_for_result
 from connectors.p360.models import (
@@ -55,7 +56,7 @@ from connectors.p360.parse import (
     parse_private_person,
 )
 from connectors.resilience import Resilience
-from connectors.soap import SoapService
+from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
@@ -70,13 +71,18 @@ DEFAULT_PAGE_SIZE: Final = 100
 DEFAULT_PARALLEL_CASES: Final = 8
 
 
-class P360Client:
+class P360Client(SoapConnector):
     """Typed access to the Public 360 operations the gateway uses.
 
     ``base_url`` is the SIF root, e.g. ``http://127.0.0.1:8103/SI.WS.Core/SIF``; each service
     lives at ``<base_url>/<Name>.svc``. ``parallel_cases`` bounds how many ``GetDocuments``
     calls one :meth:`documents_for_cases` runs at once (SIF takes one case number per call).
+    Calls go through :meth:`~connectors.soap_connector.SoapConnector._call`.
     """
+
+    system = SYSTEM
+    services = SERVICES
+    endpoint_suffix = ".svc"
 
     def __init__(
         self,
@@ -91,43 +97,61 @@ class P360Client:
     ) -> None:
         if parallel_cases < 1:
             raise ValueError("parallel_cases must be at least 1")
-        self._session = session
-        # A ready Authorization header: aiohttp.BasicAuth is deprecated (aiohttp 3.14).
-        self._auth = aiohttp.encode_basic_auth(username, password)
-        self._resilience = resilience
+        super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._parallel_cases = parallel_cases
-        root = base_url.rstrip("/")
-        self._services: dict[str, SoapService] = {
-            name: SoapService(wsdl_dir / f"{name}.wsdl", f"{root}/{name}.svc", SYSTEM)
-            for name in SERVICES
-        }
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    async def _call(
+    async def _sif(
         self,
         service: str,
         operation: str,
-        *,
-        idempotent: bool,
         parse: Callable[[Any], T],
-        **body: Any,
+        parameter: dict[str, Any],
+        *,
+        write: bool = False,
     ) -> T:
-        """One resilient SOAP call; ``parse`` maps the zeep result (errors included)."""
-        soap = self._services[service]
+        """One SIF call: its result is checked (:func:`raise_for_result`) before ``parse``.
 
-        async def attempt() -> T:
-            result = await soap.call(self._session, self._auth, operation, **body)
-            try:
-                return parse(result)
-            except ConnectorError:
-                raise
-            except (AttributeError, TypeError, ValueError, KeyError) as exc:
-                raise MalformedResponse(
-                    "reply has an unexpected shape", system=SYSTEM, operation=operation
-                ) from exc
+        Reads are retried; a write is sent once (it carries its idempotency key).
+        """
 
-        return await self._resilience.call(operation, attempt, idempotent=idempotent)
+        def checked(result: Any) -> T:
+            raise_for_result(result, operation, write=write)
+            return parse(result)
+
+        return await self._call(
+            service, operation, idempotent=not write, parse=checked, parameter=parameter
+        )
+
+    async def _paged(
+        self,
+        service: str,
+        operation: str,
+        parse: Callable[[Any], list[T]],
+        query: Callable[[int], dict[str, Any]],
+        *,
+        page_size: int,
+    ) -> list[T]:
+        """Every item of a paged SIF read, in page order; ``query(page)`` is the page's query.
+
+        Stops at the last page (``TotalPageCount``, or a short page when 360 does not say),
+        at an empty page, or after :data:`MAX_PAGES`.
+        """
+
+        def parse_page(result: Any) -> tuple[list[T], int | None]:
+            return parse(result), result.TotalPageCount
+
+        found: list[T] = []
+        for page in range(MAX_PAGES):
+            rows, total_pages = await self._sif(service, operation, parse_page, query(page))
+            found.extend(rows)
+            last_page = (
+                page + 1 >= total_pages if total_pages is not None else len(rows) < page_size
+            )
+            if last_page or not rows:
+                break
+        return found
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -136,69 +160,43 @@ class P360Client:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
 
-        def parse(result: Any) -> tuple[list[Case], int | None]:
-            raise_for_result(result, "GetCases", write=False)
-            cases = [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
-            return cases, result.TotalPageCount
-
+        cases = await self._paged(
+            "CaseService",
+            "GetCases",
+            _cases,
+            lambda page: {
+                "ContactReferenceNumber": pid,
+                "MaxReturnedCases": page_size,
+                "Page": page,
+                "IncludeCaseContacts": False,
+            },
+            page_size=page_size,
+        )
+        # A case that moved between pages while paging must not appear twice.
         found: list[Case] = []
         seen: set[int] = set()
-        for page in range(MAX_PAGES):
-            cases, total_pages = await self._call(
-                "CaseService",
-                "GetCases",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "ContactReferenceNumber": pid,
-                    "MaxReturnedCases": page_size,
-                    "Page": page,
-                    "IncludeCaseContacts": False,
-                },
-            )
-            # A case that moved between pages while paging must not appear twice.
-            for case in cases:
-                if case.recno not in seen:
-                    seen.add(case.recno)
-                    found.append(case)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(cases) < page_size
-            )
-            if last_page or not cases:
-                break
+        for case in cases:
+            if case.recno not in seen:
+                seen.add(case.recno)
+                found.append(case)
         return found
 
     async def documents_for_case(
         self, case_number: str, page_size: int = DEFAULT_PAGE_SIZE
     ) -> list[Document]:
         """Every document of one case (``GetDocuments`` by ``CaseNumber``), all pages."""
-
-        def parse(result: Any) -> tuple[list[Document], int | None]:
-            raise_for_result(result, "GetDocuments", write=False)
-            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
-            return docs, result.TotalPageCount
-
-        found: list[Document] = []
-        for page in range(MAX_PAGES):
-            docs, total_pages = await self._call(
-                "DocumentService",
-                "GetDocuments",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "CaseNumber": case_number,
-                    "MaxReturnedDocuments": page_size,
-                    "Page": page,
-                    "IncludeFileData": False,
-                },
-            )
-            found.extend(docs)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
-            )
-            if last_page or not docs:
-                break
-        return found
+        return await self._paged(
+            "DocumentService",
+            "GetDocuments",
+            _documents,
+            lambda page: {
+                "CaseNumber": case_number,
+                "MaxReturnedDocuments": page_size,
+                "Page": page,
+                "IncludeFileData": False,
+            },
+            page_size=page_size,
+        )
 
     async def documents_for_cases(self, case_numbers: Sequence[str]) -> list[list[Document]]:
         """Documents of each case, aligned with ``case_numbers``.
@@ -207,7 +205,7 @@ class P360Client:
         distinct case number, at most ``parallel_cases`` at a time. If any call fails, the
         others are cancelled and that error is raised (the caller degrades the whole field).
         """
-        distinct = list(dict.fromkeys(case_numbers))
+        numbers = distinct(case_numbers)
         limit = asyncio.Semaphore(self._parallel_cases)
 
         async def one(case_number: str) -> list[Document]:
@@ -216,7 +214,7 @@ class P360Client:
 
         # gather rather than a TaskGroup: callers expect the ConnectorError itself, not an
         # ExceptionGroup around it; the siblings of a failed call are cancelled by hand.
-        tasks = [asyncio.create_task(one(number)) for number in distinct]
+        tasks = [asyncio.create_task(one(number)) for number in numbers]
         try:
             results = await asyncio.gather(*tasks)
         except BaseException:
@@ -224,7 +222,7 @@ class P360Client:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        by_number = dict(zip(distinct, results, strict=True))
+        by_number = dict(zip(numbers, results, strict=True))
         return [list(by_number[number]) for number in case_numbers]
 
     async def documents_for_person(
@@ -238,71 +236,52 @@ class P360Client:
         name the person as a contact (sender/recipient), which is every journal entry of a
         citizen's own cases in this municipality's set-up, not necessarily elsewhere.
         """
-
-        def parse(result: Any) -> tuple[list[Document], int | None]:
-            raise_for_result(result, "GetDocuments", write=False)
-            docs = [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
-            return docs, result.TotalPageCount
-
+        docs = await self._paged(
+            "DocumentService",
+            "GetDocuments",
+            _documents,
+            lambda page: {
+                "ContactReferenceNumber": pid,
+                "MaxReturnedDocuments": page_size,
+                "Page": page,
+                "IncludeFileData": False,
+            },
+            page_size=page_size,
+        )
         grouped: dict[str, list[Document]] = {}
-        for page in range(MAX_PAGES):
-            docs, total_pages = await self._call(
-                "DocumentService",
-                "GetDocuments",
-                idempotent=True,
-                parse=parse,
-                parameter={
-                    "ContactReferenceNumber": pid,
-                    "MaxReturnedDocuments": page_size,
-                    "Page": page,
-                    "IncludeFileData": False,
-                },
-            )
-            for doc in docs:
-                grouped.setdefault(doc.case_number, []).append(doc)
-            last_page = (
-                page + 1 >= total_pages if total_pages is not None else len(docs) < page_size
-            )
-            if last_page or not docs:
-                break
+        for doc in docs:
+            grouped.setdefault(doc.case_number, []).append(doc)
         return grouped
 
     async def file_with_content(self, recno: int) -> FileContent:
         """A file with its bytes (``GetFileWithMetadata`` with ``IncludeFileData``)."""
 
         def parse(result: Any) -> FileContent:
-            raise_for_result(result, "GetFileWithMetadata", write=False)
             if result.File is None:
                 raise MalformedResponse(
                     "no File in a successful reply", system=SYSTEM, operation="GetFileWithMetadata"
                 )
             return parse_file_content(result.File)
 
-        return await self._call(
+        return await self._sif(
             "FileService",
             "GetFileWithMetadata",
-            idempotent=True,
-            parse=parse,
-            parameter={"Recno": recno, "IncludeFileData": True},
+            parse,
+            {"Recno": recno, "IncludeFileData": True},
         )
 
     async def private_person(self, pid: str) -> PrivatePerson | None:
         """The private person contact with this fødselsnummer, or None if 360 has none."""
 
         def parse(result: Any) -> PrivatePerson | None:
-            raise_for_result(result, "GetPrivatePersons", write=False)
             for raw in items(result.PrivatePersons, "PrivatePersonResult"):
                 person = parse_private_person(raw)
                 if person.personal_id_number == pid:
                     return person
             return None
 
-        return await self._call(
-            "ContactService",
-            "GetPrivatePersons",
-            idempotent=True,
-            parse=parse,
-            parameter={"PersonalIdNumber": pid, "MaxRows": 2},
+        return await self._sif(
+            "ContactService", "GetPrivatePersons", parse, {"PersonalIdNumber": pid, "MaxRows": 2}
         )
 
     async def ping(self) -> None:
@@ -315,17 +294,15 @@ class P360Client:
         """The case created with this idempotency key (``ExternalId``), if there is one."""
 
         def parse(result: Any) -> Case | None:
-            raise_for_result(result, "GetCases", write=False)
             for raw in items(result.Cases, "CaseResult"):
                 return parse_case(raw)
             return None
 
-        return await self._call(
+        return await self._sif(
             "CaseService",
             "GetCases",
-            idempotent=True,
-            parse=parse,
-            parameter={
+            parse,
+            {
                 "ExternalId": {"Id": external_id, "Type": codes.EXTERNAL_ID_TYPE},
                 "MaxReturnedCases": 1,
             },
@@ -363,16 +340,12 @@ class P360Client:
             },
         }
 
-        def parse(result: Any) -> CreatedCase:
-            raise_for_result(result, "CreateCase", write=True)
-            return parse_created_case(result)
-
-        return await self._call(
+        return await self._sif(
             "CaseService",
             "CreateCase",
-            idempotent=False,
-            parse=parse,
-            parameter={key: value for key, value in parameter.items() if value is not None},
+            parse_created_case,
+            {key: value for key, value in parameter.items() if value is not None},
+            write=True,
         )
 
     async def create_document(
@@ -417,14 +390,18 @@ class P360Client:
                 ]
             }
 
-        def parse(result: Any) -> CreatedDocument:
-            raise_for_result(result, "CreateDocument", write=True)
-            return parse_created_document(result)
-
-        return await self._call(
-            "DocumentService", "CreateDocument", idempotent=False, parse=parse, parameter=parameter
+        return await self._sif(
+            "DocumentService", "CreateDocument", parse_created_document, parameter, write=True
         )
 
 
 def _ignore(_result: Any) -> None:
     return None
+
+
+def _cases(result: Any) -> list[Case]:
+    return [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
+
+
+def _documents(result: Any) -> list[Document]:
+    return [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]

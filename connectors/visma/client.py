@@ -6,17 +6,15 @@ URLs end up in access logs, proxies and traces.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import aiohttp
-
 from connectors.errors import MalformedResponse, NotFound
-from connectors.http import BinaryStream, JsonHttp, ShapeReader
-from connectors.resilience import Resilience
+from connectors.http import BinaryStream, JsonResponse
+from connectors.json_connector import JsonConnector
+from connectors.shapes import ShapeReader
 from connectors.visma.models import Invoice, InvoiceLine, InvoiceStatus
 
 __all__ = ["VismaClient"]
@@ -29,26 +27,15 @@ PDF_TYPE = "application/pdf"
 OP_SEARCH = "searchInvoices"
 OP_LOOKUP = "lookupInvoices"
 OP_PDF = "getInvoicePdf"
-OP_HEALTH = "health"
 
 
-class VismaClient:
-    """Typed client of the invoice API; every call is a read and is retried by ``resilience``."""
+class VismaClient(JsonConnector):
+    """Typed client of the invoice API; every call is a read and is retried by ``resilience``.
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        username: str,
-        password: str,
-        resilience: Resilience,
-        batch_size: int = 500,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        self._http = JsonHttp(session, base_url, username, password, system=SYSTEM)
-        self._resilience = resilience
-        self._batch_size = batch_size
+    The constructor and :meth:`ping` are :class:`~connectors.json_connector.JsonConnector`'s.
+    """
+
+    system = SYSTEM
 
     async def invoices_for_customer(
         self,
@@ -70,15 +57,13 @@ class VismaClient:
         if to_date is not None:
             body["toDate"] = to_date.isoformat()
 
-        async def call() -> list[Invoice]:
-            response = await self._http.request_json(
-                OP_SEARCH, "POST", "/api/v1/invoices/search", body=body
-            )
-            reader = ShapeReader(SYSTEM, OP_SEARCH)
-            items = reader.array(reader.obj(response.body, "response"), "fakturaer")
-            return [_invoice(reader, reader.obj(item, "faktura")) for item in items]
+        def parse(reader: ShapeReader, response: JsonResponse) -> list[Invoice]:
+            found = reader.objects(reader.obj(response.body, "response"), "fakturaer", "faktura")
+            return [_invoice(reader, invoice) for invoice in found]
 
-        return await self._resilience.call(OP_SEARCH, call, idempotent=True)
+        return await self._request(
+            OP_SEARCH, "POST", "/api/v1/invoices/search", parse, idempotent=True, body=body
+        )
 
     async def invoices_by_number(
         self, numbers: Sequence[str], *, customer_pid: str | None = None
@@ -89,17 +74,11 @@ class VismaClient:
         id from a URL cannot reach someone else's invoice. Duplicates are asked for once, and
         more numbers than the batch size are split into concurrent calls.
         """
-        wanted = list(dict.fromkeys(n for n in numbers if FAKTURANUMMER.match(n)))
-        chunks = [
-            wanted[start : start + self._batch_size]
-            for start in range(0, len(wanted), self._batch_size)
-        ]
-        found: dict[str, Invoice | None] = {}
-        for result in await asyncio.gather(
-            *(self._lookup_chunk(chunk, customer_pid) for chunk in chunks)
-        ):
-            found.update(result)
-        return [found.get(number) for number in numbers]
+
+        async def fetch(chunk: list[str]) -> dict[str, Invoice | None]:
+            return await self._lookup_chunk(chunk, customer_pid)
+
+        return await self._lookup(numbers, fetch, askable=_is_fakturanummer)
 
     async def invoice_pdf(self, number: str, *, customer_pid: str | None = None) -> bytes:
         """The invoice's PDF; :class:`~connectors.errors.NotFound` if there is none.
@@ -128,14 +107,6 @@ class VismaClient:
             OP_PDF, lambda: self._open_pdf(number, customer_pid), idempotent=True
         )
 
-    async def ping(self) -> None:
-        """Check that the service answers (for readiness); raises the connector errors."""
-
-        async def call() -> None:
-            await self._http.request_json(OP_HEALTH, "GET", "/healthz")
-
-        await self._resilience.call(OP_HEALTH, call, idempotent=True)
-
     async def _open_pdf(self, number: str, customer_pid: str | None) -> BinaryStream:
         if not FAKTURANUMMER.match(number):
             # Could not be an invoice, and must not be allowed to change the URL path.
@@ -161,25 +132,21 @@ class VismaClient:
         if customer_pid is not None:
             body["customerIdentifier"] = customer_pid
 
-        async def call() -> dict[str, Invoice | None]:
-            response = await self._http.request_json(
-                OP_LOOKUP, "POST", "/api/v1/invoices/lookup", body=body
+        def parse(reader: ShapeReader, response: JsonResponse) -> dict[str, Invoice | None]:
+            return reader.found_results(
+                response.body,
+                "fakturanummer",
+                numbers,
+                lambda entry: _invoice(reader, reader.obj(entry.get("faktura"), "faktura")),
             )
-            reader = ShapeReader(SYSTEM, OP_LOOKUP)
-            answered: dict[str, Invoice | None] = {}
-            for item in reader.array(reader.obj(response.body, "response"), "results"):
-                entry = reader.obj(item, "result")
-                number = reader.text(entry, "fakturanummer")
-                answered[number] = (
-                    _invoice(reader, reader.obj(entry.get("faktura"), "faktura"))
-                    if reader.flag(entry, "found")
-                    else None
-                )
-            if set(answered) != set(numbers):
-                raise reader.fail("results do not match the requested numbers")
-            return answered
 
-        return await self._resilience.call(OP_LOOKUP, call, idempotent=True)
+        return await self._request(
+            OP_LOOKUP, "POST", "/api/v1/invoices/lookup", parse, idempotent=True, body=body
+        )
+
+
+def _is_fakturanummer(number: str) -> bool:
+    return FAKTURANUMMER.match(number) is not None
 
 
 def _invoice(reader: ShapeReader, data: Mapping[str, Any]) -> Invoice:
@@ -219,8 +186,6 @@ def _invoice(reader: ShapeReader, data: Mapping[str, Any]) -> Invoice:
                 amount=reader.decimal(line, "belop"),
                 vat_rate=reader.decimal(line, "mvaSats"),
             )
-            for line in (
-                reader.obj(item, "fakturalinje") for item in reader.array(data, "fakturalinjer")
-            )
+            for line in reader.objects(data, "fakturalinjer", "fakturalinje")
         ),
     )
