@@ -24,7 +24,7 @@ class Connector(Protocol):
 
     @property
     def system(self) -> str:
-        """The system's name ("matrikkel", "fees", "p360", "visma"), as in its errors."""
+        """The system's registered name (kernel.systems), as in its errors."""
         ...
 
     async def ping(self) -> None:

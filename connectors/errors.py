@@ -27,7 +27,7 @@ __all__ = [
 class ConnectorError(Exception):
     """Base of every error a connector raises.
 
-    ``system`` is the back-office name ("matrikkel", "fees", "p360", "visma")
+    ``system`` is the name of the back-office system (as registered in kernel.systems)
     and ``operation`` the remote operation. Both can be given per instance or
     fixed as class attributes by a connector's own subclass, e.g.
     ``class MatrikkelError(ConnectorError): system = "matrikkel"``.

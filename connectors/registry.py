@@ -8,11 +8,13 @@ system's settings. All share the app's aiohttp session; each has its own :class:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 import aiohttp
 
+from connectors.base import Connector
 from connectors.fees.client import FeesClient
 from connectors.matrikkel.client import MatrikkelClient
 from connectors.p360.client import P360Client
@@ -24,12 +26,6 @@ from kernel.systems import SYSTEMS, load
 __all__ = ["ConnectorProbe", "Connectors", "open_connectors"]
 
 
-class Pingable(Protocol):
-    """What the registry needs of every connector: a call that reads no personal data."""
-
-    async def ping(self) -> None: ...
-
-
 C = TypeVar("C")
 
 
@@ -37,7 +33,7 @@ C = TypeVar("C")
 class Connectors:
     """The connectors of the registered systems, by system name, and their resilience state."""
 
-    by_system: dict[str, Any]
+    by_system: dict[str, Connector]
     resilience: dict[str, Resilience]
 
     def get(self, kind: type[C]) -> C:
@@ -47,10 +43,9 @@ class Connectors:
                 return connector
         raise LookupError(f"no connector of type {kind.__name__} is registered")
 
-    def of(self, system: str) -> Pingable:
+    def of(self, system: str) -> Connector:
         """The connector of system ``system``."""
-        connector: Pingable = self.by_system[system]
-        return connector
+        return self.by_system[system]
 
     # Typed shortcuts for the four systems the resolvers read.
     @property
@@ -93,9 +88,9 @@ def _policy(settings: Settings, system: SystemSettings) -> ResiliencePolicy:
 
 def open_connector(
     system: SystemSettings, session: aiohttp.ClientSession, resilience: Resilience
-) -> Any:
+) -> Connector:
     """The connector of one system, constructed from its settings (loads its WSDLs once)."""
-    cls = load(system.system.connector)
+    cls: Callable[..., Connector] = load(system.system.connector)
     extra = () if system.batch_size is None else (system.batch_size,)
     return cls(
         session,
@@ -109,7 +104,7 @@ def open_connector(
 
 def open_connectors(settings: Settings, session: aiohttp.ClientSession) -> Connectors:
     """Connectors for every registered system."""
-    by_system: dict[str, Any] = {}
+    by_system: dict[str, Connector] = {}
     resilience: dict[str, Resilience] = {}
     for entry in SYSTEMS:
         system = settings.system(entry.name)

@@ -1,6 +1,6 @@
 """Connector for the municipality's fee, property-tax and water-meter register (HTTP/JSON).
 
-The contract is the project's own OpenAPI document ``openapi/fees.v1.yaml``.
+The contract is the project's own OpenAPI document ``contracts/fees/fees.v1.yaml``.
 """
 
 from connectors.fees.client import FeesClient

@@ -1,4 +1,4 @@
-"""Async client of the fee, property-tax and water-meter register (``openapi/fees.v1.yaml``)."""
+"""Async client of the fee, property-tax and water-meter register (``contracts/fees/``)."""
 
 from __future__ import annotations
 

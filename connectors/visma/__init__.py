@@ -1,7 +1,7 @@
 """Connector for the Visma Enterprise invoice API (HTTP/JSON + PDF).
 
-The contract is the project's own ``openapi/visma-invoices.v1.yaml``, shaped on KS Fiks Innsyn
-``faktura.v1``.
+The contract is the project's own ``contracts/visma/visma-invoices.v1.yaml``, shaped on KS
+Fiks Innsyn ``faktura.v1``.
 """
 
 from connectors.http import BinaryStream

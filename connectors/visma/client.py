@@ -1,4 +1,4 @@
-"""Async client of the Visma Enterprise invoice API (``openapi/visma-invoices.v1.yaml``).
+"""Async client of the Visma Enterprise invoice API (``contracts/visma/``).
 
 The customer's fødselsnummer only ever travels in a request body or header, never in a URL:
 URLs end up in access logs, proxies and traces.
