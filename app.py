@@ -29,6 +29,7 @@ from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
 from gateway.state import GatewayState
+from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
@@ -131,14 +132,7 @@ class RequestSizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": f"request larger than {limit} bytes",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            },
+            error_envelope(ErrorCode.PAYLOAD_TOO_LARGE, f"request larger than {limit} bytes"),
             status_code=413,
         )
         await response(scope, receive, send)

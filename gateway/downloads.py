@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from auth.middleware import viewer_of
 from connectors.errors import ConnectorError, NotFound, SystemTimeout
 from gateway.state import GatewayState
+from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
 
 log = logging.getLogger(__name__)
@@ -34,24 +35,32 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
+def _refusal(
+    code: DownloadErrorCode,
+    message: str,
+    status_code: int,
+    headers: dict[str, str],
+    **extra: str,
+) -> Response:
+    # {"error": <code>, <extra>…, "message": …}: the key order clients have always seen.
+    body = {"error": code.value, **extra, "message": message}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
 def _not_found() -> Response:
-    return JSONResponse(
-        {"error": "not_found", "message": "No such file, or the link has expired"},
-        status_code=404,
-        headers=_NO_STORE,
+    return _refusal(
+        DownloadErrorCode.NOT_FOUND, "No such file, or the link has expired", 404, _NO_STORE
     )
 
 
 def _failed(error: ConnectorError) -> Response:
     timeout = isinstance(error, SystemTimeout)
-    return JSONResponse(
-        {
-            "error": "source_timeout" if timeout else "source_unavailable",
-            "source": (error.system or "unknown").upper(),
-            "message": "The archive or invoice system did not answer; try again shortly",
-        },
-        status_code=504 if timeout else 503,
-        headers={**_NO_STORE, "Retry-After": "30"},
+    return _refusal(
+        DownloadErrorCode.SOURCE_TIMEOUT if timeout else DownloadErrorCode.SOURCE_UNAVAILABLE,
+        "The archive or invoice system did not answer; try again shortly",
+        504 if timeout else 503,
+        {**_NO_STORE, "Retry-After": "30"},
+        source=(error.system or "unknown").upper(),
     )
 
 
@@ -75,10 +84,8 @@ class DownloadEndpoint:
     async def respond(self, request: Request) -> Response:
         viewer = viewer_of(request.scope)
         if viewer is None:
-            return JSONResponse(
-                {"error": "unauthenticated", "message": "Log in to download files"},
-                status_code=401,
-                headers=_NO_STORE,
+            return _refusal(
+                DownloadErrorCode.UNAUTHENTICATED, "Log in to download files", 401, _NO_STORE
             )
         try:
             ref = self.state.file_links.open(request.path_params["token"])

@@ -20,6 +20,7 @@ from connectors.errors import (
     SystemTimeout,
     SystemUnavailable,
 )
+from kernel.errors import ErrorCode
 from resolvers.sources import SYSTEM_NAMES, SourceTracker
 
 T = TypeVar("T")
@@ -28,8 +29,8 @@ T = TypeVar("T")
 class SourceError(GraphQLError):
     """A back-office system failed; only the fields it feeds are missing."""
 
-    def __init__(self, system: str, code: str, message: str) -> None:
-        super().__init__(message, extensions={"code": code, "source": system.upper()})
+    def __init__(self, system: str, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value, "source": system.upper()})
         self.system = system
         self.code = code
 
@@ -42,12 +43,14 @@ def source_error(system: str, error: ConnectorError) -> SourceError:
     """The GraphQL error a connector failure becomes (no back-office detail leaks)."""
     name = SYSTEM_NAMES.get(system, system)
     if isinstance(error, SystemTimeout):
-        return SourceError(system, "SOURCE_TIMEOUT", f"{name} did not answer in time")
+        return SourceError(system, ErrorCode.SOURCE_TIMEOUT, f"{name} did not answer in time")
     if isinstance(error, SystemUnavailable):
-        return SourceError(system, "SOURCE_UNAVAILABLE", f"{name} is unavailable")
+        return SourceError(system, ErrorCode.SOURCE_UNAVAILABLE, f"{name} is unavailable")
     if isinstance(error, MalformedResponse):
-        return SourceError(system, "SOURCE_ERROR", f"{name} answered with an unreadable reply")
-    return SourceError(system, "SOURCE_ERROR", f"{name} answered with an error")
+        return SourceError(
+            system, ErrorCode.SOURCE_ERROR, f"{name} answered with an unreadable reply"
+        )
+    return SourceError(system, ErrorCode.SOURCE_ERROR, f"{name} answered with an error")
 
 
 async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -> T:

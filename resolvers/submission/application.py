@@ -27,6 +27,7 @@ from typing import Final
 from auth.acr import Acr
 from auth.viewer import Viewer
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from kernel.errors import SubmissionErrorCode
 from resolvers.application_types import (
     ApplicationType,
     AttachmentSpec,
@@ -40,7 +41,7 @@ from resolvers.submission import outbox
 from resolvers.submission.files import UploadedFile, content_matches, safe_file_name
 from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
 from resolvers.submission.meter_reading import OSLO
-from resolvers.submission.problems import ErrorCode, Problem, Problems
+from resolvers.submission.problems import Problem, Problems
 from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
 
 __all__ = ["ApplicationInput", "Outcome", "submit_application"]
@@ -71,38 +72,44 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
 
 
-def _typed_value(spec: FieldSpec, raw: str) -> tuple[str | None, ErrorCode | None, str | None]:
+def _typed_value(
+    spec: FieldSpec, raw: str
+) -> tuple[str | None, SubmissionErrorCode | None, str | None]:
     """The normalized value of a field, or (None, code, detail)."""
     text = raw.strip()
     if spec.type is FieldType.TEXT:
         if len(text) > spec.effective_max_length:
-            return None, ErrorCode.TOO_LONG, f"max {spec.effective_max_length}"
+            return None, SubmissionErrorCode.TOO_LONG, f"max {spec.effective_max_length}"
         return text, None, None
     if len(text) > spec.effective_max_length:
-        return None, ErrorCode.INVALID_FORMAT, None
+        return None, SubmissionErrorCode.INVALID_FORMAT, None
     if spec.type is FieldType.NUMBER:
         if not _NUMBER.match(text):
-            return None, ErrorCode.INVALID_FORMAT, None
+            return None, SubmissionErrorCode.INVALID_FORMAT, None
         try:
             number = Decimal(text.replace(",", "."))
         except InvalidOperation:  # pragma: no cover - the pattern already checked
-            return None, ErrorCode.INVALID_FORMAT, None
+            return None, SubmissionErrorCode.INVALID_FORMAT, None
         if (spec.minimum is not None and number < spec.minimum) or (
             spec.maximum is not None and number > spec.maximum
         ):
-            return None, ErrorCode.OUT_OF_RANGE, f"{spec.minimum}–{spec.maximum}"
+            return None, SubmissionErrorCode.OUT_OF_RANGE, f"{spec.minimum}–{spec.maximum}"
         return format(number.normalize(), "f"), None, None
     if spec.type is FieldType.DATE:
         try:
             return date.fromisoformat(text).isoformat(), None, None
         except ValueError:
-            return None, ErrorCode.INVALID_FORMAT, "YYYY-MM-DD"
+            return None, SubmissionErrorCode.INVALID_FORMAT, "YYYY-MM-DD"
     if spec.type is FieldType.BOOLEAN:
         value = _BOOLEANS.get(text.lower())
-        return (value, None, None) if value else (None, ErrorCode.INVALID_FORMAT, "true/false")
+        return (
+            (value, None, None)
+            if value
+            else (None, SubmissionErrorCode.INVALID_FORMAT, "true/false")
+        )
     if text in {option.value for option in spec.options}:
         return text, None, None
-    return None, ErrorCode.INVALID_CHOICE, ", ".join(o.value for o in spec.options)
+    return None, SubmissionErrorCode.INVALID_CHOICE, ", ".join(o.value for o in spec.options)
 
 
 def _check_fields(
@@ -111,30 +118,30 @@ def _check_fields(
     answers: list[FormAnswer] = []
     seen: set[str] = set()
     if len(given) > MAX_FIELDS:
-        problems.add("fields", ErrorCode.TOO_LONG, f"max {MAX_FIELDS}")
+        problems.add("fields", SubmissionErrorCode.TOO_LONG, f"max {MAX_FIELDS}")
         return answers
     for key, raw in given:
         path = f"fields.{key}"
         spec = kind.field(key)
         if spec is None:
-            problems.add(path, ErrorCode.UNKNOWN_FIELD)
+            problems.add(path, SubmissionErrorCode.UNKNOWN_FIELD)
             continue
         if key in seen:
-            problems.add(path, ErrorCode.DUPLICATE_FIELD)
+            problems.add(path, SubmissionErrorCode.DUPLICATE_FIELD)
             continue
         seen.add(key)
         if not raw.strip():
             continue  # blank is "not answered"; required fields are checked below
         value, code, detail = _typed_value(spec, raw)
         if code is not None or value is None:
-            problems.add(path, code or ErrorCode.INVALID_FORMAT, detail)
+            problems.add(path, code or SubmissionErrorCode.INVALID_FORMAT, detail)
         else:
             answers.append(FormAnswer(key, value))
     answered = {answer.key for answer in answers}
     for spec in kind.fields:
         path = f"fields.{spec.key}"
         if spec.required and spec.key not in answered and not problems.has(path):
-            problems.add(path, ErrorCode.REQUIRED)
+            problems.add(path, SubmissionErrorCode.REQUIRED)
     # The catalogue's order, whatever the client's: the PDF and the fingerprint agree.
     order = {spec.key: index for index, spec in enumerate(kind.fields)}
     return sorted(answers, key=lambda answer: order[answer.key])
@@ -146,13 +153,15 @@ def _check_file(
     limit = min(spec.max_bytes, cap)
     size = max(file.size, len(file.data))
     if size == 0:
-        problems.add(path, ErrorCode.EMPTY_FILE)
+        problems.add(path, SubmissionErrorCode.EMPTY_FILE)
     elif size > limit:
-        problems.add(path, ErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
+        problems.add(path, SubmissionErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
     if file.media_type not in spec.content_types:
-        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
+        problems.add(path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
     elif size and not content_matches(file.media_type, file.data[:limit]):
-        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}")
+        problems.add(
+            path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}"
+        )
 
 
 def _check_files(
@@ -164,15 +173,17 @@ def _check_files(
         path = f"files.{index}"
         spec = kind.attachment(file.attachment)
         if spec is None:
-            problems.add(path, ErrorCode.UNKNOWN_ATTACHMENT)
+            problems.add(path, SubmissionErrorCode.UNKNOWN_ATTACHMENT)
             continue
         per_kind[spec.key] = per_kind.get(spec.key, 0) + 1
         if per_kind[spec.key] == spec.max_files + 1:
-            problems.add(f"files.{spec.key}", ErrorCode.TOO_MANY_FILES, f"max {spec.max_files}")
+            problems.add(
+                f"files.{spec.key}", SubmissionErrorCode.TOO_MANY_FILES, f"max {spec.max_files}"
+            )
         _check_file(spec, file, cap, path, problems)
     for spec in kind.attachments:
         if spec.required and not per_kind.get(spec.key):
-            problems.add(f"files.{spec.key}", ErrorCode.ATTACHMENT_REQUIRED)
+            problems.add(f"files.{spec.key}", SubmissionErrorCode.ATTACHMENT_REQUIRED)
 
 
 async def submit_application(context: Context, viewer: Viewer, data: ApplicationInput) -> Outcome:
@@ -181,22 +192,26 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
     try:
         check_idempotency_key(data.idempotency_key)
     except ValueError:
-        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
+        problems.add(
+            "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
+        )
     catalogue = context.application_types
     kind = catalogue.get(data.type_code) if catalogue is not None else None
     if kind is None:
-        problems.add("typeCode", ErrorCode.UNKNOWN_TYPE)
+        problems.add("typeCode", SubmissionErrorCode.UNKNOWN_TYPE)
         return Outcome(None, tuple(problems.items))
     if not viewer.satisfies(Acr(kind.minimum_level_of_assurance)):
         problems.add(
-            "typeCode", ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE, kind.minimum_level_of_assurance
+            "typeCode",
+            SubmissionErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE,
+            kind.minimum_level_of_assurance,
         )
     answers = _check_fields(kind, data.fields, problems)
     _check_files(context, kind, data.files, problems)
     if data.property_given and data.property_key is None:
-        problems.add("propertyId", ErrorCode.NOT_FOUND)
+        problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
     elif kind.property_required and not data.property_given:
-        problems.add("propertyId", ErrorCode.REQUIRED)
+        problems.add("propertyId", SubmissionErrorCode.REQUIRED)
     if problems:
         return Outcome(None, tuple(problems.items))
 
@@ -213,7 +228,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
             context, viewer, OutboxKind.APPLICATION, data.idempotency_key, request_fingerprint
         )
     except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
         return Outcome(None, tuple(problems.items))
     if replayed is not None:
         return Outcome(replayed)
@@ -223,10 +238,10 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
         try:
             owned = await own_property(context, viewer, data.property_key)
         except SourceError:
-            problems.add("propertyId", ErrorCode.SOURCE_UNAVAILABLE)
+            problems.add("propertyId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
             return Outcome(None, tuple(problems.items))
         if owned is None:
-            problems.add("propertyId", ErrorCode.NOT_FOUND)
+            problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
             return Outcome(None, tuple(problems.items))
         matrikkelnummer = str(owned.property.matrikkelnummer)
 
@@ -241,7 +256,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
             payload.to_json(),
         )
     except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
         return Outcome(None, tuple(problems.items))
     return Outcome(record)
 

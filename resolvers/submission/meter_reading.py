@@ -28,12 +28,13 @@ from zoneinfo import ZoneInfo
 from auth.viewer import Viewer
 from connectors.fees.models import Meter
 from delivery.payloads import MeterReadingPayload
+from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.consumption import meter_chain, yearly_consumption
 from resolvers.property.properties import own_meter
 from resolvers.submission import outbox
-from resolvers.submission.problems import ErrorCode, Problem, Problems
+from resolvers.submission.problems import Problem, Problems
 from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
 
 __all__ = [
@@ -77,22 +78,22 @@ def oslo_today() -> date:
     return datetime.now(OSLO).date()
 
 
-def parse_reading_value(text: str) -> tuple[Decimal | None, ErrorCode | None]:
+def parse_reading_value(text: str) -> tuple[Decimal | None, SubmissionErrorCode | None]:
     """A meter counter from the citizen's text: the value, or the reason it is refused."""
     cleaned = text.strip()
     if not _NUMBER.match(cleaned):
-        return None, ErrorCode.INVALID_FORMAT
+        return None, SubmissionErrorCode.INVALID_FORMAT
     try:
         value = Decimal(cleaned.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern already checked
-        return None, ErrorCode.INVALID_FORMAT
+        return None, SubmissionErrorCode.INVALID_FORMAT
     integer, _, decimals = cleaned.lstrip("+-").replace(",", ".").partition(".")
     # Leading zeros of the integer part and trailing zeros of the decimals carry no digits.
     too_precise = (
         len(integer.lstrip("0")) > MAX_INTEGER_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS
     )
     if value < 0 or too_precise:
-        return None, ErrorCode.OUT_OF_RANGE
+        return None, SubmissionErrorCode.OUT_OF_RANGE
     return value, None
 
 
@@ -109,17 +110,19 @@ async def submit_meter_reading(
     try:
         check_idempotency_key(data.idempotency_key)
     except ValueError:
-        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
+        problems.add(
+            "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
+        )
     if data.meter_number is None:
-        problems.add("meterId", ErrorCode.NOT_FOUND)
+        problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
     value, value_error = parse_reading_value(data.value)
     if value_error is not None:
         problems.add("value", value_error, "0–999999.999, max 3 decimals")
     comment = (data.comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
-        problems.add("comment", ErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
+        problems.add("comment", SubmissionErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
     if data.read_on > oslo_today():
-        problems.add("readOn", ErrorCode.DATE_IN_FUTURE)
+        problems.add("readOn", SubmissionErrorCode.DATE_IN_FUTURE)
     if problems or value is None or data.meter_number is None:
         return Outcome(None, tuple(problems.items))
 
@@ -137,7 +140,7 @@ async def submit_meter_reading(
             context, viewer, OutboxKind.METER_READING, data.idempotency_key, request_fingerprint
         )
     except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
         return Outcome(None, tuple(problems.items))
     if replayed is not None:
         return Outcome(replayed)
@@ -157,7 +160,7 @@ async def submit_meter_reading(
             payload.to_json(),
         )
     except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
+        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
         return Outcome(None, tuple(problems.items))
     return Outcome(record)
 
@@ -174,35 +177,39 @@ async def _check_against_register(
         found = await own_meter(context, viewer, meter_number)
     except SourceError:
         # Ownership cannot be checked: refuse now (nothing accepted) rather than accept blind.
-        problems.add("meterId", ErrorCode.SOURCE_UNAVAILABLE)
+        problems.add("meterId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
         return
     if found is None:
-        problems.add("meterId", ErrorCode.NOT_FOUND)
+        problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
         return
     meter = found.meter
     if not meter.is_active:
         replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
-        problems.add("meterId", ErrorCode.METER_REPLACED, replaced)
+        problems.add("meterId", SubmissionErrorCode.METER_REPLACED, replaced)
         return
     last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
     if data.read_on < meter.installed_on:
         problems.add(
             "readOn",
-            ErrorCode.DATE_BEFORE_LAST_READING,
+            SubmissionErrorCode.DATE_BEFORE_LAST_READING,
             f"installed {meter.installed_on.isoformat()}",
         )
     elif last is not None and data.read_on < last.read_on:
-        problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat())
+        problems.add(
+            "readOn", SubmissionErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat()
+        )
     if last is None:
         return
     if value < last.value_m3:
-        problems.add("value", ErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
+        problems.add("value", SubmissionErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
         return
     if data.confirm_unusual or problems.has("readOn"):
         return
     allowed = _allowed_consumption(context, meter, found.siblings, last.read_on, data.read_on)
     if value - last.value_m3 > allowed:
-        problems.add("value", ErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³")
+        problems.add(
+            "value", SubmissionErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³"
+        )
 
 
 def _allowed_consumption(

@@ -16,9 +16,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from kernel.errors import SubmissionErrorCode as SubmissionErrorCodeEnum
 from kernel.i18n import Language
 from resolvers.application_types import ApplicationTypeCatalogue
-from resolvers.submission.problems import ErrorCode, Problem
+from resolvers.submission.problems import Problem
 from schema.labels import Label, label
 from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus
 
@@ -60,7 +61,9 @@ OUTBOX_STATUS = {
 }
 
 SubmissionErrorCode = strawberry.enum(
-    ErrorCode, name="SubmissionErrorCode", description="Why a submission's input was refused."
+    SubmissionErrorCodeEnum,
+    name="SubmissionErrorCode",
+    description="Why a submission's input was refused.",
 )
 
 
