@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from auth.middleware import viewer_of
 from connectors.errors import ConnectorError, NotFound, SystemTimeout
+from connectors.registry import Connectors
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
@@ -87,29 +88,26 @@ class DownloadEndpoint:
             return _refusal(
                 DownloadErrorCode.UNAUTHENTICATED, "Log in to download files", 401, _NO_STORE
             )
+        services = self.state.shared()
         try:
-            ref = self.state.file_links.open(request.path_params["token"])
+            ref = services.file_links.open(request.path_params["token"])
         except FileLinkError:
             return _not_found()
-        if ref.viewer_key != self.state.server_secret.viewer_key(viewer.pid):
+        if ref.viewer_key != services.server_secret.viewer_key(viewer.pid):
             log.info("download refused: link minted for another viewer")
-            return _not_found()
-        connectors = self.state.connectors
-        if connectors is None:
             return _not_found()
         try:
             if ref.kind is FileKind.INVOICE_PDF:
-                return await self._invoice_pdf(ref, viewer.pid)
-            return await self._case_file(ref, viewer.pid)
+                return await self._invoice_pdf(services.connectors, ref, viewer.pid)
+            return await self._case_file(services.connectors, ref, viewer.pid)
         except NotFound:
             return _not_found()
         except ConnectorError as error:
             return _failed(error)
 
-    async def _invoice_pdf(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.connectors is not None
+    async def _invoice_pdf(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
         # The customer is passed on so the ERP, too, refuses an invoice of someone else.
-        stream = await self.state.connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
+        stream = await connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         if stream.content_length is not None:
             headers["Content-Length"] = str(stream.content_length)
@@ -121,9 +119,8 @@ class DownloadEndpoint:
             _prepend(first, chunks), media_type=stream.content_type, headers=headers
         )
 
-    async def _case_file(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.connectors is not None
-        p360 = self.state.connectors.p360
+    async def _case_file(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
+        p360 = connectors.p360
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
         cases, documents = await asyncio.gather(

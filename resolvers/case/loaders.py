@@ -38,7 +38,7 @@ class CasesByPidLoader(DataLoader[str, list[Case]]):
         self.context = context
 
     async def batch_load_fn(self, pids: Sequence[str]) -> list[list[Case]]:
-        p360 = self.context.require_connectors().p360
+        p360 = self.context.services.connectors.p360
         # Only ever one key (the viewer) per request; a loop keeps the contract general.
         return [
             await from_source(
@@ -58,7 +58,7 @@ class DocumentsByPidLoader(DataLoader[str, dict[str, list[Document]]]):
         self.context = context
 
     async def batch_load_fn(self, pids: Sequence[str]) -> list[dict[str, list[Document]]]:
-        p360 = self.context.require_connectors().p360
+        p360 = self.context.services.connectors.p360
         return [
             await from_source(
                 self.context.sources,

@@ -33,7 +33,7 @@ class InvoicesByCustomerLoader(DataLoader[str, list[Invoice]]):
     async def batch_load_fn(  # type: ignore[override]
         self, pids: Sequence[str]
     ) -> list[list[Invoice] | SourceError]:
-        visma = self.context.require_connectors().visma
+        visma = self.context.services.connectors.visma
         outcomes = await asyncio.gather(
             *(
                 from_source(self.context.sources, SYSTEM, visma.invoices_for_customer(pid))
@@ -63,7 +63,7 @@ class InvoiceByNumberLoader(DataLoader[str, Invoice | None]):
         viewer = self.context.viewer
         if viewer is None:
             return [None for _ in numbers]
-        visma = self.context.require_connectors().visma
+        visma = self.context.services.connectors.visma
         return await from_source(
             self.context.sources,
             SYSTEM,

@@ -54,7 +54,7 @@ class OwnedPropertiesByPidLoader(DataLoader[str, list[OwnedProperty]]):
 
     async def _owned(self, pid: str) -> list[OwnedProperty]:
         context = self._context
-        matrikkel = context.require_connectors().matrikkel
+        matrikkel = context.services.connectors.matrikkel
         person_id = await from_source(context.sources, "matrikkel", matrikkel.find_person_id(pid))
         if person_id is None:
             return []  # not in the register: owns nothing
@@ -73,7 +73,7 @@ class AddressesByPropertyIdLoader(DataLoader[int, list[Address]]):
         self._context = context
 
     async def batch_load_fn(self, property_ids: Sequence[int]) -> list[list[Address]]:
-        matrikkel = self._context.require_connectors().matrikkel
+        matrikkel = self._context.services.connectors.matrikkel
         return await from_source(
             self._context.sources, "matrikkel", matrikkel.addresses_for(list(property_ids))
         )
@@ -87,7 +87,7 @@ class BuildingsByPropertyIdLoader(DataLoader[int, list[Building]]):
         self._context = context
 
     async def batch_load_fn(self, property_ids: Sequence[int]) -> list[list[Building]]:
-        matrikkel = self._context.require_connectors().matrikkel
+        matrikkel = self._context.services.connectors.matrikkel
         return await from_source(
             self._context.sources, "matrikkel", matrikkel.buildings_for(list(property_ids))
         )
@@ -105,5 +105,5 @@ class PropertyRecordByMatrikkelnummerLoader(DataLoader[str, PropertyRecord | Non
         self._context = context
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[PropertyRecord | None]:
-        fees = self._context.require_connectors().fees
+        fees = self._context.services.connectors.fees
         return await from_source(self._context.sources, "fees", fees.property_data(list(keys)))

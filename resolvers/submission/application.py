@@ -167,7 +167,7 @@ def _check_file(
 def _check_files(
     context: Context, kind: ApplicationType, files: Sequence[UploadedFile], problems: Problems
 ) -> None:
-    cap = context.settings.upload_max_file_bytes
+    cap = context.services.settings.upload_max_file_bytes
     per_kind: dict[str, int] = {}
     for index, file in enumerate(files):
         path = f"files.{index}"
@@ -195,8 +195,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
         problems.add(
             "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
         )
-    catalogue = context.application_types
-    kind = catalogue.get(data.type_code) if catalogue is not None else None
+    kind = context.services.application_types.get(data.type_code)
     if kind is None:
         problems.add("typeCode", SubmissionErrorCode.UNKNOWN_TYPE)
         return Outcome(None, tuple(problems.items))

@@ -224,6 +224,6 @@ def _allowed_consumption(
     annual = figures[0].consumption_m3 if figures else Decimal(0)
     if annual <= 0:
         # No complete year (new meter) or a year without use (an empty cabin): a sane default.
-        annual = Decimal(str(context.settings.meter_default_annual_m3))
+        annual = Decimal(str(context.services.settings.meter_default_annual_m3))
     years = max(Decimal(1), Decimal((read_on - last_read_on).days) / _DAYS_PER_YEAR)
-    return Decimal(str(context.settings.meter_unusual_factor)) * annual * years
+    return Decimal(str(context.services.settings.meter_unusual_factor)) * annual * years
