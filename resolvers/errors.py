@@ -1,8 +1,9 @@
 """Back-office failures as typed GraphQL errors that cost only the failing system's fields.
 
-A resolver wraps each connector call in :func:`from_source`; a failure becomes a
-:class:`SourceError` (``extensions.code`` + ``extensions.source``) on that field, which is then
-``null`` while the rest of the response is served with HTTP 200.
+Each connector call goes through :func:`from_source` (dataloaders: through
+:meth:`resolvers.loaders.RequestLoader.call`); a failure becomes a :class:`SourceError`
+(``extensions.code`` + ``extensions.source``) on that field, which is then ``null`` while the
+rest of the response is served with HTTP 200.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class SourceError(GraphQLError):
         self.code = code
 
     def fresh(self) -> SourceError:
-        """A new instance of this error: one per field it fails (see :func:`loaded`)."""
+        """A new instance of this error, one per field it fails (see resolvers.loaders)."""
         return SourceError(self.system, self.code, self.message)
 
 
@@ -70,19 +71,3 @@ async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -
         raise source_error(system, error) from None
     tracker.succeeded(system)
     return result
-
-
-async def loaded(tracker: SourceTracker, pending: Awaitable[T]) -> T:
-    """Await a dataloader's result for one field.
-
-    The loader's future is registered at once, so ``viewer.sources`` waits for the back-office
-    call the loader makes a few event-loop turns later; and a failure is re-raised as a fresh
-    :class:`SourceError`, because one failed batch feeds many fields and graphql-core keeps the
-    path of the first field an error *instance* is raised from.
-    """
-    future = asyncio.ensure_future(pending)
-    tracker.started(future)  # type: ignore[arg-type]
-    try:
-        return await future
-    except SourceError as error:
-        raise error.fresh() from None
