@@ -13,6 +13,8 @@ Order (every problem of a step is reported together, and nothing is written befo
 3. the property is one of the viewer's (Matrikkel);
 4. the gateway renders the form PDF, puts it first, and accepts the application (durable),
    wakes the worker and waits briefly for 360 to answer with a case number.
+
+Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_or_accept`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 
 from auth.acr import Acr
 from auth.viewer import Viewer
@@ -37,14 +39,14 @@ from resolvers.application_types import (
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.properties import own_property
-from resolvers.submission import outbox
 from resolvers.submission.files import UploadedFile, content_matches, safe_file_name
 from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
 from resolvers.submission.meter_reading import OSLO
-from resolvers.submission.problems import Problem, Problems
-from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+from resolvers.submission.problems import Problems
+from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from stores.outbox import OutboxKind
 
-__all__ = ["ApplicationInput", "Outcome", "submit_application"]
+__all__ = ["ApplicationInput", "submit_application"]
 
 _NUMBER = re.compile(r"^[+-]?\d{1,12}(?:[.,]\d{1,6})?$")
 _BOOLEANS: Final = {"true": "true", "false": "false"}
@@ -62,14 +64,6 @@ class ApplicationInput:
     property_given: bool
     files: tuple[UploadedFile, ...]
     idempotency_key: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The accepted (or replayed) record, or the problems that stopped the submission."""
-
-    record: OutboxRecord | None
-    problems: tuple[Problem, ...] = ()
 
 
 def _typed_value(
@@ -189,16 +183,11 @@ def _check_files(
 async def submit_application(context: Context, viewer: Viewer, data: ApplicationInput) -> Outcome:
     """Validate, replay or accept an application (see the module docstring)."""
     problems = Problems(context.language)
-    try:
-        check_idempotency_key(data.idempotency_key)
-    except ValueError:
-        problems.add(
-            "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
-        )
+    check_key(data.idempotency_key, problems)
     kind = context.services.application_types.get(data.type_code)
     if kind is None:
         problems.add("typeCode", SubmissionErrorCode.UNKNOWN_TYPE)
-        return Outcome(None, tuple(problems.items))
+        return Outcome.refused(problems)
     if not viewer.satisfies(Acr(kind.minimum_level_of_assurance)):
         problems.add(
             "typeCode",
@@ -212,52 +201,37 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
     elif kind.property_required and not data.property_given:
         problems.add("propertyId", SubmissionErrorCode.REQUIRED)
     if problems:
-        return Outcome(None, tuple(problems.items))
+        return Outcome.refused(problems)
 
-    request_fingerprint = fingerprint(
-        {
-            "type_code": kind.code,
-            "fields": [[answer.key, answer.value] for answer in answers],
-            "property": data.property_key,
-            "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
-        }
+    async def prepare() -> dict[str, Any] | None:
+        matrikkelnummer: str | None = None
+        if data.property_key is not None:
+            try:
+                owned = await own_property(context, viewer, data.property_key)
+            except SourceError:
+                problems.add("propertyId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
+                return None
+            if owned is None:
+                problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
+                return None
+            matrikkelnummer = str(owned.property.matrikkelnummer)
+        return _payload(kind, viewer, answers, data.files, matrikkelnummer).to_json()
+
+    normalized_input = {
+        "type_code": kind.code,
+        "fields": [[answer.key, answer.value] for answer in answers],
+        "property": data.property_key,
+        "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
+    }
+    return await replay_or_accept(
+        context,
+        viewer,
+        OutboxKind.APPLICATION,
+        data.idempotency_key,
+        normalized_input,
+        problems,
+        prepare,
     )
-    try:
-        replayed = await outbox.replay(
-            context, viewer, OutboxKind.APPLICATION, data.idempotency_key, request_fingerprint
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    if replayed is not None:
-        return Outcome(replayed)
-
-    matrikkelnummer: str | None = None
-    if data.property_key is not None:
-        try:
-            owned = await own_property(context, viewer, data.property_key)
-        except SourceError:
-            problems.add("propertyId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
-            return Outcome(None, tuple(problems.items))
-        if owned is None:
-            problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
-            return Outcome(None, tuple(problems.items))
-        matrikkelnummer = str(owned.property.matrikkelnummer)
-
-    payload = _payload(kind, viewer, answers, data.files, matrikkelnummer)
-    try:
-        record = await outbox.accept(
-            context,
-            viewer,
-            OutboxKind.APPLICATION,
-            data.idempotency_key,
-            request_fingerprint,
-            payload.to_json(),
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    return Outcome(record)
 
 
 def _payload(

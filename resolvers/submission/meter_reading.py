@@ -14,6 +14,8 @@ Order (every problem of a step is reported together, and nothing is written befo
    plausible: at most ``meter_unusual_factor`` × the previous year's consumption, pro rata to
    the days since the last reading (at least one year), unless ``confirmUnusual``;
 4. accept (durable), wake the worker, wait briefly for delivery.
+
+Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_or_accept`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from auth.viewer import Viewer
@@ -33,13 +35,12 @@ from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.consumption import meter_chain, yearly_consumption
 from resolvers.property.properties import own_meter
-from resolvers.submission import outbox
-from resolvers.submission.problems import Problem, Problems
-from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+from resolvers.submission.problems import Problems
+from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from stores.outbox import OutboxKind
 
 __all__ = [
     "MeterReadingInput",
-    "Outcome",
     "oslo_today",
     "parse_reading_value",
     "submit_meter_reading",
@@ -63,14 +64,6 @@ class MeterReadingInput:
     comment: str | None
     confirm_unusual: bool
     idempotency_key: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The accepted (or replayed) record, or the problems that stopped the submission."""
-
-    record: OutboxRecord | None
-    problems: tuple[Problem, ...] = ()
 
 
 def oslo_today() -> date:
@@ -107,12 +100,7 @@ async def submit_meter_reading(
 ) -> Outcome:
     """Validate, replay or accept a reading (see the module docstring)."""
     problems = Problems(context.language)
-    try:
-        check_idempotency_key(data.idempotency_key)
-    except ValueError:
-        problems.add(
-            "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
-        )
+    check_key(data.idempotency_key, problems)
     if data.meter_number is None:
         problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
     value, value_error = parse_reading_value(data.value)
@@ -124,45 +112,31 @@ async def submit_meter_reading(
     if data.read_on > oslo_today():
         problems.add("readOn", SubmissionErrorCode.DATE_IN_FUTURE)
     if problems or value is None or data.meter_number is None:
-        return Outcome(None, tuple(problems.items))
+        return Outcome.refused(problems)
 
     meter_number = data.meter_number
-    request_fingerprint = fingerprint(
-        {
-            "meter_number": meter_number,
-            "value": _normalized(value),
-            "read_on": data.read_on.isoformat(),
-            "comment": comment,
-        }
+
+    async def prepare() -> dict[str, Any] | None:
+        await _check_against_register(context, viewer, data, meter_number, value, problems)
+        if problems:
+            return None
+        return MeterReadingPayload(meter_number, value, data.read_on, comment).to_json()
+
+    normalized_input = {
+        "meter_number": meter_number,
+        "value": _normalized(value),
+        "read_on": data.read_on.isoformat(),
+        "comment": comment,
+    }
+    return await replay_or_accept(
+        context,
+        viewer,
+        OutboxKind.METER_READING,
+        data.idempotency_key,
+        normalized_input,
+        problems,
+        prepare,
     )
-    try:
-        replayed = await outbox.replay(
-            context, viewer, OutboxKind.METER_READING, data.idempotency_key, request_fingerprint
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    if replayed is not None:
-        return Outcome(replayed)
-
-    await _check_against_register(context, viewer, data, meter_number, value, problems)
-    if problems:
-        return Outcome(None, tuple(problems.items))
-
-    payload = MeterReadingPayload(meter_number, value, data.read_on, comment)
-    try:
-        record = await outbox.accept(
-            context,
-            viewer,
-            OutboxKind.METER_READING,
-            data.idempotency_key,
-            request_fingerprint,
-            payload.to_json(),
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    return Outcome(record)
 
 
 async def _check_against_register(
