@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from auth.acr import Acr
@@ -52,3 +55,29 @@ def test_loaders_are_per_context() -> None:
 
     assert first.loader(Probe) is first.loader(Probe)
     assert first.loader(Probe) is not second.loader(Probe)
+
+
+def test_no_production_module_imports_the_test_builder() -> None:
+    root = Path(__file__).resolve().parents[2]
+    # The production packages (pyproject.toml's import-linter layers) and app.py.
+    packages = ["gateway", "schema", "resolvers", "delivery", "auth", "stores", "connectors"]
+    packages += ["contracts", "kernel"]
+    paths = [root / "app.py"] + [
+        path
+        for package in packages
+        for path in (root / package).rglob("*.py")
+        if path != root / "resolvers" / "testing.py"
+    ]
+    importers = [
+        path.relative_to(root).as_posix()
+        for path in paths
+        if any(
+            (isinstance(node, ast.ImportFrom) and node.module == "resolvers.testing")
+            or (
+                isinstance(node, ast.Import)
+                and any(alias.name == "resolvers.testing" for alias in node.names)
+            )
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    ]
+    assert importers == []
