@@ -29,6 +29,7 @@ from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
 from gateway.state import GatewayState
+from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
@@ -36,6 +37,7 @@ from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.shared import SharedServices
 from schema.build import build_schema
 from stores import Outbox, open_outbox
 
@@ -81,15 +83,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return Context.for_request(
             request,
             response if isinstance(response, Response) else None,
-            settings=self.state.settings,
-            external_services=self.state.external_services,
-            viewer=viewer_of(request.scope),
-            connectors=self.state.connectors,
-            file_links=self.state.file_links,
-            server_secret=self.state.server_secret,
-            outbox=self.state.outbox,
-            notify_delivery=self.state.worker.notify if self.state.worker is not None else None,
-            application_types=self.state.application_types,
+            self.state.shared(),
+            viewer_of(request.scope),
         )
 
 
@@ -132,14 +127,7 @@ class RequestSizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": f"request larger than {limit} bytes",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            },
+            error_envelope(ErrorCode.PAYLOAD_TOO_LARGE, f"request larger than {limit} bytes"),
             status_code=413,
         )
         await response(scope, receive, send)
@@ -198,41 +186,45 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             max_lifetime_s=auth_config.session_max_lifetime_s,
         )
     )
-    state = GatewayState(
-        settings=settings,
-        external_services=load_external_services(settings.external_services_file),
-        auth=Auth(auth_config, sessions),
-        server_secret=(server_secret := ServerSecret.from_settings(settings)),
-        file_links=FileLinks(server_secret, settings.file_link_ttl_s),
-        application_types=load_application_types(settings.application_types_file),
-    )
+    state = GatewayState(settings=settings, auth=Auth(auth_config, sessions))
+    # Read now, so a bad catalogue or secret stops the app before it serves anything.
+    external_services = load_external_services(settings.external_services_file)
+    application_types = load_application_types(settings.application_types_file)
+    server_secret = ServerSecret.from_settings(settings)
+    file_links = FileLinks(server_secret, settings.file_link_ttl_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
         async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
-            state.http = http
-            state.connectors = open_connectors(settings, http)
+            connectors = open_connectors(settings, http)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
-            state.outbox = await open_outbox(settings.outbox_url)
-            state.checks = dependency_checks(settings, http, state.connectors, state.outbox)
-            state.worker = build_worker(settings, state.outbox, state.connectors)
-            delivery = asyncio.create_task(state.worker.run(), name="delivery")
+            outbox = await open_outbox(settings.outbox_url)
+            state.checks = dependency_checks(settings, http, connectors, outbox)
+            worker = build_worker(settings, outbox, connectors)
+            state.services = SharedServices(
+                settings=settings,
+                external_services=external_services,
+                application_types=application_types,
+                server_secret=server_secret,
+                file_links=file_links,
+                connectors=connectors,
+                outbox=outbox,
+                notify_delivery=worker.notify,
+            )
+            delivery = asyncio.create_task(worker.run(), name="delivery")
             try:
                 yield
             finally:
                 delivery.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await delivery
-                state.worker = None
-                outbox, state.outbox = state.outbox, None
+                state.services = None
                 await outbox.close()
             state.auth.close()
             state.checks = []
-            state.connectors = None
-            state.http = None
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

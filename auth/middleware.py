@@ -26,6 +26,7 @@ from auth.errors import (
 )
 from auth.service import Auth
 from auth.viewer import Viewer
+from kernel.errors import ErrorCode, error_envelope
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def _challenge(error: str, description: str, **extra: str) -> str:
     return "Bearer " + ", ".join(f"{name}={_quoted(value)}" for name, value in params.items())
 
 
-def _body(message: str, code: str) -> dict[str, Any]:
-    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+def _body(message: str, code: ErrorCode) -> dict[str, Any]:
+    return error_envelope(code, message, null_data=True)
 
 
 def error_response(error: AuthError) -> JSONResponse:
@@ -85,7 +86,7 @@ def error_response(error: AuthError) -> JSONResponse:
         headers["WWW-Authenticate"] = _challenge(
             "insufficient_scope", error.description, scope=error.scope
         )
-        return JSONResponse(_body(error.description, "FORBIDDEN"), 403, headers)
+        return JSONResponse(_body(error.description, ErrorCode.FORBIDDEN), 403, headers)
     if isinstance(error, InsufficientAuthentication):
         # RFC 9470 (step-up): tells the client which acr_values to log in with.
         headers["WWW-Authenticate"] = _challenge(
@@ -94,20 +95,20 @@ def error_response(error: AuthError) -> JSONResponse:
             acr_values=error.required.value,
         )
         return JSONResponse(
-            _body(error.description, "INSUFFICIENT_LEVEL_OF_ASSURANCE"), 401, headers
+            _body(error.description, ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE), 401, headers
         )
     if isinstance(error, InvalidToken):
         headers["WWW-Authenticate"] = _challenge("invalid_token", error.description)
-        return JSONResponse(_body(error.description, "UNAUTHENTICATED"), 401, headers)
+        return JSONResponse(_body(error.description, ErrorCode.UNAUTHENTICATED), 401, headers)
     if isinstance(error, CsrfRefused):
-        return JSONResponse(_body(error.description, "CSRF_REFUSED"), 403, headers)
+        return JSONResponse(_body(error.description, ErrorCode.CSRF_REFUSED), 403, headers)
     if isinstance(error, IssuerUnavailable):
         return JSONResponse(
-            _body("ID-porten is unavailable; try again shortly", "AUTH_UNAVAILABLE"),
+            _body("ID-porten is unavailable; try again shortly", ErrorCode.AUTH_UNAVAILABLE),
             503,
             headers | {"Retry-After": "5"},
         )
-    return JSONResponse(_body("authentication failed", "UNAUTHENTICATED"), 401, headers)
+    return JSONResponse(_body("authentication failed", ErrorCode.UNAUTHENTICATED), 401, headers)
 
 
 class ViewerGate:

@@ -19,7 +19,9 @@ from starlette.types import Receive, Scope, Send
 
 from auth.middleware import viewer_of
 from connectors.errors import ConnectorError, NotFound, SystemTimeout
+from connectors.registry import Connectors
 from gateway.state import GatewayState
+from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
 
 log = logging.getLogger(__name__)
@@ -34,24 +36,32 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
+def _refusal(
+    code: DownloadErrorCode,
+    message: str,
+    status_code: int,
+    headers: dict[str, str],
+    **extra: str,
+) -> Response:
+    # {"error": <code>, <extra>…, "message": …}: the key order clients have always seen.
+    body = {"error": code.value, **extra, "message": message}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
 def _not_found() -> Response:
-    return JSONResponse(
-        {"error": "not_found", "message": "No such file, or the link has expired"},
-        status_code=404,
-        headers=_NO_STORE,
+    return _refusal(
+        DownloadErrorCode.NOT_FOUND, "No such file, or the link has expired", 404, _NO_STORE
     )
 
 
 def _failed(error: ConnectorError) -> Response:
     timeout = isinstance(error, SystemTimeout)
-    return JSONResponse(
-        {
-            "error": "source_timeout" if timeout else "source_unavailable",
-            "source": (error.system or "unknown").upper(),
-            "message": "The archive or invoice system did not answer; try again shortly",
-        },
-        status_code=504 if timeout else 503,
-        headers={**_NO_STORE, "Retry-After": "30"},
+    return _refusal(
+        DownloadErrorCode.SOURCE_TIMEOUT if timeout else DownloadErrorCode.SOURCE_UNAVAILABLE,
+        "The archive or invoice system did not answer; try again shortly",
+        504 if timeout else 503,
+        {**_NO_STORE, "Retry-After": "30"},
+        source=(error.system or "unknown").upper(),
     )
 
 
@@ -75,34 +85,29 @@ class DownloadEndpoint:
     async def respond(self, request: Request) -> Response:
         viewer = viewer_of(request.scope)
         if viewer is None:
-            return JSONResponse(
-                {"error": "unauthenticated", "message": "Log in to download files"},
-                status_code=401,
-                headers=_NO_STORE,
+            return _refusal(
+                DownloadErrorCode.UNAUTHENTICATED, "Log in to download files", 401, _NO_STORE
             )
+        services = self.state.shared()
         try:
-            ref = self.state.file_links.open(request.path_params["token"])
+            ref = services.file_links.open(request.path_params["token"])
         except FileLinkError:
             return _not_found()
-        if ref.viewer_key != self.state.server_secret.viewer_key(viewer.pid):
+        if ref.viewer_key != services.server_secret.viewer_key(viewer.pid):
             log.info("download refused: link minted for another viewer")
-            return _not_found()
-        connectors = self.state.connectors
-        if connectors is None:
             return _not_found()
         try:
             if ref.kind is FileKind.INVOICE_PDF:
-                return await self._invoice_pdf(ref, viewer.pid)
-            return await self._case_file(ref, viewer.pid)
+                return await self._invoice_pdf(services.connectors, ref, viewer.pid)
+            return await self._case_file(services.connectors, ref, viewer.pid)
         except NotFound:
             return _not_found()
         except ConnectorError as error:
             return _failed(error)
 
-    async def _invoice_pdf(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.connectors is not None
+    async def _invoice_pdf(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
         # The customer is passed on so the ERP, too, refuses an invoice of someone else.
-        stream = await self.state.connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
+        stream = await connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         if stream.content_length is not None:
             headers["Content-Length"] = str(stream.content_length)
@@ -114,9 +119,8 @@ class DownloadEndpoint:
             _prepend(first, chunks), media_type=stream.content_type, headers=headers
         )
 
-    async def _case_file(self, ref: FileRef, pid: str) -> Response:
-        assert self.state.connectors is not None
-        p360 = self.state.connectors.p360
+    async def _case_file(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
+        p360 = connectors.p360
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
         cases, documents = await asyncio.gather(

@@ -1,35 +1,30 @@
-"""What the gateway's lifespan opens once and every request shares: :class:`GatewayState`."""
+"""What the gateway holds for its whole life: :class:`GatewayState`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from auth.service import Auth
-from connectors.registry import Connectors
-from delivery.worker import DeliveryWorker
 from gateway.health import DependencyCheck
-from kernel.external_services import ExternalServiceCatalogue
-from kernel.file_links import FileLinks
-from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
-from resolvers.application_types import ApplicationTypeCatalogue
-from stores import Outbox
+from resolvers.shared import SharedServices
 
 
 @dataclass
 class GatewayState:
-    """Shared clients opened by the lifespan and used by every request."""
+    """The app's settings and auth, and what its lifespan opens for every request to share.
+
+    ``services`` exists only while the lifespan runs; requests are served only then, so the
+    endpoints take it from :meth:`shared`, and resolvers get it whole in their context.
+    """
 
     settings: Settings
-    external_services: ExternalServiceCatalogue
     auth: Auth
-    server_secret: ServerSecret
-    file_links: FileLinks
-    application_types: ApplicationTypeCatalogue
-    http: aiohttp.ClientSession | None = None
-    connectors: Connectors | None = None
-    outbox: Outbox | None = None
-    worker: DeliveryWorker | None = None
+    services: SharedServices | None = None
     checks: list[DependencyCheck] = field(default_factory=list)
+
+    def shared(self) -> SharedServices:
+        """The services of the running lifespan; an error outside it (a wiring bug)."""
+        if self.services is None:
+            raise RuntimeError("the gateway's lifespan is not running")
+        return self.services

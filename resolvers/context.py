@@ -11,15 +11,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
-from connectors.registry import Connectors
-from kernel.external_services import ExternalServiceCatalogue
-from kernel.file_links import FileLinks
 from kernel.i18n import Language, choose_language
-from kernel.server_secret import ServerSecret
-from kernel.settings import Settings
-from resolvers.application_types import ApplicationTypeCatalogue
+from resolvers.shared import SharedServices
 from resolvers.sources import SourceTracker
-from stores.outbox import Outbox
 
 L = TypeVar("L")
 
@@ -28,25 +22,18 @@ L = TypeVar("L")
 class Context:
     """Everything a resolver may use for one request; built fresh per request.
 
+    The per-process services come whole (:class:`SharedServices`); what is per request is
+    the viewer, the language, the record of back-office outcomes and the dataloaders.
     Dataloaders are created lazily, one per class per request (:meth:`loader`), so batching
     and caching never cross requests or viewers.
     """
 
     request: Request | WebSocket
     response: Response | None
-    settings: Settings
-    external_services: ExternalServiceCatalogue
+    services: SharedServices
     language: Language
-    viewer: Viewer | None = None  # None: anonymous; set only by auth.middleware
-    connectors: Connectors | None = None  # None only in schema-only tests
-    file_links: FileLinks | None = None
-    server_secret: ServerSecret | None = None
-    # Citizen writes (schema/submission): the durable outbox, a wake-up for the delivery
-    # worker after an accept, and the application catalogue. None only in schema-only tests.
-    outbox: Outbox | None = None
-    notify_delivery: Callable[[], None] | None = None
-    application_types: ApplicationTypeCatalogue | None = None
-    sources: SourceTracker = field(default_factory=lambda: SourceTracker({}))
+    viewer: Viewer | None  # None: anonymous; set only by auth.middleware
+    sources: SourceTracker
     _loaders: dict[type[Any], Any] = field(default_factory=dict)
 
     @classmethod
@@ -54,32 +41,23 @@ class Context:
         cls,
         request: Request | WebSocket,
         response: Response | None,
-        *,
-        settings: Settings,
-        external_services: ExternalServiceCatalogue,
-        viewer: Viewer | None = None,
-        connectors: Connectors | None = None,
-        file_links: FileLinks | None = None,
-        server_secret: ServerSecret | None = None,
-        outbox: Outbox | None = None,
-        notify_delivery: Callable[[], None] | None = None,
-        application_types: ApplicationTypeCatalogue | None = None,
+        services: SharedServices,
+        viewer: Viewer | None,
     ) -> Context:
+        """The context of one request, in the language its Accept-Language asks for."""
         return cls(
             request=request,
             response=response,
-            settings=settings,
-            external_services=external_services,
+            services=services,
             language=choose_language(request.headers.get("accept-language")),
             viewer=viewer,
-            connectors=connectors,
-            file_links=file_links,
-            server_secret=server_secret,
-            outbox=outbox,
-            notify_delivery=notify_delivery,
-            application_types=application_types,
-            sources=SourceTracker(connectors.resilience if connectors is not None else {}),
+            sources=SourceTracker(services.connectors.resilience),
         )
+
+    def viewer_key(self, viewer: Viewer) -> str:
+        """The viewer's pseudonym (:meth:`ServerSecret.viewer_key`): the Citizen's id, the key
+        of their outbox records and the owner named in their download links."""
+        return self.services.server_secret.viewer_key(viewer.pid)
 
     def loader(self, factory: Callable[[Context], L]) -> L:
         """This request's instance of a dataloader class (created on first use)."""
@@ -89,9 +67,3 @@ class Context:
             existing = self._loaders[key] = factory(self)
         loader: L = existing
         return loader
-
-    def require_connectors(self) -> Connectors:
-        """The connectors; a server misconfiguration if absent."""
-        if self.connectors is None:
-            raise RuntimeError("the gateway was started without back-office connectors")
-        return self.connectors

@@ -1,8 +1,9 @@
 """Back-office failures as typed GraphQL errors that cost only the failing system's fields.
 
-A resolver wraps each connector call in :func:`from_source`; a failure becomes a
-:class:`SourceError` (``extensions.code`` + ``extensions.source``) on that field, which is then
-``null`` while the rest of the response is served with HTTP 200.
+Each connector call goes through :func:`from_source` (dataloaders: through
+:meth:`resolvers.loaders.RequestLoader.call`); a failure becomes a :class:`SourceError`
+(``extensions.code`` + ``extensions.source``) on that field, which is then ``null`` while the
+rest of the response is served with HTTP 200.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from connectors.errors import (
     SystemTimeout,
     SystemUnavailable,
 )
+from kernel.errors import ErrorCode
 from resolvers.sources import SYSTEM_NAMES, SourceTracker
 
 T = TypeVar("T")
@@ -28,13 +30,13 @@ T = TypeVar("T")
 class SourceError(GraphQLError):
     """A back-office system failed; only the fields it feeds are missing."""
 
-    def __init__(self, system: str, code: str, message: str) -> None:
-        super().__init__(message, extensions={"code": code, "source": system.upper()})
+    def __init__(self, system: str, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value, "source": system.upper()})
         self.system = system
         self.code = code
 
     def fresh(self) -> SourceError:
-        """A new instance of this error: one per field it fails (see :func:`loaded`)."""
+        """A new instance of this error, one per field it fails (see resolvers.loaders)."""
         return SourceError(self.system, self.code, self.message)
 
 
@@ -42,12 +44,14 @@ def source_error(system: str, error: ConnectorError) -> SourceError:
     """The GraphQL error a connector failure becomes (no back-office detail leaks)."""
     name = SYSTEM_NAMES.get(system, system)
     if isinstance(error, SystemTimeout):
-        return SourceError(system, "SOURCE_TIMEOUT", f"{name} did not answer in time")
+        return SourceError(system, ErrorCode.SOURCE_TIMEOUT, f"{name} did not answer in time")
     if isinstance(error, SystemUnavailable):
-        return SourceError(system, "SOURCE_UNAVAILABLE", f"{name} is unavailable")
+        return SourceError(system, ErrorCode.SOURCE_UNAVAILABLE, f"{name} is unavailable")
     if isinstance(error, MalformedResponse):
-        return SourceError(system, "SOURCE_ERROR", f"{name} answered with an unreadable reply")
-    return SourceError(system, "SOURCE_ERROR", f"{name} answered with an error")
+        return SourceError(
+            system, ErrorCode.SOURCE_ERROR, f"{name} answered with an unreadable reply"
+        )
+    return SourceError(system, ErrorCode.SOURCE_ERROR, f"{name} answered with an error")
 
 
 async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -> T:
@@ -67,19 +71,3 @@ async def from_source(tracker: SourceTracker, system: str, call: Awaitable[T]) -
         raise source_error(system, error) from None
     tracker.succeeded(system)
     return result
-
-
-async def loaded(tracker: SourceTracker, pending: Awaitable[T]) -> T:
-    """Await a dataloader's result for one field.
-
-    The loader's future is registered at once, so ``viewer.sources`` waits for the back-office
-    call the loader makes a few event-loop turns later; and a failure is re-raised as a fresh
-    :class:`SourceError`, because one failed batch feeds many fields and graphql-core keeps the
-    path of the first field an error *instance* is raised from.
-    """
-    future = asyncio.ensure_future(pending)
-    tracker.started(future)  # type: ignore[arg-type]
-    try:
-        return await future
-    except SourceError as error:
-        raise error.fresh() from None

@@ -8,4 +8,4 @@ from resolvers.context import Context
 
 def external_services(context: Context) -> tuple[ExternalService, ...]:
     """All configured external services, in catalogue order."""
-    return context.external_services.services
+    return context.services.external_services.services

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from auth.acr import Acr
 from auth.viewer import Viewer
+from kernel.errors import ErrorCode
 from resolvers.context import Context
 
 
@@ -20,7 +21,7 @@ class Unauthenticated(GraphQLError):
     def __init__(self) -> None:
         super().__init__(
             "Not logged in: log in with ID-porten",
-            extensions={"code": "UNAUTHENTICATED", "loginUrl": "/auth/login"},
+            extensions={"code": ErrorCode.UNAUTHENTICATED.value, "loginUrl": "/auth/login"},
         )
 
 
@@ -31,7 +32,7 @@ class InsufficientLevelOfAssurance(GraphQLError):
         super().__init__(
             f"This requires login at {required.value}",
             extensions={
-                "code": "INSUFFICIENT_LEVEL_OF_ASSURANCE",
+                "code": ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE.value,
                 "requiredAcr": required.value,
                 "loginUrl": f"/auth/login?acr={required.value}",
             },

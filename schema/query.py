@@ -15,17 +15,10 @@ from schema.services.types import ExternalService
 from schema.submission.catalogue import ApplicationType
 
 
-def viewer_key(context: Context, pid: str) -> str:
-    """The viewer's pseudonym (the Citizen's id key)."""
-    if context.server_secret is None:
-        raise RuntimeError("the gateway was started without a server secret")
-    return context.server_secret.viewer_key(pid)
-
-
 @register_node("Citizen")
 async def _citizen_node(info: Info[Context, None], key: str) -> Citizen | None:
     viewer = require_viewer(info)
-    own_key = viewer_key(info.context, viewer.pid)
+    own_key = info.context.viewer_key(viewer)
     return Citizen.from_viewer(viewer, own_key) if key == own_key else None
 
 
@@ -34,7 +27,7 @@ class Query:
     @strawberry.field(description="Innbyggeren som er logget inn (the logged-in citizen).")
     def viewer(self, info: Info[Context, None]) -> Citizen:
         viewer = require_viewer(info)
-        return Citizen.from_viewer(viewer, viewer_key(info.context, viewer.pid))
+        return Citizen.from_viewer(viewer, info.context.viewer_key(viewer))
 
     @strawberry.field(
         description="Any of the viewer's objects by its global id (Relay). Someone else's id, "
@@ -59,12 +52,9 @@ class Query:
     )
     def application_types(self, info: Info[Context, None]) -> list[ApplicationType]:
         context = info.context
-        catalogue = context.application_types
-        if catalogue is None:
-            return []
         return [
             ApplicationType.from_config(
-                kind, context.language, context.settings.upload_max_file_bytes
+                kind, context.language, context.services.settings.upload_max_file_bytes
             )
-            for kind in catalogue.types
+            for kind in context.services.application_types.types
         ]

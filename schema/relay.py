@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from kernel.errors import ErrorCode
+
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
@@ -25,7 +27,9 @@ class BadUserInput(GraphQLError):
     """An argument the client can fix: a bad id, cursor or page size."""
 
     def __init__(self, message: str, argument: str) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
+        super().__init__(
+            message, extensions={"code": ErrorCode.BAD_USER_INPUT.value, "argument": argument}
+        )
 
 
 def _b64(text: str) -> str:

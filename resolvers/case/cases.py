@@ -15,7 +15,6 @@ from connectors.p360.codes import status_of
 from connectors.p360.models import Case, CaseKind, CaseStatus, Document
 from resolvers.case.loaders import CasesByPidLoader, DocumentsByCaseNumberLoader
 from resolvers.context import Context
-from resolvers.errors import loaded
 
 __all__ = [
     "CaseCriteria",
@@ -79,22 +78,20 @@ def _pid(context: Context) -> str:
 
 async def viewer_cases(context: Context, criteria: CaseCriteria | None = None) -> list[Case]:
     """The viewer's cases (one fetch per request), filtered, newest first."""
-    cases = await loaded(context.sources, context.loader(CasesByPidLoader).load(_pid(context)))
+    cases = await context.loader(CasesByPidLoader).value(_pid(context))
     wanted = criteria or CaseCriteria()
     return newest_first(case for case in cases if wanted.matches(case))
 
 
 async def case_of_viewer(context: Context, case_number: str) -> Case | None:
     """The viewer's case with this number, or None (also for someone else's case)."""
-    cases = await loaded(context.sources, context.loader(CasesByPidLoader).load(_pid(context)))
+    cases = await context.loader(CasesByPidLoader).value(_pid(context))
     return next((case for case in cases if case.case_number == case_number), None)
 
 
 async def documents_of_case(context: Context, case_number: str) -> list[Document]:
     """The documents of one of the viewer's cases, in journal order (batched person-wide)."""
-    documents: list[Document] = await loaded(
-        context.sources, context.loader(DocumentsByCaseNumberLoader).load(case_number)
-    )
+    documents: list[Document] = await context.loader(DocumentsByCaseNumberLoader).value(case_number)
     return documents
 
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aiodataloader import DataLoader
-
 from connectors.p360.models import Case, Document
-from resolvers.context import Context
-from resolvers.errors import from_source
+from resolvers.loaders import RequestLoader
 
 __all__ = [
     "PERSON_PAGE_SIZE",
@@ -30,41 +27,28 @@ __all__ = [
 PERSON_PAGE_SIZE: Final = 500
 
 
-class CasesByPidLoader(DataLoader[str, list[Case]]):
+class CasesByPidLoader(RequestLoader[str, list[Case]]):
     """Every case where the person is a party (the key is the viewer's pid, never logged)."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self.context = context
+    system = "p360"
 
-    async def batch_load_fn(self, pids: Sequence[str]) -> list[list[Case]]:
-        p360 = self.context.require_connectors().p360
+    async def fetch(self, pids: Sequence[str]) -> list[list[Case]]:
+        p360 = self.context.services.connectors.p360
         # Only ever one key (the viewer) per request; a loop keeps the contract general.
         return [
-            await from_source(
-                self.context.sources,
-                "p360",
-                p360.cases_for_person(pid, page_size=PERSON_PAGE_SIZE),
-            )
-            for pid in pids
+            await self.call(p360.cases_for_person(pid, page_size=PERSON_PAGE_SIZE)) for pid in pids
         ]
 
 
-class DocumentsByPidLoader(DataLoader[str, dict[str, list[Document]]]):
+class DocumentsByPidLoader(RequestLoader[str, dict[str, list[Document]]]):
     """Every document naming the person as a contact, grouped by case number."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self.context = context
+    system = "p360"
 
-    async def batch_load_fn(self, pids: Sequence[str]) -> list[dict[str, list[Document]]]:
-        p360 = self.context.require_connectors().p360
+    async def fetch(self, pids: Sequence[str]) -> list[dict[str, list[Document]]]:
+        p360 = self.context.services.connectors.p360
         return [
-            await from_source(
-                self.context.sources,
-                "p360",
-                p360.documents_for_person(pid, page_size=PERSON_PAGE_SIZE),
-            )
+            await self.call(p360.documents_for_person(pid, page_size=PERSON_PAGE_SIZE))
             for pid in pids
         ]
 
@@ -75,7 +59,7 @@ def _journal_order(document: Document) -> tuple[int, str]:
     return (int(sequence) if sequence.isdigit() else 0, document.document_number)
 
 
-class DocumentsByCaseNumberLoader(DataLoader[str, list[Document]]):
+class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
     """The viewer's documents of each case, in journal order, from one person-wide fetch.
 
     Keys must be case numbers of the viewer's own cases (callers check): the person-wide
@@ -83,11 +67,9 @@ class DocumentsByCaseNumberLoader(DataLoader[str, list[Document]]):
     recipient, and those are never served through a case of someone else.
     """
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self.context = context
+    system = "p360"
 
-    async def batch_load_fn(self, case_numbers: Sequence[str]) -> list[list[Document]]:
+    async def fetch(self, case_numbers: Sequence[str]) -> list[list[Document]]:
         viewer = self.context.viewer
         if viewer is None:
             raise RuntimeError("documents are only loaded for a logged-in viewer")

@@ -10,7 +10,6 @@ from typing import TypeVar
 
 from connectors.visma import Invoice
 from resolvers.context import Context
-from resolvers.errors import loaded
 from resolvers.invoice.loaders import InvoiceByNumberLoader, InvoicesByCustomerLoader
 from resolvers.invoice.status import UNPAID_STATUSES, DisplayStatus, display_status
 
@@ -50,9 +49,7 @@ async def viewer_invoices(
     viewer = context.viewer
     if viewer is None:
         return []
-    invoices = await loaded(
-        context.sources, context.loader(InvoicesByCustomerLoader).load(viewer.pid)
-    )
+    invoices = await context.loader(InvoicesByCustomerLoader).value(viewer.pid)
     chosen = invoices if criteria is None else [i for i in invoices if criteria.matches(i)]
     return newest_first(chosen)
 
@@ -81,4 +78,4 @@ async def viewer_invoice(context: Context, number: str) -> Invoice | None:
     """One of the viewer's invoices by number; None if missing or someone else's."""
     if context.viewer is None:
         return None
-    return await loaded(context.sources, context.loader(InvoiceByNumberLoader).load(number))
+    return await context.loader(InvoiceByNumberLoader).value(number)

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
-
 from connectors.fees.models import PropertyRecord
 from connectors.matrikkel.models import Address, Building, Property
-from resolvers.context import Context
-from resolvers.errors import from_source
+from resolvers.loaders import RequestLoader
 
 
 @dataclass(frozen=True)
@@ -38,72 +35,57 @@ def _sort_key(owned: OwnedProperty) -> tuple[str, int, int, int, int, int]:
     )
 
 
-class OwnedPropertiesByPidLoader(DataLoader[str, list[OwnedProperty]]):
+class OwnedPropertiesByPidLoader(RequestLoader[str, list[OwnedProperty]]):
     """The properties a person owns, sorted by matrikkelnummer; keyed by fødselsnummer.
 
     Only ever loaded with the viewer's own pid; being a loader, the list is fetched once per
     request however many fields (the connection, node(id:) checks) need it.
     """
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self._context = context
+    system = "matrikkel"
 
-    async def batch_load_fn(self, pids: Sequence[str]) -> list[list[OwnedProperty]]:
+    async def fetch(self, pids: Sequence[str]) -> list[list[OwnedProperty]]:
         return [await self._owned(pid) for pid in pids]
 
     async def _owned(self, pid: str) -> list[OwnedProperty]:
-        context = self._context
-        matrikkel = context.require_connectors().matrikkel
-        person_id = await from_source(context.sources, "matrikkel", matrikkel.find_person_id(pid))
+        matrikkel = self.context.services.connectors.matrikkel
+        person_id = await self.call(matrikkel.find_person_id(pid))
         if person_id is None:
             return []  # not in the register: owns nothing
-        refs = await from_source(
-            context.sources, "matrikkel", matrikkel.owned_properties(person_id)
-        )
+        refs = await self.call(matrikkel.owned_properties(person_id))
         owned = [OwnedProperty(ref.property, ref.share) for ref in refs if ref.property]
         return sorted(owned, key=_sort_key)
 
 
-class AddressesByPropertyIdLoader(DataLoader[int, list[Address]]):
+class AddressesByPropertyIdLoader(RequestLoader[int, list[Address]]):
     """Street addresses of properties by MatrikkelenhetId (one Matrikkel batch per level)."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self._context = context
+    system = "matrikkel"
 
-    async def batch_load_fn(self, property_ids: Sequence[int]) -> list[list[Address]]:
-        matrikkel = self._context.require_connectors().matrikkel
-        return await from_source(
-            self._context.sources, "matrikkel", matrikkel.addresses_for(list(property_ids))
-        )
+    async def fetch(self, property_ids: Sequence[int]) -> list[list[Address]]:
+        matrikkel = self.context.services.connectors.matrikkel
+        return await self.call(matrikkel.addresses_for(list(property_ids)))
 
 
-class BuildingsByPropertyIdLoader(DataLoader[int, list[Building]]):
+class BuildingsByPropertyIdLoader(RequestLoader[int, list[Building]]):
     """Buildings on properties by MatrikkelenhetId (one Matrikkel batch per level)."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self._context = context
+    system = "matrikkel"
 
-    async def batch_load_fn(self, property_ids: Sequence[int]) -> list[list[Building]]:
-        matrikkel = self._context.require_connectors().matrikkel
-        return await from_source(
-            self._context.sources, "matrikkel", matrikkel.buildings_for(list(property_ids))
-        )
+    async def fetch(self, property_ids: Sequence[int]) -> list[list[Building]]:
+        matrikkel = self.context.services.connectors.matrikkel
+        return await self.call(matrikkel.buildings_for(list(property_ids)))
 
 
-class PropertyRecordByMatrikkelnummerLoader(DataLoader[str, PropertyRecord | None]):
+class PropertyRecordByMatrikkelnummerLoader(RequestLoader[str, PropertyRecord | None]):
     """Fee basis, tax basis and water meters by matrikkelnummer text (``3030-12/45/0/0``).
 
     One fee-service call per level feeds ``feeBasis``, ``propertyTaxBasis`` and ``waterMeters``
     of every property; None where the register does not know the property.
     """
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self._context = context
+    system = "fees"
 
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[PropertyRecord | None]:
-        fees = self._context.require_connectors().fees
-        return await from_source(self._context.sources, "fees", fees.property_data(list(keys)))
+    async def fetch(self, keys: Sequence[str]) -> list[PropertyRecord | None]:
+        fees = self.context.services.connectors.fees
+        return await self.call(fees.property_data(list(keys)))

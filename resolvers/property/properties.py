@@ -14,7 +14,6 @@ from auth.viewer import Viewer
 from connectors.fees.models import Meter, PropertyRecord
 from connectors.matrikkel.models import Address, Building
 from resolvers.context import Context
-from resolvers.errors import loaded
 from resolvers.property.loaders import (
     AddressesByPropertyIdLoader,
     BuildingsByPropertyIdLoader,
@@ -35,10 +34,8 @@ class OwnedMeter:
 
 async def owned_properties(context: Context, viewer: Viewer) -> list[OwnedProperty]:
     """The viewer's properties, sorted by matrikkelnummer (one fetch per request)."""
-    owned: list[OwnedProperty] = await loaded(
-        context.sources, context.loader(OwnedPropertiesByPidLoader).load(viewer.pid)
-    )
-    return owned
+    loader = context.loader(OwnedPropertiesByPidLoader)
+    return await loader.value(viewer.pid)
 
 
 async def own_property(context: Context, viewer: Viewer, key: str) -> OwnedProperty | None:
@@ -52,11 +49,8 @@ async def own_property(context: Context, viewer: Viewer, key: str) -> OwnedPrope
 async def own_meter(context: Context, viewer: Viewer, meter_number: str) -> OwnedMeter | None:
     """The meter `meter_number` if it is on one of the viewer's properties, else None."""
     owned = await owned_properties(context, viewer)
-    records = await loaded(
-        context.sources,
-        context.loader(PropertyRecordByMatrikkelnummerLoader).load_many(
-            [str(o.property.matrikkelnummer) for o in owned]
-        ),
+    records = await context.loader(PropertyRecordByMatrikkelnummerLoader).values(
+        [str(o.property.matrikkelnummer) for o in owned]
     )
     for prop, record in zip(owned, records, strict=True):
         if record is None:
@@ -69,26 +63,17 @@ async def own_meter(context: Context, viewer: Viewer, meter_number: str) -> Owne
 
 async def property_record(context: Context, owned: OwnedProperty) -> PropertyRecord | None:
     """The fee/tax/meter record of a property (None: the register does not know it)."""
-    record: PropertyRecord | None = await loaded(
-        context.sources,
-        context.loader(PropertyRecordByMatrikkelnummerLoader).load(
-            str(owned.property.matrikkelnummer)
-        ),
-    )
-    return record
+    loader = context.loader(PropertyRecordByMatrikkelnummerLoader)
+    return await loader.value(str(owned.property.matrikkelnummer))
 
 
 async def addresses(context: Context, owned: OwnedProperty) -> list[Address]:
     """The property's street addresses, in register id order."""
-    found: list[Address] = await loaded(
-        context.sources, context.loader(AddressesByPropertyIdLoader).load(owned.property.id)
-    )
+    found = await context.loader(AddressesByPropertyIdLoader).value(owned.property.id)
     return sorted(found, key=lambda a: a.id)
 
 
 async def buildings(context: Context, owned: OwnedProperty) -> list[Building]:
     """The buildings on the property, by building number."""
-    found: list[Building] = await loaded(
-        context.sources, context.loader(BuildingsByPropertyIdLoader).load(owned.property.id)
-    )
+    found = await context.loader(BuildingsByPropertyIdLoader).value(owned.property.id)
     return sorted(found, key=lambda b: (b.bygningsnummer, b.id))

@@ -13,6 +13,8 @@ Order (every problem of a step is reported together, and nothing is written befo
 3. the property is one of the viewer's (Matrikkel);
 4. the gateway renders the form PDF, puts it first, and accepts the application (durable),
    wakes the worker and waits briefly for 360 to answer with a case number.
+
+Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_or_accept`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 
 from auth.acr import Acr
 from auth.viewer import Viewer
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from kernel.errors import SubmissionErrorCode
 from resolvers.application_types import (
     ApplicationType,
     AttachmentSpec,
@@ -36,14 +39,14 @@ from resolvers.application_types import (
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.properties import own_property
-from resolvers.submission import outbox
 from resolvers.submission.files import UploadedFile, content_matches, safe_file_name
 from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
 from resolvers.submission.meter_reading import OSLO
-from resolvers.submission.problems import ErrorCode, Problem, Problems
-from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+from resolvers.submission.problems import Problems
+from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from stores.outbox import OutboxKind
 
-__all__ = ["ApplicationInput", "Outcome", "submit_application"]
+__all__ = ["ApplicationInput", "submit_application"]
 
 _NUMBER = re.compile(r"^[+-]?\d{1,12}(?:[.,]\d{1,6})?$")
 _BOOLEANS: Final = {"true": "true", "false": "false"}
@@ -63,46 +66,44 @@ class ApplicationInput:
     idempotency_key: str
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The accepted (or replayed) record, or the problems that stopped the submission."""
-
-    record: OutboxRecord | None
-    problems: tuple[Problem, ...] = ()
-
-
-def _typed_value(spec: FieldSpec, raw: str) -> tuple[str | None, ErrorCode | None, str | None]:
+def _typed_value(
+    spec: FieldSpec, raw: str
+) -> tuple[str | None, SubmissionErrorCode | None, str | None]:
     """The normalized value of a field, or (None, code, detail)."""
     text = raw.strip()
     if spec.type is FieldType.TEXT:
         if len(text) > spec.effective_max_length:
-            return None, ErrorCode.TOO_LONG, f"max {spec.effective_max_length}"
+            return None, SubmissionErrorCode.TOO_LONG, f"max {spec.effective_max_length}"
         return text, None, None
     if len(text) > spec.effective_max_length:
-        return None, ErrorCode.INVALID_FORMAT, None
+        return None, SubmissionErrorCode.INVALID_FORMAT, None
     if spec.type is FieldType.NUMBER:
         if not _NUMBER.match(text):
-            return None, ErrorCode.INVALID_FORMAT, None
+            return None, SubmissionErrorCode.INVALID_FORMAT, None
         try:
             number = Decimal(text.replace(",", "."))
         except InvalidOperation:  # pragma: no cover - the pattern already checked
-            return None, ErrorCode.INVALID_FORMAT, None
+            return None, SubmissionErrorCode.INVALID_FORMAT, None
         if (spec.minimum is not None and number < spec.minimum) or (
             spec.maximum is not None and number > spec.maximum
         ):
-            return None, ErrorCode.OUT_OF_RANGE, f"{spec.minimum}–{spec.maximum}"
+            return None, SubmissionErrorCode.OUT_OF_RANGE, f"{spec.minimum}–{spec.maximum}"
         return format(number.normalize(), "f"), None, None
     if spec.type is FieldType.DATE:
         try:
             return date.fromisoformat(text).isoformat(), None, None
         except ValueError:
-            return None, ErrorCode.INVALID_FORMAT, "YYYY-MM-DD"
+            return None, SubmissionErrorCode.INVALID_FORMAT, "YYYY-MM-DD"
     if spec.type is FieldType.BOOLEAN:
         value = _BOOLEANS.get(text.lower())
-        return (value, None, None) if value else (None, ErrorCode.INVALID_FORMAT, "true/false")
+        return (
+            (value, None, None)
+            if value
+            else (None, SubmissionErrorCode.INVALID_FORMAT, "true/false")
+        )
     if text in {option.value for option in spec.options}:
         return text, None, None
-    return None, ErrorCode.INVALID_CHOICE, ", ".join(o.value for o in spec.options)
+    return None, SubmissionErrorCode.INVALID_CHOICE, ", ".join(o.value for o in spec.options)
 
 
 def _check_fields(
@@ -111,30 +112,30 @@ def _check_fields(
     answers: list[FormAnswer] = []
     seen: set[str] = set()
     if len(given) > MAX_FIELDS:
-        problems.add("fields", ErrorCode.TOO_LONG, f"max {MAX_FIELDS}")
+        problems.add("fields", SubmissionErrorCode.TOO_LONG, f"max {MAX_FIELDS}")
         return answers
     for key, raw in given:
         path = f"fields.{key}"
         spec = kind.field(key)
         if spec is None:
-            problems.add(path, ErrorCode.UNKNOWN_FIELD)
+            problems.add(path, SubmissionErrorCode.UNKNOWN_FIELD)
             continue
         if key in seen:
-            problems.add(path, ErrorCode.DUPLICATE_FIELD)
+            problems.add(path, SubmissionErrorCode.DUPLICATE_FIELD)
             continue
         seen.add(key)
         if not raw.strip():
             continue  # blank is "not answered"; required fields are checked below
         value, code, detail = _typed_value(spec, raw)
         if code is not None or value is None:
-            problems.add(path, code or ErrorCode.INVALID_FORMAT, detail)
+            problems.add(path, code or SubmissionErrorCode.INVALID_FORMAT, detail)
         else:
             answers.append(FormAnswer(key, value))
     answered = {answer.key for answer in answers}
     for spec in kind.fields:
         path = f"fields.{spec.key}"
         if spec.required and spec.key not in answered and not problems.has(path):
-            problems.add(path, ErrorCode.REQUIRED)
+            problems.add(path, SubmissionErrorCode.REQUIRED)
     # The catalogue's order, whatever the client's: the PDF and the fingerprint agree.
     order = {spec.key: index for index, spec in enumerate(kind.fields)}
     return sorted(answers, key=lambda answer: order[answer.key])
@@ -146,104 +147,91 @@ def _check_file(
     limit = min(spec.max_bytes, cap)
     size = max(file.size, len(file.data))
     if size == 0:
-        problems.add(path, ErrorCode.EMPTY_FILE)
+        problems.add(path, SubmissionErrorCode.EMPTY_FILE)
     elif size > limit:
-        problems.add(path, ErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
+        problems.add(path, SubmissionErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
     if file.media_type not in spec.content_types:
-        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
+        problems.add(path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
     elif size and not content_matches(file.media_type, file.data[:limit]):
-        problems.add(path, ErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}")
+        problems.add(
+            path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}"
+        )
 
 
 def _check_files(
     context: Context, kind: ApplicationType, files: Sequence[UploadedFile], problems: Problems
 ) -> None:
-    cap = context.settings.upload_max_file_bytes
+    cap = context.services.settings.upload_max_file_bytes
     per_kind: dict[str, int] = {}
     for index, file in enumerate(files):
         path = f"files.{index}"
         spec = kind.attachment(file.attachment)
         if spec is None:
-            problems.add(path, ErrorCode.UNKNOWN_ATTACHMENT)
+            problems.add(path, SubmissionErrorCode.UNKNOWN_ATTACHMENT)
             continue
         per_kind[spec.key] = per_kind.get(spec.key, 0) + 1
         if per_kind[spec.key] == spec.max_files + 1:
-            problems.add(f"files.{spec.key}", ErrorCode.TOO_MANY_FILES, f"max {spec.max_files}")
+            problems.add(
+                f"files.{spec.key}", SubmissionErrorCode.TOO_MANY_FILES, f"max {spec.max_files}"
+            )
         _check_file(spec, file, cap, path, problems)
     for spec in kind.attachments:
         if spec.required and not per_kind.get(spec.key):
-            problems.add(f"files.{spec.key}", ErrorCode.ATTACHMENT_REQUIRED)
+            problems.add(f"files.{spec.key}", SubmissionErrorCode.ATTACHMENT_REQUIRED)
 
 
 async def submit_application(context: Context, viewer: Viewer, data: ApplicationInput) -> Outcome:
     """Validate, replay or accept an application (see the module docstring)."""
     problems = Problems(context.language)
-    try:
-        check_idempotency_key(data.idempotency_key)
-    except ValueError:
-        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
-    catalogue = context.application_types
-    kind = catalogue.get(data.type_code) if catalogue is not None else None
+    check_key(data.idempotency_key, problems)
+    kind = context.services.application_types.get(data.type_code)
     if kind is None:
-        problems.add("typeCode", ErrorCode.UNKNOWN_TYPE)
-        return Outcome(None, tuple(problems.items))
+        problems.add("typeCode", SubmissionErrorCode.UNKNOWN_TYPE)
+        return Outcome.refused(problems)
     if not viewer.satisfies(Acr(kind.minimum_level_of_assurance)):
         problems.add(
-            "typeCode", ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE, kind.minimum_level_of_assurance
+            "typeCode",
+            SubmissionErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE,
+            kind.minimum_level_of_assurance,
         )
     answers = _check_fields(kind, data.fields, problems)
     _check_files(context, kind, data.files, problems)
     if data.property_given and data.property_key is None:
-        problems.add("propertyId", ErrorCode.NOT_FOUND)
+        problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
     elif kind.property_required and not data.property_given:
-        problems.add("propertyId", ErrorCode.REQUIRED)
+        problems.add("propertyId", SubmissionErrorCode.REQUIRED)
     if problems:
-        return Outcome(None, tuple(problems.items))
+        return Outcome.refused(problems)
 
-    request_fingerprint = fingerprint(
-        {
-            "type_code": kind.code,
-            "fields": [[answer.key, answer.value] for answer in answers],
-            "property": data.property_key,
-            "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
-        }
+    async def prepare() -> dict[str, Any] | None:
+        matrikkelnummer: str | None = None
+        if data.property_key is not None:
+            try:
+                owned = await own_property(context, viewer, data.property_key)
+            except SourceError:
+                problems.add("propertyId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
+                return None
+            if owned is None:
+                problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
+                return None
+            matrikkelnummer = str(owned.property.matrikkelnummer)
+        return _payload(kind, viewer, answers, data.files, matrikkelnummer).to_json()
+
+    normalized_input = {
+        "type_code": kind.code,
+        "fields": [[answer.key, answer.value] for answer in answers],
+        "property": data.property_key,
+        "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
+    }
+    return await replay_or_accept(
+        context,
+        viewer,
+        OutboxKind.APPLICATION,
+        data.idempotency_key,
+        normalized_input,
+        problems,
+        prepare,
     )
-    try:
-        replayed = await outbox.replay(
-            context, viewer, OutboxKind.APPLICATION, data.idempotency_key, request_fingerprint
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    if replayed is not None:
-        return Outcome(replayed)
-
-    matrikkelnummer: str | None = None
-    if data.property_key is not None:
-        try:
-            owned = await own_property(context, viewer, data.property_key)
-        except SourceError:
-            problems.add("propertyId", ErrorCode.SOURCE_UNAVAILABLE)
-            return Outcome(None, tuple(problems.items))
-        if owned is None:
-            problems.add("propertyId", ErrorCode.NOT_FOUND)
-            return Outcome(None, tuple(problems.items))
-        matrikkelnummer = str(owned.property.matrikkelnummer)
-
-    payload = _payload(kind, viewer, answers, data.files, matrikkelnummer)
-    try:
-        record = await outbox.accept(
-            context,
-            viewer,
-            OutboxKind.APPLICATION,
-            data.idempotency_key,
-            request_fingerprint,
-            payload.to_json(),
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    return Outcome(record)
 
 
 def _payload(

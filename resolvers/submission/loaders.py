@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from aiodataloader import DataLoader
+from collections.abc import Sequence
 
-from resolvers.context import Context
+from resolvers.loaders import RequestLoader
 from resolvers.submission.outbox import viewer_records
 from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus
 
 
-class PendingReadingsByMeterNumberLoader(DataLoader[str, list[OutboxRecord]]):
-    """The viewer's pending meter readings, per meter number: one outbox read per request."""
+class PendingReadingsByMeterNumberLoader(RequestLoader[str, list[OutboxRecord]]):
+    """The viewer's pending meter readings, per meter number: one outbox read per request.
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
-        self.context = context
+    The outbox is the gateway's own store, no back-office system: its failures are faults.
+    """
 
-    async def batch_load_fn(self, meter_numbers: list[str]) -> list[list[OutboxRecord]]:
+    async def fetch(self, meter_numbers: Sequence[str]) -> list[list[OutboxRecord]]:
         viewer = self.context.viewer
         if viewer is None:
             return [[] for _ in meter_numbers]

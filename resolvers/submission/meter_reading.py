@@ -14,6 +14,8 @@ Order (every problem of a step is reported together, and nothing is written befo
    plausible: at most ``meter_unusual_factor`` × the previous year's consumption, pro rata to
    the days since the last reading (at least one year), unless ``confirmUnusual``;
 4. accept (durable), wake the worker, wait briefly for delivery.
+
+Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_or_accept`.
 """
 
 from __future__ import annotations
@@ -22,23 +24,23 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from auth.viewer import Viewer
 from connectors.fees.models import Meter
 from delivery.payloads import MeterReadingPayload
+from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.consumption import meter_chain, yearly_consumption
 from resolvers.property.properties import own_meter
-from resolvers.submission import outbox
-from resolvers.submission.problems import ErrorCode, Problem, Problems
-from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+from resolvers.submission.problems import Problems
+from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from stores.outbox import OutboxKind
 
 __all__ = [
     "MeterReadingInput",
-    "Outcome",
     "oslo_today",
     "parse_reading_value",
     "submit_meter_reading",
@@ -64,35 +66,27 @@ class MeterReadingInput:
     idempotency_key: str
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The accepted (or replayed) record, or the problems that stopped the submission."""
-
-    record: OutboxRecord | None
-    problems: tuple[Problem, ...] = ()
-
-
 def oslo_today() -> date:
     """Today in Norway (a reading "today" just after midnight must not be "in the future")."""
     return datetime.now(OSLO).date()
 
 
-def parse_reading_value(text: str) -> tuple[Decimal | None, ErrorCode | None]:
+def parse_reading_value(text: str) -> tuple[Decimal | None, SubmissionErrorCode | None]:
     """A meter counter from the citizen's text: the value, or the reason it is refused."""
     cleaned = text.strip()
     if not _NUMBER.match(cleaned):
-        return None, ErrorCode.INVALID_FORMAT
+        return None, SubmissionErrorCode.INVALID_FORMAT
     try:
         value = Decimal(cleaned.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern already checked
-        return None, ErrorCode.INVALID_FORMAT
+        return None, SubmissionErrorCode.INVALID_FORMAT
     integer, _, decimals = cleaned.lstrip("+-").replace(",", ".").partition(".")
     # Leading zeros of the integer part and trailing zeros of the decimals carry no digits.
     too_precise = (
         len(integer.lstrip("0")) > MAX_INTEGER_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS
     )
     if value < 0 or too_precise:
-        return None, ErrorCode.OUT_OF_RANGE
+        return None, SubmissionErrorCode.OUT_OF_RANGE
     return value, None
 
 
@@ -106,60 +100,43 @@ async def submit_meter_reading(
 ) -> Outcome:
     """Validate, replay or accept a reading (see the module docstring)."""
     problems = Problems(context.language)
-    try:
-        check_idempotency_key(data.idempotency_key)
-    except ValueError:
-        problems.add("idempotencyKey", ErrorCode.INVALID_FORMAT, "1–200 printable characters")
+    check_key(data.idempotency_key, problems)
     if data.meter_number is None:
-        problems.add("meterId", ErrorCode.NOT_FOUND)
+        problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
     value, value_error = parse_reading_value(data.value)
     if value_error is not None:
         problems.add("value", value_error, "0–999999.999, max 3 decimals")
     comment = (data.comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
-        problems.add("comment", ErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
+        problems.add("comment", SubmissionErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
     if data.read_on > oslo_today():
-        problems.add("readOn", ErrorCode.DATE_IN_FUTURE)
+        problems.add("readOn", SubmissionErrorCode.DATE_IN_FUTURE)
     if problems or value is None or data.meter_number is None:
-        return Outcome(None, tuple(problems.items))
+        return Outcome.refused(problems)
 
     meter_number = data.meter_number
-    request_fingerprint = fingerprint(
-        {
-            "meter_number": meter_number,
-            "value": _normalized(value),
-            "read_on": data.read_on.isoformat(),
-            "comment": comment,
-        }
+
+    async def prepare() -> dict[str, Any] | None:
+        await _check_against_register(context, viewer, data, meter_number, value, problems)
+        if problems:
+            return None
+        return MeterReadingPayload(meter_number, value, data.read_on, comment).to_json()
+
+    normalized_input = {
+        "meter_number": meter_number,
+        "value": _normalized(value),
+        "read_on": data.read_on.isoformat(),
+        "comment": comment,
+    }
+    return await replay_or_accept(
+        context,
+        viewer,
+        OutboxKind.METER_READING,
+        data.idempotency_key,
+        normalized_input,
+        problems,
+        prepare,
     )
-    try:
-        replayed = await outbox.replay(
-            context, viewer, OutboxKind.METER_READING, data.idempotency_key, request_fingerprint
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    if replayed is not None:
-        return Outcome(replayed)
-
-    await _check_against_register(context, viewer, data, meter_number, value, problems)
-    if problems:
-        return Outcome(None, tuple(problems.items))
-
-    payload = MeterReadingPayload(meter_number, value, data.read_on, comment)
-    try:
-        record = await outbox.accept(
-            context,
-            viewer,
-            OutboxKind.METER_READING,
-            data.idempotency_key,
-            request_fingerprint,
-            payload.to_json(),
-        )
-    except outbox.KeyConflict:
-        problems.add("idempotencyKey", ErrorCode.CONFLICT)
-        return Outcome(None, tuple(problems.items))
-    return Outcome(record)
 
 
 async def _check_against_register(
@@ -174,35 +151,39 @@ async def _check_against_register(
         found = await own_meter(context, viewer, meter_number)
     except SourceError:
         # Ownership cannot be checked: refuse now (nothing accepted) rather than accept blind.
-        problems.add("meterId", ErrorCode.SOURCE_UNAVAILABLE)
+        problems.add("meterId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
         return
     if found is None:
-        problems.add("meterId", ErrorCode.NOT_FOUND)
+        problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
         return
     meter = found.meter
     if not meter.is_active:
         replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
-        problems.add("meterId", ErrorCode.METER_REPLACED, replaced)
+        problems.add("meterId", SubmissionErrorCode.METER_REPLACED, replaced)
         return
     last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
     if data.read_on < meter.installed_on:
         problems.add(
             "readOn",
-            ErrorCode.DATE_BEFORE_LAST_READING,
+            SubmissionErrorCode.DATE_BEFORE_LAST_READING,
             f"installed {meter.installed_on.isoformat()}",
         )
     elif last is not None and data.read_on < last.read_on:
-        problems.add("readOn", ErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat())
+        problems.add(
+            "readOn", SubmissionErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat()
+        )
     if last is None:
         return
     if value < last.value_m3:
-        problems.add("value", ErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
+        problems.add("value", SubmissionErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
         return
     if data.confirm_unusual or problems.has("readOn"):
         return
     allowed = _allowed_consumption(context, meter, found.siblings, last.read_on, data.read_on)
     if value - last.value_m3 > allowed:
-        problems.add("value", ErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³")
+        problems.add(
+            "value", SubmissionErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³"
+        )
 
 
 def _allowed_consumption(
@@ -217,6 +198,6 @@ def _allowed_consumption(
     annual = figures[0].consumption_m3 if figures else Decimal(0)
     if annual <= 0:
         # No complete year (new meter) or a year without use (an empty cabin): a sane default.
-        annual = Decimal(str(context.settings.meter_default_annual_m3))
+        annual = Decimal(str(context.services.settings.meter_default_annual_m3))
     years = max(Decimal(1), Decimal((read_on - last_read_on).days) / _DAYS_PER_YEAR)
-    return Decimal(str(context.settings.meter_unusual_factor)) * annual * years
+    return Decimal(str(context.services.settings.meter_unusual_factor)) * annual * years

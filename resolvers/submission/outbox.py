@@ -1,11 +1,11 @@
 """The mutations' side of the outbox: replay lookup, accept, wake the worker, wait briefly.
 
 A submission is accepted only by :meth:`stores.outbox.Outbox.accept` (durable on return); the
-delivery worker of this process is then woken (:attr:`Context.notify_delivery`) and the
+delivery worker of this process is then woken (:attr:`SharedServices.notify_delivery`) and the
 mutation waits up to ``submission_wait_s`` for the record to become final, so a healthy
 back-office gives a ``DELIVERED`` receipt and a slow or failing one a ``PENDING`` one.
 The viewer's records are keyed by the gateway's pseudonym of the pid
-(``ServerSecret.viewer_key``), the same key the Citizen's id and the file links use.
+(:meth:`Context.viewer_key`), the same key the Citizen's id and the file links use.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any, Final
 from auth.viewer import Viewer
 from resolvers.context import Context
 from stores.outbox import (
-    Outbox,
     OutboxConflict,
     OutboxKind,
     OutboxRecord,
@@ -27,9 +26,7 @@ from stores.outbox import (
 __all__ = [
     "KeyConflict",
     "accept",
-    "outbox_of",
     "replay",
-    "viewer_key",
     "viewer_records",
     "wait_for_outcome",
 ]
@@ -42,26 +39,12 @@ class KeyConflict(Exception):
     """The idempotency key was used by this viewer for another input of the same kind."""
 
 
-def outbox_of(context: Context) -> Outbox:
-    """The process's outbox; a server misconfiguration if absent."""
-    if context.outbox is None:
-        raise RuntimeError("the gateway was started without an outbox")
-    return context.outbox
-
-
-def viewer_key(context: Context, viewer: Viewer) -> str:
-    """The viewer's pseudonym: the key of their outbox records."""
-    if context.server_secret is None:
-        raise RuntimeError("the gateway was started without a server secret")
-    return context.server_secret.viewer_key(viewer.pid)
-
-
 async def wait_for_outcome(context: Context, record: OutboxRecord) -> OutboxRecord:
     """The record once final, or as it is after ``submission_wait_s`` (then still pending)."""
-    outbox = outbox_of(context)
+    outbox = context.services.outbox
     current = record
     try:
-        async with asyncio.timeout(context.settings.submission_wait_s):
+        async with asyncio.timeout(context.services.settings.submission_wait_s):
             while not current.status.is_final:
                 await asyncio.sleep(_POLL_S)
                 current = await outbox.get(record.id) or current
@@ -75,7 +58,7 @@ async def replay(
 ) -> OutboxRecord | None:
     """The record an earlier submission with this key made (waited on like a new one), or
     None; raises :class:`KeyConflict` when that submission had another input."""
-    found = await outbox_of(context).find(viewer_key(context, viewer), kind, key)
+    found = await context.services.outbox.find(context.viewer_key(viewer), kind, key)
     if found is None:
         return None
     if found.request_fingerprint != fingerprint:
@@ -96,13 +79,12 @@ async def accept(
     Raises :class:`KeyConflict` when a concurrent submission took the key with another input.
     """
     try:
-        result = await outbox_of(context).accept(
-            kind, key, fingerprint, viewer_key(context, viewer), payload
+        result = await context.services.outbox.accept(
+            kind, key, fingerprint, context.viewer_key(viewer), payload
         )
     except OutboxConflict:
         raise KeyConflict() from None
-    if context.notify_delivery is not None:
-        context.notify_delivery()
+    context.services.notify_delivery()
     return await wait_for_outcome(context, result.record)
 
 
@@ -118,4 +100,4 @@ async def viewer_records(
         wanted = set(statuses)
         if OutboxStatus.PENDING in wanted:
             wanted.add(OutboxStatus.DELIVERING)
-    return await outbox_of(context).list_for_viewer(viewer_key(context, viewer), kinds, wanted)
+    return await context.services.outbox.list_for_viewer(context.viewer_key(viewer), kinds, wanted)

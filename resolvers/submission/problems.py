@@ -7,40 +7,12 @@ the schema turns the list into ``Submit…Errors``. Messages never quote a føds
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import NamedTuple
 
+from kernel.errors import SubmissionErrorCode
 from kernel.i18n import Language
 
-__all__ = ["ErrorCode", "Problem", "Problems", "message"]
-
-
-class ErrorCode(StrEnum):
-    """Why an input was refused (the GraphQL enum ``SubmissionErrorCode``)."""
-
-    REQUIRED = "REQUIRED"
-    INVALID_FORMAT = "INVALID_FORMAT"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    TOO_LONG = "TOO_LONG"
-    NOT_FOUND = "NOT_FOUND"
-    METER_REPLACED = "METER_REPLACED"
-    DATE_IN_FUTURE = "DATE_IN_FUTURE"
-    DATE_BEFORE_LAST_READING = "DATE_BEFORE_LAST_READING"
-    VALUE_BELOW_LAST_READING = "VALUE_BELOW_LAST_READING"
-    UNUSUAL_CONSUMPTION = "UNUSUAL_CONSUMPTION"
-    UNKNOWN_TYPE = "UNKNOWN_TYPE"
-    UNKNOWN_FIELD = "UNKNOWN_FIELD"
-    DUPLICATE_FIELD = "DUPLICATE_FIELD"
-    INVALID_CHOICE = "INVALID_CHOICE"
-    UNKNOWN_ATTACHMENT = "UNKNOWN_ATTACHMENT"
-    ATTACHMENT_REQUIRED = "ATTACHMENT_REQUIRED"
-    TOO_MANY_FILES = "TOO_MANY_FILES"
-    FILE_TOO_LARGE = "FILE_TOO_LARGE"
-    FILE_TYPE_NOT_ALLOWED = "FILE_TYPE_NOT_ALLOWED"
-    EMPTY_FILE = "EMPTY_FILE"
-    INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
-    CONFLICT = "CONFLICT"
-    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+__all__ = ["Problem", "Problems", "message"]
 
 
 class _Text(NamedTuple):
@@ -50,84 +22,92 @@ class _Text(NamedTuple):
 
 
 # Generic texts; a problem may add a detail (a date, a limit) after them.
-MESSAGES: dict[ErrorCode, _Text] = {
-    ErrorCode.REQUIRED: _Text("Må fylles ut.", "Må fyllast ut.", "Required."),
-    ErrorCode.INVALID_FORMAT: _Text("Ugyldig format.", "Ugyldig format.", "Invalid format."),
-    ErrorCode.OUT_OF_RANGE: _Text(
+MESSAGES: dict[SubmissionErrorCode, _Text] = {
+    SubmissionErrorCode.REQUIRED: _Text("Må fylles ut.", "Må fyllast ut.", "Required."),
+    SubmissionErrorCode.INVALID_FORMAT: _Text(
+        "Ugyldig format.", "Ugyldig format.", "Invalid format."
+    ),
+    SubmissionErrorCode.OUT_OF_RANGE: _Text(
         "Verdien er utenfor tillatt område.",
         "Verdien er utanfor tillate område.",
         "The value is out of range.",
     ),
-    ErrorCode.TOO_LONG: _Text("Teksten er for lang.", "Teksten er for lang.", "Too long."),
-    ErrorCode.NOT_FOUND: _Text(
+    SubmissionErrorCode.TOO_LONG: _Text(
+        "Teksten er for lang.", "Teksten er for lang.", "Too long."
+    ),
+    SubmissionErrorCode.NOT_FOUND: _Text(
         "Finnes ikke blant dine eiendommer.",
         "Finst ikkje blant eigedommane dine.",
         "Not found among your properties.",
     ),
-    ErrorCode.METER_REPLACED: _Text(
+    SubmissionErrorCode.METER_REPLACED: _Text(
         "Måleren er byttet; registrer standen på den nye måleren.",
         "Målaren er bytt; registrer standen på den nye målaren.",
         "The meter has been replaced; register the reading on the new meter.",
     ),
-    ErrorCode.DATE_IN_FUTURE: _Text(
+    SubmissionErrorCode.DATE_IN_FUTURE: _Text(
         "Datoen kan ikke være fram i tid.",
         "Datoen kan ikkje vere fram i tid.",
         "The date cannot be in the future.",
     ),
-    ErrorCode.DATE_BEFORE_LAST_READING: _Text(
+    SubmissionErrorCode.DATE_BEFORE_LAST_READING: _Text(
         "Datoen er før forrige avlesning.",
         "Datoen er før førre avlesing.",
         "The date is before the last reading.",
     ),
-    ErrorCode.VALUE_BELOW_LAST_READING: _Text(
+    SubmissionErrorCode.VALUE_BELOW_LAST_READING: _Text(
         "Standen er lavere enn forrige avlesning.",
         "Standen er lågare enn førre avlesing.",
         "The reading is lower than the last one.",
     ),
-    ErrorCode.UNUSUAL_CONSUMPTION: _Text(
+    SubmissionErrorCode.UNUSUAL_CONSUMPTION: _Text(
         "Uvanlig høyt forbruk. Kontroller standen, eller bekreft at den stemmer.",
         "Uvanleg høgt forbruk. Kontroller standen, eller stadfest at han stemmer.",
         "Unusually high consumption. Check the reading, or confirm that it is right.",
     ),
-    ErrorCode.UNKNOWN_TYPE: _Text(
+    SubmissionErrorCode.UNKNOWN_TYPE: _Text(
         "Ukjent søknadstype.", "Ukjend søknadstype.", "Unknown application type."
     ),
-    ErrorCode.UNKNOWN_FIELD: _Text(
+    SubmissionErrorCode.UNKNOWN_FIELD: _Text(
         "Feltet hører ikke til skjemaet.",
         "Feltet høyrer ikkje til skjemaet.",
         "The field is not part of the form.",
     ),
-    ErrorCode.DUPLICATE_FIELD: _Text(
+    SubmissionErrorCode.DUPLICATE_FIELD: _Text(
         "Feltet er oppgitt flere ganger.",
         "Feltet er oppgitt fleire gonger.",
         "The field is given more than once.",
     ),
-    ErrorCode.INVALID_CHOICE: _Text("Ugyldig valg.", "Ugyldig val.", "Not one of the options."),
-    ErrorCode.UNKNOWN_ATTACHMENT: _Text(
+    SubmissionErrorCode.INVALID_CHOICE: _Text(
+        "Ugyldig valg.", "Ugyldig val.", "Not one of the options."
+    ),
+    SubmissionErrorCode.UNKNOWN_ATTACHMENT: _Text(
         "Ukjent type vedlegg.", "Ukjend type vedlegg.", "Unknown kind of attachment."
     ),
-    ErrorCode.ATTACHMENT_REQUIRED: _Text(
+    SubmissionErrorCode.ATTACHMENT_REQUIRED: _Text(
         "Vedlegget mangler.", "Vedlegget manglar.", "The attachment is missing."
     ),
-    ErrorCode.TOO_MANY_FILES: _Text("For mange filer.", "For mange filer.", "Too many files."),
-    ErrorCode.FILE_TOO_LARGE: _Text(
+    SubmissionErrorCode.TOO_MANY_FILES: _Text(
+        "For mange filer.", "For mange filer.", "Too many files."
+    ),
+    SubmissionErrorCode.FILE_TOO_LARGE: _Text(
         "Filen er for stor.", "Fila er for stor.", "The file is too large."
     ),
-    ErrorCode.FILE_TYPE_NOT_ALLOWED: _Text(
+    SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED: _Text(
         "Filtypen er ikke tillatt.", "Filtypen er ikkje tillaten.", "File type not allowed."
     ),
-    ErrorCode.EMPTY_FILE: _Text("Filen er tom.", "Fila er tom.", "The file is empty."),
-    ErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE: _Text(
+    SubmissionErrorCode.EMPTY_FILE: _Text("Filen er tom.", "Fila er tom.", "The file is empty."),
+    SubmissionErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE: _Text(
         "Denne søknaden krever innlogging på høyt sikkerhetsnivå.",
         "Denne søknaden krev innlogging på høgt tryggingsnivå.",
         "This application requires a high level of assurance login.",
     ),
-    ErrorCode.CONFLICT: _Text(
+    SubmissionErrorCode.CONFLICT: _Text(
         "Idempotensnøkkelen er brukt for en annen innsending.",
         "Idempotensnøkkelen er brukt for ei anna innsending.",
         "The idempotency key was used for a different submission.",
     ),
-    ErrorCode.SOURCE_UNAVAILABLE: _Text(
+    SubmissionErrorCode.SOURCE_UNAVAILABLE: _Text(
         "Vi får ikke kontrollert opplysningene nå. Prøv igjen om litt.",
         "Vi får ikkje kontrollert opplysningane no. Prøv igjen om litt.",
         "We cannot check the details right now. Please try again shortly.",
@@ -135,7 +115,7 @@ MESSAGES: dict[ErrorCode, _Text] = {
 }
 
 
-def message(code: ErrorCode, language: Language, detail: str | None = None) -> str:
+def message(code: SubmissionErrorCode, language: Language, detail: str | None = None) -> str:
     """The text of ``code`` in ``language``, with a detail after it when given."""
     text: str = getattr(MESSAGES[code], language.value)
     return text if detail is None else f"{text} ({detail})"
@@ -146,7 +126,7 @@ class Problem:
     """One refused input: ``field`` is the input path (``value``, ``fields.reason``, …)."""
 
     field: str
-    code: ErrorCode
+    code: SubmissionErrorCode
     message: str
 
 
@@ -157,7 +137,7 @@ class Problems:
         self.language = language
         self.items: list[Problem] = []
 
-    def add(self, field: str, code: ErrorCode, detail: str | None = None) -> None:
+    def add(self, field: str, code: SubmissionErrorCode, detail: str | None = None) -> None:
         """Record a problem with ``field``."""
         self.items.append(Problem(field, code, message(code, self.language, detail)))
 

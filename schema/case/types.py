@@ -15,9 +15,9 @@ from strawberry.types import Info
 
 from connectors.p360 import models as p360
 from connectors.p360.codes import status_of
-from kernel.file_links import FileKind, FileRef
 from resolvers.case.cases import closed_on, decision_of, documents_of_case
 from resolvers.context import Context
+from resolvers.links import case_file_url
 from schema.case.enums import (
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
@@ -30,18 +30,6 @@ from schema.labels import label
 from schema.relay import Node, global_id
 
 __all__ = ["Case", "Document", "File"]
-
-
-def _download_url(context: Context, file: p360.DocumentFile) -> str:
-    if context.file_links is None or context.server_secret is None or context.viewer is None:
-        raise RuntimeError("download links need file links, a server secret and a viewer")
-    ref = FileRef(
-        FileKind.CASE_FILE,
-        str(file.recno),
-        context.server_secret.viewer_key(context.viewer.pid),
-        file.name,
-    )
-    return str(context.settings.public_url).rstrip("/") + context.file_links.url(ref)
 
 
 @strawberry.type(description="A file of a document (the letter itself or an attachment).")
@@ -62,7 +50,7 @@ class File:
         "logged-in citizen: useless to anyone else, even when shared."
     )
     def download_url(self, info: Info[Context, None]) -> str:
-        return _download_url(info.context, self.source)
+        return case_file_url(info.context, self.source)
 
 
 @strawberry.type(description="A document (journalpost) of one of the citizen's cases.")

@@ -54,7 +54,7 @@ class Citizen(
     @strawberry.field(description="The citizen's name (from the case and archive system).")
     async def name(self, info: Info[Context, None]) -> PersonName | None:
         context = info.context
-        p360 = context.require_connectors().p360
+        p360 = context.services.connectors.p360
         try:
             person = await from_source(
                 context.sources, "p360", p360.private_person(self.viewer.pid)

@@ -11,8 +11,8 @@ from strawberry.types import Info
 from connectors.visma import Invoice as VismaInvoice
 from connectors.visma import InvoiceLine as VismaInvoiceLine
 from resolvers.context import Context
-from resolvers.invoice.links import invoice_pdf_url
 from resolvers.invoice.status import DisplayStatus, display_status
+from resolvers.links import invoice_pdf_url
 from schema.common import Money
 from schema.labels import Label, label
 from schema.relay import Node, global_id

@@ -42,7 +42,10 @@ class CitizenSubmissionFields:
             None if kinds is None else [OUTBOX_KIND[kind] for kind in kinds],
             None if statuses is None else [OUTBOX_STATUS[status] for status in statuses],
         )
-        return [receipt(record, context.language, context.application_types) for record in records]
+        return [
+            receipt(record, context.language, context.services.application_types)
+            for record in records
+        ]
 
     @strawberry.field(
         description="Applications accepted but not yet filed in the case system (it was "
@@ -55,6 +58,8 @@ class CitizenSubmissionFields:
             context, viewer, [OutboxKind.APPLICATION], [OutboxStatus.PENDING]
         )
         return [
-            ApplicationReceipt.from_record(record, context.language, context.application_types)
+            ApplicationReceipt.from_record(
+                record, context.language, context.services.application_types
+            )
             for record in records
         ]

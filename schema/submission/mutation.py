@@ -90,7 +90,7 @@ class Mutation:
     ) -> SubmitApplicationResult:
         viewer = require_viewer(info)
         context = info.context
-        cap = context.settings.upload_max_file_bytes
+        cap = context.services.settings.upload_max_file_bytes
         files = tuple([await _read_upload(item, cap) for item in input.files])
         outcome = await submit_application(
             context,
@@ -111,5 +111,5 @@ class Mutation:
                 errors=[SubmissionError.from_problem(p) for p in outcome.problems]
             )
         return ApplicationReceipt.from_record(
-            outcome.record, context.language, context.application_types
+            outcome.record, context.language, context.services.application_types
         )

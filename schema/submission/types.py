@@ -16,9 +16,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from kernel.errors import SubmissionErrorCode as SubmissionErrorCodeEnum
 from kernel.i18n import Language
 from resolvers.application_types import ApplicationTypeCatalogue
-from resolvers.submission.problems import ErrorCode, Problem
+from resolvers.submission.problems import Problem
 from schema.labels import Label, label
 from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus
 
@@ -60,7 +61,9 @@ OUTBOX_STATUS = {
 }
 
 SubmissionErrorCode = strawberry.enum(
-    ErrorCode, name="SubmissionErrorCode", description="Why a submission's input was refused."
+    SubmissionErrorCodeEnum,
+    name="SubmissionErrorCode",
+    description="Why a submission's input was refused.",
 )
 
 
@@ -233,13 +236,13 @@ class ApplicationReceipt(Submission):
         cls,
         record: OutboxRecord,
         language: Language,
-        catalogue: ApplicationTypeCatalogue | None,
+        catalogue: ApplicationTypeCatalogue,
     ) -> ApplicationReceipt:
         payload = record.payload
         result = record.result or {}
         progress = record.progress or {}
         code = str(payload.get("type_code", ""))
-        kind = catalogue.get(code) if catalogue is not None else None
+        kind = catalogue.get(code)
         case_number = result.get("case_number") or progress.get("case_number")
         return cls(
             **Submission.common(record, SubmissionKind.APPLICATION, language),
@@ -253,7 +256,7 @@ class ApplicationReceipt(Submission):
 
 
 def receipt(
-    record: OutboxRecord, language: Language, catalogue: ApplicationTypeCatalogue | None
+    record: OutboxRecord, language: Language, catalogue: ApplicationTypeCatalogue
 ) -> MeterReadingReceipt | ApplicationReceipt:
     """The receipt type of a record's kind."""
     if record.kind is OutboxKind.METER_READING:

@@ -29,7 +29,7 @@ async def download(graph, url, index=None):
 
 
 def gateway_links(graph):
-    return graph.stack.gateway_app.state.gateway
+    return graph.stack.gateway_app.state.gateway.shared()
 
 
 async def test_pdf_url_downloads_the_invoice_pdf(graph):

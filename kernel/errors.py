@@ -1,0 +1,86 @@
+"""Every error code a client can branch on, and the JSON error envelope they arrive in.
+
+Clients (the Min side front end, partner portals) switch on these strings, so they are part
+of the API: each is listed here once, and every layer that emits one imports it from here
+(the kernel is below all of them). The exception classes that carry them stay where they are
+raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
+:mod:`auth.middleware`, :mod:`gateway.downloads` and ``app.RequestSizeLimit``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["DownloadErrorCode", "ErrorCode", "SubmissionErrorCode", "error_envelope"]
+
+
+class ErrorCode(StrEnum):
+    """``extensions.code`` of a GraphQL error, in a response's ``errors`` list."""
+
+    # Who is asking (auth.middleware answers these before GraphQL runs; schema.errors in it).
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
+    FORBIDDEN = "FORBIDDEN"
+    CSRF_REFUSED = "CSRF_REFUSED"
+    AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
+    # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    # A back-office system failed; only its fields are null (resolvers.errors).
+    SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+    SOURCE_ERROR = "SOURCE_ERROR"
+
+
+class SubmissionErrorCode(StrEnum):
+    """Why a submission's input was refused (the GraphQL enum ``SubmissionErrorCode``).
+
+    Not an ``extensions.code``: these are data, in a mutation's ``Submit…Errors`` result.
+    """
+
+    REQUIRED = "REQUIRED"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    TOO_LONG = "TOO_LONG"
+    NOT_FOUND = "NOT_FOUND"
+    METER_REPLACED = "METER_REPLACED"
+    DATE_IN_FUTURE = "DATE_IN_FUTURE"
+    DATE_BEFORE_LAST_READING = "DATE_BEFORE_LAST_READING"
+    VALUE_BELOW_LAST_READING = "VALUE_BELOW_LAST_READING"
+    UNUSUAL_CONSUMPTION = "UNUSUAL_CONSUMPTION"
+    UNKNOWN_TYPE = "UNKNOWN_TYPE"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    DUPLICATE_FIELD = "DUPLICATE_FIELD"
+    INVALID_CHOICE = "INVALID_CHOICE"
+    UNKNOWN_ATTACHMENT = "UNKNOWN_ATTACHMENT"
+    ATTACHMENT_REQUIRED = "ATTACHMENT_REQUIRED"
+    TOO_MANY_FILES = "TOO_MANY_FILES"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    FILE_TYPE_NOT_ALLOWED = "FILE_TYPE_NOT_ALLOWED"
+    EMPTY_FILE = "EMPTY_FILE"
+    INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
+    CONFLICT = "CONFLICT"
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+
+
+class DownloadErrorCode(StrEnum):
+    """The ``error`` of a refused ``GET /files/<token>`` (a plain JSON body, not GraphQL)."""
+
+    UNAUTHENTICATED = "unauthenticated"
+    NOT_FOUND = "not_found"
+    SOURCE_TIMEOUT = "source_timeout"
+    SOURCE_UNAVAILABLE = "source_unavailable"
+
+
+def error_envelope(code: ErrorCode, message: str, *, null_data: bool = False) -> dict[str, Any]:
+    """A GraphQL-shaped body for an error answered outside GraphQL execution:
+    ``{"errors": [{"message": …, "extensions": {"code": …}}]}``.
+
+    ``null_data`` puts ``"data": null`` first, as the authentication refusals always have
+    (clients may read it; the key order is kept so the bytes stay the same).
+    """
+    error = {"message": message, "extensions": {"code": code.value}}
+    if null_data:
+        return {"data": None, "errors": [error]}
+    return {"errors": [error]}

@@ -1,0 +1,34 @@
+"""What every request shares: :class:`SharedServices`, opened once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from connectors.registry import Connectors
+from kernel.external_services import ExternalServiceCatalogue
+from kernel.file_links import FileLinks
+from kernel.server_secret import ServerSecret
+from kernel.settings import Settings
+from resolvers.application_types import ApplicationTypeCatalogue
+from stores.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class SharedServices:
+    """The per-process services a resolver may use, built once by the gateway's lifespan.
+
+    Every one is required: a request is only served while the lifespan runs, so no resolver
+    checks for a missing service. Tests build one with :mod:`resolvers.testing`.
+    """
+
+    settings: Settings
+    external_services: ExternalServiceCatalogue
+    application_types: ApplicationTypeCatalogue
+    server_secret: ServerSecret
+    file_links: FileLinks
+    connectors: Connectors
+    # Citizen writes (resolvers.submission): the durable outbox, and a wake-up for this
+    # process's delivery worker after an accept.
+    outbox: Outbox
+    notify_delivery: Callable[[], None]
