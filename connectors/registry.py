@@ -15,11 +15,7 @@ from typing import TypeVar
 import aiohttp
 
 from connectors.base import Connector
-from connectors.fees.client import FeesClient
-from connectors.matrikkel.client import MatrikkelClient
-from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
-from connectors.visma.client import VismaClient
 from kernel.settings import Settings, SystemSettings
 from kernel.systems import SYSTEMS, load
 
@@ -46,23 +42,6 @@ class Connectors:
     def of(self, system: str) -> Connector:
         """The connector of system ``system``."""
         return self.by_system[system]
-
-    # Typed shortcuts for the four systems the resolvers read.
-    @property
-    def matrikkel(self) -> MatrikkelClient:
-        return self.get(MatrikkelClient)
-
-    @property
-    def fees(self) -> FeesClient:
-        return self.get(FeesClient)
-
-    @property
-    def p360(self) -> P360Client:
-        return self.get(P360Client)
-
-    @property
-    def visma(self) -> VismaClient:
-        return self.get(VismaClient)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from datetime import timedelta
 
 import aiohttp
 
+from connectors.fees.client import FeesClient
+from connectors.p360.client import P360Client
 from connectors.registry import Connectors, open_connectors
 from delivery.handlers import ApplicationDelivery, DeliveryHandler, MeterReadingDelivery
 from delivery.policy import BackoffPolicy
@@ -35,8 +37,8 @@ __all__ = ["build_worker", "delivery_handlers", "run_standalone"]
 def delivery_handlers(connectors: Connectors) -> dict[OutboxKind, DeliveryHandler]:
     """The handler of every outbox kind, on the process's connectors."""
     return {
-        OutboxKind.METER_READING: MeterReadingDelivery(connectors.fees),
-        OutboxKind.APPLICATION: ApplicationDelivery(connectors.p360),
+        OutboxKind.METER_READING: MeterReadingDelivery(connectors.get(FeesClient)),
+        OutboxKind.APPLICATION: ApplicationDelivery(connectors.get(P360Client)),
     }
 
 

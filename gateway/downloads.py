@@ -19,7 +19,9 @@ from starlette.types import Receive, Scope, Send
 
 from auth.middleware import viewer_of
 from connectors.errors import ConnectorError, NotFound, SystemTimeout
+from connectors.p360.client import P360Client
 from connectors.registry import Connectors
+from connectors.visma.client import VismaClient
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
@@ -107,7 +109,7 @@ class DownloadEndpoint:
 
     async def _invoice_pdf(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
         # The customer is passed on so the ERP, too, refuses an invoice of someone else.
-        stream = await connectors.visma.invoice_pdf_stream(ref.ref, customer_pid=pid)
+        stream = await connectors.get(VismaClient).invoice_pdf_stream(ref.ref, customer_pid=pid)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         if stream.content_length is not None:
             headers["Content-Length"] = str(stream.content_length)
@@ -120,7 +122,7 @@ class DownloadEndpoint:
         )
 
     async def _case_file(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
-        p360 = connectors.p360
+        p360 = connectors.get(P360Client)
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
         cases, documents = await asyncio.gather(

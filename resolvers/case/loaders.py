@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from connectors.p360.client import P360Client
 from connectors.p360.models import Case, Document
 from resolvers.loaders import RequestLoader
 
@@ -33,7 +34,7 @@ class CasesByPidLoader(RequestLoader[str, list[Case]]):
     system = "p360"
 
     async def fetch(self, pids: Sequence[str]) -> list[list[Case]]:
-        p360 = self.context.services.connectors.p360
+        p360 = self.context.services.connectors.get(P360Client)
         # Only ever one key (the viewer) per request; a loop keeps the contract general.
         return [
             await self.call(p360.cases_for_person(pid, page_size=PERSON_PAGE_SIZE)) for pid in pids
@@ -46,7 +47,7 @@ class DocumentsByPidLoader(RequestLoader[str, dict[str, list[Document]]]):
     system = "p360"
 
     async def fetch(self, pids: Sequence[str]) -> list[dict[str, list[Document]]]:
-        p360 = self.context.services.connectors.p360
+        p360 = self.context.services.connectors.get(P360Client)
         return [
             await self.call(p360.documents_for_person(pid, page_size=PERSON_PAGE_SIZE))
             for pid in pids

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connectors.visma import Invoice
+from connectors.visma.client import VismaClient
 from resolvers.loaders import RequestLoader
 
 
@@ -23,7 +24,7 @@ class InvoicesByCustomerLoader(RequestLoader[str, list[Invoice]]):
     system = "visma"
 
     async def fetch(self, pids: Sequence[str]) -> list[list[Invoice]]:
-        visma = self.context.services.connectors.visma
+        visma = self.context.services.connectors.get(VismaClient)
         # Only ever one key (the viewer) per request; a loop keeps the contract general.
         return [await self.call(visma.invoices_for_customer(pid)) for pid in pids]
 
@@ -37,5 +38,5 @@ class InvoiceByNumberLoader(RequestLoader[str, Invoice | None]):
         viewer = self.context.viewer
         if viewer is None:
             return [None for _ in numbers]
-        visma = self.context.services.connectors.visma
+        visma = self.context.services.connectors.get(VismaClient)
         return await self.call(visma.invoices_by_number(list(numbers), customer_pid=viewer.pid))

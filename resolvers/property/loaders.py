@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from connectors.fees.client import FeesClient
 from connectors.fees.models import PropertyRecord
+from connectors.matrikkel.client import MatrikkelClient
 from connectors.matrikkel.models import Address, Building, Property
 from resolvers.loaders import RequestLoader
 
@@ -48,7 +50,7 @@ class OwnedPropertiesByPidLoader(RequestLoader[str, list[OwnedProperty]]):
         return [await self._owned(pid) for pid in pids]
 
     async def _owned(self, pid: str) -> list[OwnedProperty]:
-        matrikkel = self.context.services.connectors.matrikkel
+        matrikkel = self.context.services.connectors.get(MatrikkelClient)
         person_id = await self.call(matrikkel.find_person_id(pid))
         if person_id is None:
             return []  # not in the register: owns nothing
@@ -63,7 +65,7 @@ class AddressesByPropertyIdLoader(RequestLoader[int, list[Address]]):
     system = "matrikkel"
 
     async def fetch(self, property_ids: Sequence[int]) -> list[list[Address]]:
-        matrikkel = self.context.services.connectors.matrikkel
+        matrikkel = self.context.services.connectors.get(MatrikkelClient)
         return await self.call(matrikkel.addresses_for(list(property_ids)))
 
 
@@ -73,7 +75,7 @@ class BuildingsByPropertyIdLoader(RequestLoader[int, list[Building]]):
     system = "matrikkel"
 
     async def fetch(self, property_ids: Sequence[int]) -> list[list[Building]]:
-        matrikkel = self.context.services.connectors.matrikkel
+        matrikkel = self.context.services.connectors.get(MatrikkelClient)
         return await self.call(matrikkel.buildings_for(list(property_ids)))
 
 
@@ -87,5 +89,5 @@ class PropertyRecordByMatrikkelnummerLoader(RequestLoader[str, PropertyRecord | 
     system = "fees"
 
     async def fetch(self, keys: Sequence[str]) -> list[PropertyRecord | None]:
-        fees = self.context.services.connectors.fees
+        fees = self.context.services.connectors.get(FeesClient)
         return await self.call(fees.property_data(list(keys)))

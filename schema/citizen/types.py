@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from auth.viewer import Viewer
 from connectors.errors import NotFound
+from connectors.p360.client import P360Client
 from resolvers.context import Context
 from resolvers.errors import from_source
 from schema.case.citizen_fields import CitizenCaseFields
@@ -54,7 +55,7 @@ class Citizen(
     @strawberry.field(description="The citizen's name (from the case and archive system).")
     async def name(self, info: Info[Context, None]) -> PersonName | None:
         context = info.context
-        p360 = context.services.connectors.p360
+        p360 = context.services.connectors.get(P360Client)
         try:
             person = await from_source(
                 context.sources, "p360", p360.private_person(self.viewer.pid)
