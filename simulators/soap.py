@@ -238,7 +238,13 @@ class SoapEndpoint:
     # --- POST: one call ------------------------------------------------------------------------
 
     async def _dispatch(self, request: Request) -> Response:
-        raw = await request.body()
+        return await self.respond(await request.body())
+
+    async def respond(self, raw: bytes) -> Response:
+        """Answer one request envelope (already authenticated): the whole POST path.
+
+        Public so benchmarks and tests can drive the simulator without a socket.
+        """
         try:
             envelope = etree.fromstring(raw, _PARSER)
         except etree.XMLSyntaxError:
