@@ -34,6 +34,7 @@ import aiohttp
 from connectors.batching import distinct
 from connectors.errors import MalformedResponse
 from connectors.p360 import codes
+from connectors.p360.decoders import CASES_PAGE, DOCUMENTS_PAGE, PRIVATE_PERSONS
 from connectors.p360.errors import SYSTEM, raise_for_result
 from connectors.p360.models import (
     Case,
@@ -47,15 +48,12 @@ from connectors.p360.models import (
     PrivatePerson,
 )
 from connectors.p360.parse import (
-    items,
-    parse_case,
     parse_created_case,
     parse_created_document,
-    parse_document,
     parse_file_content,
-    parse_private_person,
 )
 from connectors.resilience import Resilience
+from connectors.soap import ReplyDecoder
 from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
@@ -128,23 +126,22 @@ class P360Client(SoapConnector):
         self,
         service: str,
         operation: str,
-        parse: Callable[[Any], list[T]],
+        decoder: ReplyDecoder[tuple[list[T], int | None]],
         query: Callable[[int], dict[str, Any]],
         *,
         page_size: int,
     ) -> list[T]:
         """Every item of a paged SIF read, in page order; ``query(page)`` is the page's query.
 
-        Stops at the last page (``TotalPageCount``, or a short page when 360 does not say),
-        at an empty page, or after :data:`MAX_PAGES`.
+        ``decoder`` reads one page (checked with :func:`raise_for_result`) into its items and
+        ``TotalPageCount``. Stops at the last page (``TotalPageCount``, or a short page when
+        360 does not say), at an empty page, or after :data:`MAX_PAGES`.
         """
-
-        def parse_page(result: Any) -> tuple[list[T], int | None]:
-            return parse(result), result.TotalPageCount
-
         found: list[T] = []
         for page in range(MAX_PAGES):
-            rows, total_pages = await self._sif(service, operation, parse_page, query(page))
+            rows, total_pages = await self._call_decoded(
+                service, operation, decoder, idempotent=True, parameter=query(page)
+            )
             found.extend(rows)
             last_page = (
                 page + 1 >= total_pages if total_pages is not None else len(rows) < page_size
@@ -163,7 +160,7 @@ class P360Client(SoapConnector):
         cases = await self._paged(
             "CaseService",
             "GetCases",
-            _cases,
+            CASES_PAGE,
             lambda page: {
                 "ContactReferenceNumber": pid,
                 "MaxReturnedCases": page_size,
@@ -188,7 +185,7 @@ class P360Client(SoapConnector):
         return await self._paged(
             "DocumentService",
             "GetDocuments",
-            _documents,
+            DOCUMENTS_PAGE,
             lambda page: {
                 "CaseNumber": case_number,
                 "MaxReturnedDocuments": page_size,
@@ -239,7 +236,7 @@ class P360Client(SoapConnector):
         docs = await self._paged(
             "DocumentService",
             "GetDocuments",
-            _documents,
+            DOCUMENTS_PAGE,
             lambda page: {
                 "ContactReferenceNumber": pid,
                 "MaxReturnedDocuments": page_size,
@@ -273,16 +270,14 @@ class P360Client(SoapConnector):
     async def private_person(self, pid: str) -> PrivatePerson | None:
         """The private person contact with this fødselsnummer, or None if 360 has none."""
 
-        def parse(result: Any) -> PrivatePerson | None:
-            for raw in items(result.PrivatePersons, "PrivatePersonResult"):
-                person = parse_private_person(raw)
-                if person.personal_id_number == pid:
-                    return person
-            return None
-
-        return await self._sif(
-            "ContactService", "GetPrivatePersons", parse, {"PersonalIdNumber": pid, "MaxRows": 2}
+        persons = await self._call_decoded(
+            "ContactService",
+            "GetPrivatePersons",
+            PRIVATE_PERSONS,
+            idempotent=True,
+            parameter={"PersonalIdNumber": pid, "MaxRows": 2},
         )
+        return next((person for person in persons if person.personal_id_number == pid), None)
 
     async def ping(self) -> None:
         """Cheap liveness check (``CaseService.Ping``), for readiness probes."""
@@ -293,20 +288,17 @@ class P360Client(SoapConnector):
     async def case_by_external_id(self, external_id: str) -> Case | None:
         """The case created with this idempotency key (``ExternalId``), if there is one."""
 
-        def parse(result: Any) -> Case | None:
-            for raw in items(result.Cases, "CaseResult"):
-                return parse_case(raw)
-            return None
-
-        return await self._sif(
+        cases, _pages = await self._call_decoded(
             "CaseService",
             "GetCases",
-            parse,
-            {
+            CASES_PAGE,
+            idempotent=True,
+            parameter={
                 "ExternalId": {"Id": external_id, "Type": codes.EXTERNAL_ID_TYPE},
                 "MaxReturnedCases": 1,
             },
         )
+        return cases[0] if cases else None
 
     async def create_case(
         self,
@@ -397,11 +389,3 @@ class P360Client(SoapConnector):
 
 def _ignore(_result: Any) -> None:
     return None
-
-
-def _cases(result: Any) -> list[Case]:
-    return [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
-
-
-def _documents(result: Any) -> list[Document]:
-    return [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]
