@@ -9,25 +9,26 @@ retries for these read-only operations, circuit breaker) and fails only with the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 
 from connectors.batching import chunked, distinct
+from connectors.matrikkel.decoders import ID_MAP, ID_VALUES, IGNORED, PERSON_ID, objects
 from connectors.matrikkel.errors import SYSTEM
-from connectors.matrikkel.models import (
-    Address,
-    Building,
-    Matrikkelnummer,
-    Owner,
-    OwnershipRef,
-    Property,
+from connectors.matrikkel.models import Address, Building, OwnershipRef, Property
+from connectors.matrikkel.records import (
+    FAMILY_OF_ID,
+    AddressRecord,
+    BuildingRecord,
+    PostalAreaRecord,
+    RoadRecord,
+    StoreRecord,
 )
 from connectors.resilience import Resilience
-from connectors.soap import SoapFault
+from connectors.soap import ReplyDecoder, SoapFault
 from connectors.soap_connector import SoapConnector
 from contracts import wsdl_dir
 
@@ -104,15 +105,13 @@ class MatrikkelClient(SoapConnector):
     def _id(self, qname: str, value: int) -> Any:
         return self._type(qname)(value=value)
 
-    async def _read(
-        self, service: str, operation: str, parse: Callable[[Any], T], **body: Any
-    ) -> T:
+    async def _read(self, service: str, operation: str, decoder: ReplyDecoder[T], **body: Any) -> T:
         """One resilient read; every Matrikkel call carries the client's MatrikkelContext."""
-        return await self._call(
+        return await self._call_decoded(
             service,
             operation,
+            decoder,
             idempotent=True,
-            parse=parse,
             **body,
             matrikkelContext=self._context,
         )
@@ -126,7 +125,7 @@ class MatrikkelClient(SoapConnector):
             return await self._read(
                 "PersonServiceWS",
                 "findPersonIdForIdent",
-                lambda result: int(_value(result)),
+                PERSON_ID,
                 personIdent=ident,
             )
         except SoapFault as fault:
@@ -139,7 +138,7 @@ class MatrikkelClient(SoapConnector):
         ids = await self._read(
             "MatrikkelenhetServiceWS",
             "findEideMatrikkelenheterForPerson",
-            _id_values,
+            ID_VALUES,
             personId=self._id(_PERSON + "PersonId", person_id),
         )
         properties = await self.get_properties(ids)
@@ -165,7 +164,7 @@ class MatrikkelClient(SoapConnector):
         mapping = await self._read(
             "AdresseServiceWS",
             "findAdresserForMatrikkelenheter",
-            _id_map,
+            ID_MAP,
             matrikkelenhetIds=id_list,
         )
         address_ids = distinct(a for i in property_ids for a in mapping.get(i, []))
@@ -173,7 +172,7 @@ class MatrikkelClient(SoapConnector):
         addresses = {a: found.get(("AdresseId", a)) for a in address_ids}
         related: list[tuple[str, int]] = []
         for obj in addresses.values():
-            if obj is not None:
+            if isinstance(obj, AddressRecord):
                 related.extend(_related_ids(obj))
         found_related = await self._get_objects(distinct(related))
         result: list[list[Address]] = []
@@ -181,7 +180,7 @@ class MatrikkelClient(SoapConnector):
             rows = []
             for a in mapping.get(i, []):
                 obj = addresses.get(a)
-                if obj is not None:
+                if isinstance(obj, AddressRecord):
                     rows.append(_address(obj, i, found_related))
             result.append(rows)
         return result
@@ -194,7 +193,7 @@ class MatrikkelClient(SoapConnector):
         mapping = await self._read(
             "BygningServiceWS",
             "findByggForMatrikkelenheter",
-            _id_map,
+            ID_MAP,
             matrikkelenhetIdList=id_list,
         )
         bygg_ids = distinct(b for i in property_ids for b in mapping.get(i, []))
@@ -203,113 +202,49 @@ class MatrikkelClient(SoapConnector):
             [
                 _building(obj, i)
                 for b in mapping.get(i, [])
-                if (obj := found.get(("ByggId", b))) is not None
+                if isinstance(obj := found.get(("ByggId", b)), BuildingRecord)
             ]
             for i in property_ids
         ]
 
     async def ping(self) -> None:
         """Readiness: one cheap authenticated call that touches no personal data."""
-        await self._read(
-            "StoreServiceWS", "getObjectsIgnoreMissing", lambda result: None, ids={"item": []}
-        )
+        await self._read("StoreServiceWS", "getObjectsIgnoreMissing", IGNORED, ids={"item": []})
 
     def _property_id_list(self, property_ids: Sequence[int]) -> dict[str, list[Any]]:
         return {"item": [self._id(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]}
 
     async def _get_objects(
         self, typed_ids: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], Any]:
+    ) -> dict[tuple[str, int], StoreRecord]:
         """StoreServiceWS.getObjects in batches of ``store_batch_size``.
 
-        Returns bubbles keyed by (id family, value), the family being the id type the caller
+        Returns records keyed by (id family, value), the family being the id type the caller
         asked with ("MatrikkelenhetId", "ByggId", "AdresseId", "VegId", "KretsId"), whatever
         subtype the reply carries. getObjects fails a whole batch for one unknown id, so such
         a batch is asked again with getObjectsIgnoreMissing.
         """
-        found: dict[tuple[str, int], Any] = {}
+        found: dict[tuple[str, int], StoreRecord] = {}
         for batch in chunked(typed_ids, self._batch):
             ids = {"item": [self._id(qname, value) for qname, value in batch]}
+            decoder = objects({value: _family(qname) for qname, value in batch})
             try:
-                objects = await self._read("StoreServiceWS", "getObjects", _items, ids=ids)
+                records = await self._read("StoreServiceWS", "getObjects", decoder, ids=ids)
             except SoapFault as fault:
                 if not _is_finder(fault):
                     raise
-                objects = await self._read(
-                    "StoreServiceWS", "getObjectsIgnoreMissing", _items, ids=ids
+                records = await self._read(
+                    "StoreServiceWS", "getObjectsIgnoreMissing", decoder, ids=ids
                 )
-            families = {value: _family(qname) for qname, value in batch}
-            for obj in objects:
-                value = int(obj.id.value)
-                family = _family_of_object(obj, families.get(value))
-                found[(family, value)] = obj
+            found.update(records)
         return found
 
 
-# --- parsing zeep values into records ------------------------------------------------------
-
-_FAMILIES = {
-    "MatrikkelenhetId": "MatrikkelenhetId",
-    "ByggId": "ByggId",
-    "AdresseId": "AdresseId",
-    "VegId": "VegId",
-    "KretsId": "KretsId",
-    "PostnummeromradeId": "KretsId",
-}
-_OBJECT_FAMILIES = {
-    "Grunneiendom": "MatrikkelenhetId",
-    "Seksjon": "MatrikkelenhetId",
-    "Festegrunn": "MatrikkelenhetId",
-    "Jordsameie": "MatrikkelenhetId",
-    "Anleggseiendom": "MatrikkelenhetId",
-    "AnnenMatrikkelenhet": "MatrikkelenhetId",
-    "Bygning": "ByggId",
-    "Bygningsendring": "ByggId",
-    "Vegadresse": "AdresseId",
-    "Matrikkeladresse": "AdresseId",
-    "Veg": "VegId",
-    "Postnummeromrade": "KretsId",
-}
+# --- records into models ------------------------------------------------------------------
 
 
 def _family(qname: str) -> str:
-    return _FAMILIES[qname.rpartition("}")[2]]
-
-
-def _family_of_object(obj: Any, asked: str | None) -> str:
-    return _OBJECT_FAMILIES.get(_type_name(obj)) or asked or "?"
-
-
-def _type_name(value: Any) -> str:
-    qname = getattr(getattr(value, "_xsd_type", None), "qname", None)
-    return "" if qname is None else str(qname.localname)
-
-
-def _value(result: Any) -> Any:
-    """zeep unwraps a one-field id to its value; accept both shapes."""
-    return result.value if hasattr(result, "value") else result
-
-
-def _items(result: Any) -> list[Any]:
-    if result is None:
-        return []
-    items = result.item if hasattr(result, "item") else result
-    return list(items or [])
-
-
-def _id_values(result: Any) -> list[int]:
-    return [int(_value(item)) for item in _items(result)]
-
-
-def _id_map(result: Any) -> dict[int, list[int]]:
-    # zeep unwraps a one-field map to its list of entries; accept both shapes.
-    if result is None:
-        entries = []
-    elif isinstance(result, list):
-        entries = result
-    else:
-        entries = result.entry or []
-    return {int(e.key.value): _id_values(e.value) for e in entries}
+    return FAMILY_OF_ID[qname.rpartition("}")[2]]
 
 
 def _is_finder(fault: SoapFault) -> bool:
@@ -321,78 +256,54 @@ def _is_finder(fault: SoapFault) -> bool:
     return False
 
 
-def _property(obj: Any) -> Property | None:
-    if obj is None:
-        return None
-    number = obj.matrikkelnummer
-    owners = tuple(
-        Owner(int(e.eierId.value), f"{e.andel.teller}/{e.andel.nevner}")
-        for e in _items(obj.eierforhold)
-        if getattr(e, "eierId", None) is not None and getattr(e, "andel", None) is not None
-    )
-    return Property(
-        id=int(obj.id.value),
-        matrikkelnummer=Matrikkelnummer(
-            kommunenummer=f"{int(number.kommuneId.value):04d}",
-            gardsnummer=int(number.gardsnummer),
-            bruksnummer=int(number.bruksnummer),
-            festenummer=int(number.festenummer or 0),
-            seksjonsnummer=int(number.seksjonsnummer or 0),
-        ),
-        kind=_type_name(obj) or "Matrikkelenhet",
-        area_m2=obj.historiskOppgittAreal,
-        owners=owners,
-    )
+def _property(record: StoreRecord | None) -> Property | None:
+    return record if isinstance(record, Property) else None
 
 
-def _related_ids(address: Any) -> list[tuple[str, int]]:
+def _related_ids(address: AddressRecord) -> list[tuple[str, int]]:
     related = []
-    if getattr(address, "vegId", None) is not None:
-        related.append((_ADRESSE + "VegId", int(address.vegId.value)))
-    for krets in _items(address.kretsIds):
-        if _type_name(krets) == "PostnummeromradeId":
-            related.append((_ADRESSE + "PostnummeromradeId", int(krets.value)))
+    if address.road_id is not None:
+        related.append((_ADRESSE + "VegId", address.road_id))
+    for type_name, value in address.districts:
+        if type_name == "PostnummeromradeId":
+            related.append((_ADRESSE + "PostnummeromradeId", value))
     return related
 
 
-def _address(obj: Any, property_id: int, related: dict[tuple[str, int], Any]) -> Address:
-    veg = None
-    if getattr(obj, "vegId", None) is not None:
-        veg = related.get(("VegId", int(obj.vegId.value)))
+def _address(
+    record: AddressRecord, property_id: int, related: dict[tuple[str, int], StoreRecord]
+) -> Address:
+    road = None if record.road_id is None else related.get(("VegId", record.road_id))
     area = next(
         (
-            related[("KretsId", int(k.value))]
-            for k in _items(obj.kretsIds)
-            if ("KretsId", int(k.value)) in related
+            found
+            for _type, value in record.districts
+            if isinstance(found := related.get(("KretsId", value)), PostalAreaRecord)
         ),
         None,
     )
-    point = getattr(obj, "representasjonspunkt", None)
-    position = getattr(point, "position", None)
     return Address(
-        id=int(obj.id.value),
+        id=record.id,
         property_id=property_id,
-        street=(veg.adressenavn if veg is not None else None) or "",
-        number=getattr(obj, "nummer", None),
-        letter=getattr(obj, "bokstav", None) or None,
-        postnummer=None if area is None else f"{int(area.kretsnummer):04d}",
-        poststed=None if area is None else area.kretsnavn,
-        east=None if position is None else float(position.x),
-        north=None if position is None else float(position.y),
+        street=(road.name if isinstance(road, RoadRecord) else None) or "",
+        number=record.number,
+        letter=record.letter,
+        postnummer=None if area is None else f"{int(area.number):04d}",  # type: ignore[arg-type]
+        poststed=None if area is None else area.name,
+        east=record.east,
+        north=record.north,
     )
 
 
-def _building(obj: Any, property_id: int) -> Building:
-    type_code = getattr(obj, "bygningstypeKodeId", None)
-    statuses = [s for s in _items(obj.bygningsstatusHistorikker) if s.dato is not None]
-    status_date: date | None = statuses[-1].dato.date if statuses else None
+def _building(record: BuildingRecord, property_id: int) -> Building:
+    status_date = record.status_date
     return Building(
-        id=int(obj.id.value),
+        id=record.id,
         property_id=property_id,
-        bygningsnummer=int(obj.bygningsnummer),
-        type_code=None if type_code is None else str(type_code.value),
+        bygningsnummer=record.bygningsnummer,
+        type_code=record.type_code,
         built_year=None if status_date is None else status_date.year,
-        floors=len(_items(obj.etasjer)),
-        footprint_m2=obj.bebygdAreal,
+        floors=record.floors,
+        footprint_m2=record.footprint_m2,
         status_date=status_date,
     )
