@@ -36,6 +36,14 @@ BASE_PATH: Final = "/SI.WS.Core/SIF"
 SYSTEM: Final = "p360"
 
 
+# The replies that grow with what a person has, rendered without zeep's serializer.
+_PLAIN_REPLIES: Final[dict[str, tuple[str, ...]]] = {
+    "CaseService": ("GetCases",),
+    "DocumentService": ("GetDocuments",),
+    "ContactService": ("GetPrivatePersons",),
+}
+
+
 def _wcf_internal_error(operation: str) -> SoapFault:
     """What WCF answers for an unhandled exception when exception details are off."""
     return SoapFault(
@@ -80,6 +88,7 @@ def endpoints(
             credentials=credentials,
             hooks=control,
             injected_error=_wcf_internal_error,
+            plain_replies=_PLAIN_REPLIES.get(name, ()),
         )
         for name, operations in handlers.items()
     }

@@ -1,0 +1,126 @@
+"""Render a SOAP reply straight with lxml, in the order and spelling zeep's serializer uses.
+
+zeep's ``operation.output.serialize`` first turns the handler's dicts into value objects and
+then walks the schema to render them; for a reply of 355 documents that is ~130 ms of CPU,
+nine tenths of the simulator's work. :class:`PlainRenderer` reads the same schema once (the
+order of each complex type's elements, which are lists, optional or nillable, and zeep's
+own text conversion of each simple type) and then renders dicts with plain lxml calls.
+
+It covers plain document/literal content: complex types of elements, simple values,
+repeated elements and nil. A value it cannot place (a key the type does not have, a dict
+for a simple type) raises :class:`TypeError`, as zeep refuses it, so the simulator stays
+as honest as with zeep. Types with attributes, ``xsd:any`` or xsi:typed values are left
+to zeep (:class:`simulators.soap.SoapEndpoint` only uses this for the operations named in
+``plain_replies``). Tests hold both renderings of the simulators' replies to the same XML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lxml import etree
+from zeep.xsd.elements import Element
+from zeep.xsd.types.simple import AnySimpleType
+
+__all__ = ["PlainRenderer"]
+
+SOAP11_ENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
+_XSI_NIL: Final = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One element of a complex type's sequence, as zeep renders it."""
+
+    name: str
+    qname: str  # Clark notation
+    many: bool
+    optional: bool
+    nillable: bool
+    xmlvalue: Callable[[Any], str] | None  # for a simple type; None for a complex one
+    xsd_type: Any  # the complex type, to look its fields up
+
+
+class PlainRenderer:
+    """Renders dict values of one global element (a reply's body element) with lxml.
+
+    Each complex type's fields are read from the zeep schema on first use and kept.
+    """
+
+    def __init__(self, element: Any) -> None:
+        if not isinstance(element, Element):
+            raise TypeError("PlainRenderer needs a zeep Element")
+        self._element = element
+        self._fields: dict[int, tuple[_Field, ...]] = {}
+        # The namespace prefix zeep would use for the body's namespace.
+        self._nsmap = {"ns0": element.qname.namespace}
+
+    def envelope(self, value: Mapping[str, Any]) -> bytes:
+        """The SOAP 1.1 envelope whose body is the element holding ``value``."""
+        envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap-env": SOAP11_ENV})
+        body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
+        node = etree.SubElement(body, self._element.qname.text, nsmap=self._nsmap)
+        self._render_complex(node, self._element.type, value)
+        return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+    def _fields_of(self, xsd_type: Any) -> tuple[_Field, ...]:
+        fields = self._fields.get(id(xsd_type))
+        if fields is None:
+            fields = self._fields[id(xsd_type)] = _compile(xsd_type)
+        return fields
+
+    def _render_complex(self, node: etree._Element, xsd_type: Any, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{xsd_type.name} needs a mapping")
+        fields = self._fields_of(xsd_type)
+        unknown = set(value) - {field.name for field in fields}
+        if unknown:
+            raise TypeError(f"{xsd_type.name} has no element {sorted(unknown)[0]!r}")
+        for field in fields:
+            item = value.get(field.name)
+            if field.many and isinstance(item, list):
+                for entry in item:
+                    self._render_item(node, field, entry)
+            else:
+                self._render_item(node, field, item)
+
+    def _render_item(self, parent: etree._Element, field: _Field, value: Any) -> None:
+        if value is None:
+            if field.optional:
+                return
+            node = etree.SubElement(parent, field.qname)
+            if field.nillable:
+                node.set(_XSI_NIL, "true")
+            return
+        node = etree.SubElement(parent, field.qname)
+        if field.xmlvalue is not None:
+            if isinstance(value, Mapping | list):
+                raise TypeError(f"{field.name} is a simple value")
+            node.text = field.xmlvalue(value)
+        else:
+            self._render_complex(node, field.xsd_type, value)
+
+
+def _compile(xsd_type: Any) -> tuple[_Field, ...]:
+    """The fields of a complex type, in zeep's rendering order (base type's first)."""
+    if getattr(xsd_type, "attributes", None):
+        raise TypeError(f"{xsd_type.name} has attributes: render it with zeep")
+    fields = []
+    for name, element in xsd_type.elements:
+        if not isinstance(element, Element):
+            raise TypeError(f"{xsd_type.name} has a {type(element).__name__}: use zeep")
+        simple = isinstance(element.type, AnySimpleType)
+        fields.append(
+            _Field(
+                name=name,
+                qname=element.qname.text,
+                many=element.accepts_multiple,
+                optional=element.is_optional,
+                nillable=element.nillable,
+                xmlvalue=element.type.xmlvalue if simple else None,
+                xsd_type=None if simple else element.type,
+            )
+        )
+    return tuple(fields)
