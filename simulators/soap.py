@@ -36,7 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from contracts.soap import load_client, pick_binding  # the connectors' own WSDL loading
-from simulators.soap_render import PlainRenderer
+from simulators.soap_render import PlainRenderer, zeep_value
 
 __all__ = [
     "SOAP11_ENV",
@@ -319,6 +319,7 @@ class SoapEndpoint:
                 renderer = PlainRenderer(self.binding._operations[operation].output.body)
             return renderer.envelope(result)
         output = self.binding._operations[operation].output
+        result = zeep_value(result)
         serialized = (
             output.serialize(**result) if isinstance(result, Mapping) else output.serialize(result)
         )

@@ -6,11 +6,12 @@ nine tenths of the simulator's work. :class:`PlainRenderer` reads the same schem
 order of each complex type's elements, which are lists, optional or nillable, and zeep's
 own text conversion of each simple type) and then renders dicts with plain lxml calls.
 
-It covers plain document/literal content: complex types of elements, simple values,
-repeated elements and nil. A value it cannot place (a key the type does not have, a dict
-for a simple type) raises :class:`TypeError`, as zeep refuses it, so the simulator stays
-as honest as with zeep. Types with attributes, ``xsd:any`` or xsi:typed values are left
-to zeep (:class:`simulators.soap.SoapEndpoint` only uses this for the operations named in
+It covers document/literal content: complex types of elements, simple values, repeated
+elements, nil, and values of a derived type (:class:`Typed`, rendered with ``xsi:type``
+where zeep puts one). A value it cannot place (a key the type does not have, a dict for a
+simple type) raises :class:`TypeError`, as zeep refuses it, so the simulator stays as honest
+as with zeep. Types with attributes or ``xsd:any`` are left to zeep
+(:class:`simulators.soap.SoapEndpoint` only uses this for the operations named in
 ``plain_replies``). Tests hold both renderings of the simulators' replies to the same XML.
 """
 
@@ -24,10 +25,34 @@ from lxml import etree
 from zeep.xsd.elements import Element
 from zeep.xsd.types.simple import AnySimpleType
 
-__all__ = ["PlainRenderer"]
+__all__ = ["PlainRenderer", "Typed", "zeep_value"]
 
 SOAP11_ENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 _XSI_NIL: Final = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_XSI_TYPE: Final = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A complex value of the zeep type ``xsd_type`` (its fields in ``values``).
+
+    Where the element's declared type is another type object, it is rendered with
+    ``xsi:type``, as zeep renders a value object of that type.
+    """
+
+    xsd_type: Any
+    values: Mapping[str, Any]
+
+
+def zeep_value(value: Any) -> Any:
+    """``value`` with every :class:`Typed` made a zeep value object (for zeep's serializer)."""
+    if isinstance(value, Typed):
+        return value.xsd_type(**{key: zeep_value(item) for key, item in value.values.items()})
+    if isinstance(value, Mapping):
+        return {key: zeep_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [zeep_value(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,9 +121,13 @@ class PlainRenderer:
             return
         node = etree.SubElement(parent, field.qname)
         if field.xmlvalue is not None:
-            if isinstance(value, Mapping | list):
+            if isinstance(value, Mapping | list | Typed):
                 raise TypeError(f"{field.name} is a simple value")
             node.text = field.xmlvalue(value)
+        elif isinstance(value, Typed):
+            if value.xsd_type is not field.xsd_type:
+                node.set(_XSI_TYPE, value.xsd_type.qname)  # lxml declares the prefix
+            self._render_complex(node, value.xsd_type, value.values)
         else:
             self._render_complex(node, field.xsd_type, value)
 
