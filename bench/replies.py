@@ -16,12 +16,15 @@ from typing import Any
 
 from lxml import etree
 
+from connectors.matrikkel import decoders as matrikkel_decoders
 from connectors.matrikkel.client import SERVICES as MATRIKKEL_SERVICES
 from connectors.matrikkel.client import UTM33_KODE_ID
 from connectors.matrikkel.client import WSDL_DIR as MATRIKKEL_WSDL
+from connectors.matrikkel.records import FAMILY_OF_ID
 from connectors.p360.client import SERVICES as P360_SERVICES
 from connectors.p360.client import WSDL_DIR as P360_WSDL
-from connectors.soap import SoapService
+from connectors.p360.decoders import DECODERS as P360_DECODERS
+from connectors.soap import ReplyDecoder, SoapService
 from simulators.admin import SimulatorControl
 from simulators.matrikkel.app import MatrikkelSimulator
 from simulators.matrikkel.bubbles import person_id
@@ -30,7 +33,7 @@ from simulators.p360.handlers import SifService
 from simulators.population import Population
 from simulators.soap import BasicCredentials, SoapEndpoint
 
-__all__ = ["Exchange", "Replies"]
+__all__ = ["Exchange", "Replies", "decoder_for"]
 
 _NS = "http://matrikkel.statkart.no/matrikkelapi/wsapi/v1/domain"
 _CREDENTIALS = BasicCredentials("bench", "bench")
@@ -47,6 +50,23 @@ class Exchange:
     operation: str
     body: dict[str, Any]
     request: bytes
+
+
+def decoder_for(exchange: Exchange) -> ReplyDecoder[Any]:
+    """The connector's decoder of ``exchange``'s reply (both readings)."""
+    if exchange.system == "p360":
+        return P360_DECODERS[exchange.operation]
+    if exchange.operation == "findPersonIdForIdent":
+        return matrikkel_decoders.PERSON_ID
+    if exchange.operation == "findEideMatrikkelenheterForPerson":
+        return matrikkel_decoders.ID_VALUES
+    if exchange.operation.startswith("find"):
+        return matrikkel_decoders.ID_MAP
+    asked = {
+        int(item.value): FAMILY_OF_ID[item._xsd_type.qname.localname]
+        for item in exchange.body["ids"]["item"]
+    }
+    return matrikkel_decoders.objects(asked)
 
 
 class Replies:

@@ -21,7 +21,7 @@ from connectors.p360.codes import DECISION_TYPE_CODE, content_type_of, direction
 from connectors.p360.errors import raise_for_result
 from connectors.p360.models import Case, Document, DocumentFile, PostalAddress, PrivatePerson
 from connectors.p360.parse import clean_text, required
-from connectors.xmlread import boolean, child, children, datetime_date, integer, text
+from connectors.xmlread import boolean, child, children, datetime_date, fields, integer, text
 
 __all__ = [
     "CasesPage",
@@ -71,16 +71,17 @@ def read_case(raw: etree._Element | None, operation: str = "GetCases") -> Case:
     """One ``CaseResult`` (as :func:`connectors.p360.parse.parse_case`)."""
     if raw is None:
         raise AttributeError("CaseResult is empty")
+    f = fields(raw)
     return Case(
-        recno=int(required(integer(raw, NS + "Recno"), "Recno", operation)),
-        case_number=str(required(text(raw, NS + "CaseNumber"), "CaseNumber", operation)),
-        title=clean_text(text(raw, NS + "Title")) or "",
-        kind=kind_of(text(raw, NS + "CaseTypeCode"), text(raw, NS + "CaseTypeDescription")),
-        case_type_code=clean_text(text(raw, NS + "CaseTypeCode")),
-        status=clean_text(text(raw, NS + "Status")),
-        opened_on=datetime_date(raw, NS + "Date"),
-        responsible_unit=clean_text(text(raw, NS + "ResponsibleEnterpriseName")),
-        external_id=clean_text(text(child(raw, NS + "ExternalId"), NS + "Id")),
+        recno=int(required(integer(f, NS + "Recno"), "Recno", operation)),
+        case_number=str(required(text(f, NS + "CaseNumber"), "CaseNumber", operation)),
+        title=clean_text(text(f, NS + "Title")) or "",
+        kind=kind_of(text(f, NS + "CaseTypeCode"), text(f, NS + "CaseTypeDescription")),
+        case_type_code=clean_text(text(f, NS + "CaseTypeCode")),
+        status=clean_text(text(f, NS + "Status")),
+        opened_on=datetime_date(f, NS + "Date"),
+        responsible_unit=clean_text(text(f, NS + "ResponsibleEnterpriseName")),
+        external_id=clean_text(text(child(f, NS + "ExternalId"), NS + "Id")),
     )
 
 
@@ -94,10 +95,11 @@ def read_cases_page(output: etree._Element) -> CasesPage:
 def _document_file(raw: etree._Element | None, operation: str) -> DocumentFile:
     if raw is None:
         raise AttributeError("DocumentFileResult is empty")
-    file_format = clean_text(text(raw, NS + "Format"))
+    f = fields(raw)
+    file_format = clean_text(text(f, NS + "Format"))
     return DocumentFile(
-        recno=int(required(integer(raw, NS + "Recno"), "file Recno", operation)),
-        title=clean_text(text(raw, NS + "Title")) or "",
+        recno=int(required(integer(f, NS + "Recno"), "file Recno", operation)),
+        title=clean_text(text(f, NS + "Title")) or "",
         format=file_format,
         content_type=content_type_of(file_format),
     )
@@ -107,25 +109,22 @@ def read_document(raw: etree._Element | None, operation: str = "GetDocuments") -
     """One ``DocumentResult`` (as :func:`connectors.p360.parse.parse_document`)."""
     if raw is None:
         raise AttributeError("DocumentResult is empty")
-    category = child(raw, NS + "Category")
-    doc_type = child(raw, NS + "Type")
+    f = fields(raw)
+    category = child(f, NS + "Category")
+    doc_type = child(f, NS + "Type")
     category_code = text(category, NS + "Code")
     return Document(
-        recno=int(required(integer(raw, NS + "Recno"), "Recno", operation)),
-        document_number=str(
-            required(text(raw, NS + "DocumentNumber"), "DocumentNumber", operation)
-        ),
-        case_number=clean_text(text(raw, NS + "CaseNumber")) or "",
-        title=clean_text(text(raw, NS + "Title"))
-        or clean_text(text(raw, NS + "OfficialTitle"))
-        or "",
+        recno=int(required(integer(f, NS + "Recno"), "Recno", operation)),
+        document_number=str(required(text(f, NS + "DocumentNumber"), "DocumentNumber", operation)),
+        case_number=clean_text(text(f, NS + "CaseNumber")) or "",
+        title=clean_text(text(f, NS + "Title")) or clean_text(text(f, NS + "OfficialTitle")) or "",
         direction=direction_of(
             category_code, integer(category, NS + "Recno"), text(category, NS + "Description")
         ),
         category_code=clean_text(category_code),
-        document_date=datetime_date(raw, NS + "DocumentDate"),
-        journal_date=datetime_date(raw, NS + "JournalDate"),
-        status_code=clean_text(text(raw, NS + "StatusCode")),
+        document_date=datetime_date(f, NS + "DocumentDate"),
+        journal_date=datetime_date(f, NS + "JournalDate"),
+        status_code=clean_text(text(f, NS + "StatusCode")),
         is_decision=(clean_text(text(doc_type, NS + "Code")) or "").upper() == DECISION_TYPE_CODE,
         files=tuple(
             _document_file(file, operation) for file in _entries(raw, "Files", "DocumentFileResult")
@@ -155,18 +154,19 @@ def _address(raw: etree._Element | None) -> PostalAddress | None:
 def _private_person(raw: etree._Element | None, operation: str) -> PrivatePerson:
     if raw is None:
         raise AttributeError("PrivatePersonResult is empty")
+    f = fields(raw)
     return PrivatePerson(
-        recno=int(required(integer(raw, NS + "Recno"), "Recno", operation)),
+        recno=int(required(integer(f, NS + "Recno"), "Recno", operation)),
         personal_id_number=str(
-            required(text(raw, NS + "PersonalIdNumber"), "PersonalIdNumber", operation)
+            required(text(f, NS + "PersonalIdNumber"), "PersonalIdNumber", operation)
         ),
-        first_name=clean_text(text(raw, NS + "FirstName")),
-        middle_name=clean_text(text(raw, NS + "MiddleName")),
-        last_name=clean_text(text(raw, NS + "LastName")),
-        email=clean_text(text(raw, NS + "Email")),
-        mobile_phone=clean_text(text(raw, NS + "MobilePhone")),
-        post_address=_address(child(raw, NS + "PostAddress"))
-        or _address(child(raw, NS + "PrivateAddress")),
+        first_name=clean_text(text(f, NS + "FirstName")),
+        middle_name=clean_text(text(f, NS + "MiddleName")),
+        last_name=clean_text(text(f, NS + "LastName")),
+        email=clean_text(text(f, NS + "Email")),
+        mobile_phone=clean_text(text(f, NS + "MobilePhone")),
+        post_address=_address(child(f, NS + "PostAddress"))
+        or _address(child(f, NS + "PrivateAddress")),
     )
 
 

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from bench.replies import Exchange, Replies
+from bench.replies import Replies, decoder_for
 from connectors.errors import ConnectorError
 from connectors.matrikkel.client import SERVICES, WSDL_DIR
-from connectors.matrikkel.decoders import ID_MAP, ID_VALUES, PERSON_ID, objects
-from connectors.matrikkel.records import FAMILY_OF_ID
+from connectors.matrikkel.decoders import objects
 from connectors.soap import Parser, ReplyDecoder, SoapService
 from simulators.population import Population, documented
 
@@ -30,20 +29,6 @@ GENERATED = range(documented.MIN_POPULATION_SIZE, 70)
 @pytest.fixture(scope="module")
 def replies() -> Replies:
     return Replies(Population(seed=2026, size=GENERATED.stop))
-
-
-def decoder_for(exchange: Exchange) -> ReplyDecoder[Any]:
-    if exchange.operation == "findPersonIdForIdent":
-        return PERSON_ID
-    if exchange.operation == "findEideMatrikkelenheterForPerson":
-        return ID_VALUES
-    if exchange.operation.startswith("find"):
-        return ID_MAP
-    asked = {
-        int(item.value): FAMILY_OF_ID[item._xsd_type.qname.localname]
-        for item in exchange.body["ids"]["item"]
-    }
-    return objects(asked)
 
 
 def both_paths(
