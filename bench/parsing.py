@@ -10,7 +10,8 @@ timed with ``time.process_time`` (CPU of this process only; the median of ``--re
 - **render**: the simulator's handler result to reply bytes, by zeep's serializer (before)
   and by :class:`~simulators.soap_render.PlainRenderer` (now); the handler's own work
   (finding the records in the population) is timed apart;
-- **request**: building the request envelope with zeep, for the share of it in the profile.
+- **request**: building the request envelope with zeep (before) and from the clients'
+  templates (:mod:`connectors.soap_template`, now).
 
 The two readings give equal models (tests/connectors/*/test_read_equivalence.py), so only
 CPU is compared here. Run it on an otherwise idle machine; it uses one core.
@@ -24,11 +25,15 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 from lxml import etree
 
-from bench.replies import Exchange, Replies, decoder_for
+from bench.replies import MATRIKKEL_BASE, P360_BASE, Exchange, Replies, decoder_for, from_template
+from connectors.matrikkel import MatrikkelClient
+from connectors.p360 import P360Client
+from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.soap import Parser
 from simulators.population import Population, documented
 from simulators.soap import SoapEndpoint
@@ -46,6 +51,7 @@ class Row:
     render_zeep: float
     render_plain: float
     request: float
+    template: float
 
 
 def cpu_ms(work: Callable[[], object], repeat: int) -> float:
@@ -73,7 +79,26 @@ def _handler_call(endpoint: SoapEndpoint, exchange: Exchange) -> tuple[str, Call
     return operation.name, lambda: asyncio.run(call())
 
 
-def measure_call(replies: Replies, exchange: Exchange, repeat: int) -> Row:
+@dataclass(frozen=True)
+class Clients:
+    """The connectors whose request templates are timed (they make no call here)."""
+
+    p360: P360Client
+    matrikkel: MatrikkelClient
+
+    @classmethod
+    def offline(cls) -> Clients:
+        """Clients that only render requests: their session is never used."""
+        session = cast(aiohttp.ClientSession, object())
+        return cls(
+            P360Client(session, P360_BASE, "u", "p", Resilience("p360", ResiliencePolicy())),
+            MatrikkelClient(
+                session, MATRIKKEL_BASE, "u", "p", Resilience("matrikkel", ResiliencePolicy())
+            ),
+        )
+
+
+def measure_call(replies: Replies, clients: Clients, exchange: Exchange, repeat: int) -> Row:
     """The CPU of one call's reply (both directions, both ways) and request."""
     service, endpoint = replies.service(exchange), replies.endpoint(exchange)
     decoder = decoder_for(exchange)
@@ -92,13 +117,16 @@ def measure_call(replies: Replies, exchange: Exchange, repeat: int) -> Row:
         handler=cpu_ms(call_handler, repeat),
         render_zeep=cpu_ms(lambda: endpoint.render_reply(name, result, plain=False), repeat),
         render_plain=cpu_ms(lambda: endpoint.render_reply(name, result, plain=True), repeat),
-        request=cpu_ms(lambda: etree.tostring(service.envelope(name, **exchange.body)), repeat),
+        request=cpu_ms(lambda: service.request(name, **exchange.body), repeat),
+        template=cpu_ms(lambda: from_template(clients.p360, clients.matrikkel, exchange), repeat),
     )
 
 
-def measure(replies: Replies, index: int, repeat: int) -> list[Row]:
+def measure(replies: Replies, clients: Clients, index: int, repeat: int) -> list[Row]:
     """One row per hot call of person ``index``'s dashboard."""
-    return [measure_call(replies, exchange, repeat) for exchange in replies.exchanges(index)]
+    return [
+        measure_call(replies, clients, exchange, repeat) for exchange in replies.exchanges(index)
+    ]
 
 
 def _ratio(before: float, after: float) -> str:
@@ -110,7 +138,8 @@ def print_table(index: int, rows: list[Row]) -> None:
     print(f"\nperson #{index} ({documented.DOCUMENTED[index].key}), CPU ms per call (median)")
     header = (
         f"{'operation':34} {'bytes':>8} | {'decode zeep':>11} {'lxml':>7} {'ratio':>6} | "
-        f"{'render zeep':>11} {'plain':>7} {'ratio':>6} | {'handler':>7} | {'request':>7}"
+        f"{'render zeep':>11} {'plain':>7} {'ratio':>6} | {'handler':>7} | "
+        f"{'request zeep':>12} {'template':>8} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -119,7 +148,8 @@ def print_table(index: int, rows: list[Row]) -> None:
             f"{row.operation:34} {row.size:8d} | {row.decode_zeep:11.2f} {row.decode_lxml:7.2f} "
             f"{_ratio(row.decode_zeep, row.decode_lxml):>6} | {row.render_zeep:11.2f} "
             f"{row.render_plain:7.2f} {_ratio(row.render_zeep, row.render_plain):>6} | "
-            f"{row.handler:7.2f} | {row.request:7.2f}"
+            f"{row.handler:7.2f} | {row.request:12.2f} {row.template:8.2f} "
+            f"{_ratio(row.request, row.template):>6}"
         )
     total = Row(
         "total",
@@ -136,7 +166,7 @@ def print_table(index: int, rows: list[Row]) -> None:
         f"{total.decode_lxml:7.2f} {_ratio(total.decode_zeep, total.decode_lxml):>6} | "
         f"{total.render_zeep:11.2f} {total.render_plain:7.2f} "
         f"{_ratio(total.render_zeep, total.render_plain):>6} | {total.handler:7.2f} | "
-        f"{total.request:7.2f}"
+        f"{total.request:12.2f} {total.template:8.2f} {_ratio(total.request, total.template):>6}"
     )
 
 
@@ -151,9 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=1000)
     args = parser.parse_args(argv)
     replies = Replies(Population(seed=args.seed, size=args.size))
+    clients = Clients.offline()
     for index in args.persons:
-        measure(replies, index, 1)  # warm caches (types, population records) before timing
-        print_table(index, measure(replies, index, args.repeat))
+        measure(replies, clients, index, 1)  # warm caches (types, records, templates) first
+        print_table(index, measure(replies, clients, index, args.repeat))
 
 
 if __name__ == "__main__":

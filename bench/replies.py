@@ -16,11 +16,13 @@ from typing import Any
 
 from lxml import etree
 
+from connectors.matrikkel import MatrikkelClient
 from connectors.matrikkel import decoders as matrikkel_decoders
 from connectors.matrikkel.client import SERVICES as MATRIKKEL_SERVICES
 from connectors.matrikkel.client import UTM33_KODE_ID
 from connectors.matrikkel.client import WSDL_DIR as MATRIKKEL_WSDL
 from connectors.matrikkel.records import FAMILY_OF_ID
+from connectors.p360 import P360Client
 from connectors.p360.client import SERVICES as P360_SERVICES
 from connectors.p360.client import WSDL_DIR as P360_WSDL
 from connectors.p360.decoders import DECODERS as P360_DECODERS
@@ -33,10 +35,21 @@ from simulators.p360.handlers import SifService
 from simulators.population import Population
 from simulators.soap import BasicCredentials, SoapEndpoint
 
-__all__ = ["Exchange", "Replies", "decoder_for"]
+__all__ = [
+    "MATRIKKEL_BASE",
+    "P360_BASE",
+    "Exchange",
+    "Replies",
+    "decoder_for",
+    "from_template",
+    "typed_ids",
+]
 
 _NS = "http://matrikkel.statkart.no/matrikkelapi/wsapi/v1/domain"
 _CREDENTIALS = BasicCredentials("bench", "bench")
+# Where the connector-side services say they send (the WS-Addressing To of each request).
+MATRIKKEL_BASE = "http://matrikkel.invalid"
+P360_BASE = "http://p360.invalid"
 # The page size the gateway's case loaders ask with (resolvers/case/loaders.py).
 PERSON_PAGE_SIZE = 500
 
@@ -69,6 +82,39 @@ def decoder_for(exchange: Exchange) -> ReplyDecoder[Any]:
     return matrikkel_decoders.objects(asked)
 
 
+def typed_ids(exchange: Exchange) -> list[tuple[str, int]]:
+    """The (id type, value) pairs of an id-list request."""
+    (parameter,) = (name for name in exchange.body if name != "matrikkelContext")
+    return [
+        (item._xsd_type.qname.text, int(item.value)) for item in exchange.body[parameter]["item"]
+    ]
+
+
+def from_template(p360: P360Client, matrikkel: MatrikkelClient, exchange: Exchange) -> bytes:
+    """``exchange``'s request as the clients render it from their templates."""
+    operation = exchange.operation
+    if exchange.system == "p360":
+        parameter = exchange.body["parameter"]
+        if operation == "GetCases":
+            return p360._cases_by_person.render(
+                pid=parameter["ContactReferenceNumber"],
+                size=parameter["MaxReturnedCases"],
+                page=parameter["Page"],
+            )
+        if operation == "GetDocuments":
+            return p360._documents_by_person.render(
+                pid=parameter["ContactReferenceNumber"],
+                size=parameter["MaxReturnedDocuments"],
+                page=parameter["Page"],
+            )
+        return p360._private_persons.render(pid=parameter["PersonalIdNumber"])
+    if operation == "findPersonIdForIdent":
+        return matrikkel._person_id_request(exchange.body["personIdent"].fodselsnummer)
+    if operation == "findEideMatrikkelenheterForPerson":
+        return matrikkel._owned_request(int(exchange.body["personId"].value))
+    return matrikkel._with_ids(operation, typed_ids(exchange))
+
+
 class Replies:
     """Client-side services and simulator endpoints of Matrikkel and Public 360 over one
     population; :meth:`exchanges` lists a person's hot calls, :meth:`answer` renders a reply."""
@@ -78,11 +124,11 @@ class Replies:
         self.clients: dict[tuple[str, str], SoapService] = {}
         for name in MATRIKKEL_SERVICES:
             self.clients[("matrikkel", name)] = SoapService(
-                MATRIKKEL_WSDL / f"{name}.wsdl", f"http://matrikkel.invalid/{name}", "matrikkel"
+                MATRIKKEL_WSDL / f"{name}.wsdl", f"{MATRIKKEL_BASE}/{name}", "matrikkel"
             )
         for name in P360_SERVICES:
             self.clients[("p360", name)] = SoapService(
-                P360_WSDL / f"{name}.wsdl", f"http://p360.invalid/{name}.svc", "p360"
+                P360_WSDL / f"{name}.wsdl", f"{P360_BASE}/{name}.svc", "p360"
             )
         matrikkel = MatrikkelSimulator(
             population, _CREDENTIALS, SimulatorControl("matrikkel", population)

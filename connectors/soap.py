@@ -29,6 +29,7 @@ from zeep.loader import parse_xml
 from connectors.errors import ConnectorError, MalformedResponse, RemoteFault
 from connectors.failures import SOAP_STATUSES, TRANSPORT_ERRORS, status_error, transport_error
 from connectors.session import send_once_more_if_stale
+from connectors.soap_template import ItemTemplate, RequestTemplate, item_of
 from contracts.soap import load_client, pick_binding
 
 __all__ = ["SHAPE_ERRORS", "Parser", "ReplyDecoder", "SoapFault", "SoapService"]
@@ -143,6 +144,30 @@ class SoapService:
         )
         return envelope  # type: ignore[no-any-return]
 
+    def request(self, operation: str, **body: Any) -> bytes:
+        """The request bytes zeep renders for ``operation`` with ``body``."""
+        try:
+            envelope = self.envelope(operation, **body)
+        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
+            # A bug in the connector (wrong body for the contract), not a remote failure.
+            raise ConnectorError(
+                "request does not match the WSDL", system=self.system, operation=operation
+            ) from exc
+        return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+    def template(
+        self, operation: str, list_path: tuple[str, ...] = (), **sample: Any
+    ) -> RequestTemplate:
+        """A :class:`~connectors.soap_template.RequestTemplate` zeep renders from ``sample``
+        (whose varying texts are :func:`~connectors.soap_template.slot` markers)."""
+        return RequestTemplate(self.envelope(operation, **sample), list_path)
+
+    def item_template(
+        self, operation: str, list_path: tuple[str, ...], **sample: Any
+    ) -> ItemTemplate:
+        """The template of the one item in ``list_path`` of ``sample`` (e.g. a typed id)."""
+        return item_of(self.envelope(operation, **sample), list_path)
+
     async def call(
         self,
         session: aiohttp.ClientSession,
@@ -151,6 +176,7 @@ class SoapService:
         decoder: ReplyDecoder[Any] | None = None,
         *,
         idempotent: bool = False,
+        prepared: bytes | None = None,
         **body: Any,
     ) -> Any:
         """Call ``operation`` with ``body`` and return its reply read by ``decoder``.
@@ -159,6 +185,8 @@ class SoapService:
         when it has one, else its zeep reading. ``idempotent`` lets a request that met a
         keep-alive connection the server had already closed go out once more on a fresh one
         (:func:`connectors.session.send_once_more_if_stale`); writes are sent once.
+        ``prepared`` is the envelope already rendered from a :meth:`template` (``body`` is
+        then not used): zeep need not build it again.
 
         ``auth`` is the HTTP Basic credential: an ``Authorization`` header value (build it once
         with ``aiohttp.encode_basic_auth(user, password)``; ``aiohttp.BasicAuth`` is deprecated
@@ -172,14 +200,7 @@ class SoapService:
         decoder cannot read.
         """
         op = self._operation(operation)
-        try:
-            envelope = self.envelope(operation, **body)
-        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
-            # A bug in the connector (wrong body for the contract), not a remote failure.
-            raise ConnectorError(
-                "request does not match the WSDL", system=self.system, operation=operation
-            ) from exc
-        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        data = prepared if prepared is not None else self.request(operation, **body)
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": f'"{op.soapaction or ""}"',

@@ -100,6 +100,7 @@ class SoapConnector(ABC):
         decoder: ReplyDecoder[T],
         *,
         idempotent: bool,
+        prepared: bytes | None = None,
         **body: Any,
     ) -> T:
         """One resilient SOAP call whose reply ``decoder`` reads (lxml when it can).
@@ -108,13 +109,20 @@ class SoapConnector(ABC):
         counting as a failure, when a kept-alive connection turns out stale
         (:mod:`connectors.session`); a write is sent once (it carries an idempotency key and
         its caller repeats it). A reply of the wrong shape is a
-        :class:`~connectors.errors.MalformedResponse`.
+        :class:`~connectors.errors.MalformedResponse`. ``prepared`` is the request already
+        rendered from a template (:meth:`connectors.soap.SoapService.template`).
         """
         soap = self._services[service]
 
         async def attempt() -> T:
             result: T = await soap.call(
-                self._session, self._auth, operation, decoder, idempotent=idempotent, **body
+                self._session,
+                self._auth,
+                operation,
+                decoder,
+                idempotent=idempotent,
+                prepared=prepared,
+                **body,
             )
             return result
 

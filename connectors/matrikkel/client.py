@@ -30,6 +30,7 @@ from connectors.matrikkel.records import (
 from connectors.resilience import Resilience
 from connectors.soap import ReplyDecoder, SoapFault
 from connectors.soap_connector import SoapConnector
+from connectors.soap_template import ItemTemplate, RequestTemplate, slot
 from contracts import wsdl_dir
 
 __all__ = ["SERVICES", "WSDL_DIR", "MatrikkelClient"]
@@ -93,6 +94,10 @@ class MatrikkelClient(SoapConnector):
             klientIdentifikasjon=client_id,
         )
         self._types: dict[str, Any] = {}
+        # The hot reads' envelopes and id items, rendered once by zeep on first use
+        # (connectors.soap_template): per call only the ids and the fødselsnummer change.
+        self._templates: dict[str, RequestTemplate] = {}
+        self._items: dict[tuple[str, str], ItemTemplate] = {}
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -102,11 +107,24 @@ class MatrikkelClient(SoapConnector):
             found = self._types[qname] = self._services["StoreServiceWS"].type(qname)
         return found
 
-    def _id(self, qname: str, value: int) -> Any:
-        return self._type(qname)(value=value)
+    async def _read(
+        self,
+        service: str,
+        operation: str,
+        decoder: ReplyDecoder[T],
+        *,
+        prepared: bytes | None = None,
+        **body: Any,
+    ) -> T:
+        """One resilient read; every Matrikkel call carries the client's MatrikkelContext.
 
-    async def _read(self, service: str, operation: str, decoder: ReplyDecoder[T], **body: Any) -> T:
-        """One resilient read; every Matrikkel call carries the client's MatrikkelContext."""
+        ``prepared`` is the request rendered from a template (:meth:`_with_ids`); ``body`` is
+        then not needed.
+        """
+        if prepared is not None:
+            return await self._call_decoded(
+                service, operation, decoder, idempotent=True, prepared=prepared
+            )
         return await self._call_decoded(
             service,
             operation,
@@ -116,17 +134,57 @@ class MatrikkelClient(SoapConnector):
             matrikkelContext=self._context,
         )
 
+    def _template(self, operation: str, **sample: Any) -> RequestTemplate:
+        found = self._templates.get(operation)
+        if found is None:
+            service, parameter = _HOT_REQUESTS[operation]
+            path = (parameter,) if parameter in _LIST_PARAMETERS else ()
+            found = self._templates[operation] = self._services[service].template(
+                operation, path, **sample, matrikkelContext=self._context
+            )
+        return found
+
+    def _person_id_request(self, pid: str) -> bytes:
+        """findPersonIdForIdent's request, rendered from its template."""
+        template = self._template(
+            "findPersonIdForIdent",
+            personIdent=self._type(_PERSON + "FysiskPersonIdent")(fodselsnummer=slot("pid")),
+        )
+        return template.render(pid=pid)
+
+    def _owned_request(self, person_id: int) -> bytes:
+        """findEideMatrikkelenheterForPerson's request, rendered from its template."""
+        template = self._template(
+            "findEideMatrikkelenheterForPerson",
+            personId=self._type(_PERSON + "PersonId")(value=slot("id")),
+        )
+        return template.render(id=person_id)
+
+    def _with_ids(self, operation: str, typed_ids: Sequence[tuple[str, int]]) -> bytes:
+        """The request of an id-list operation, rendered from its template."""
+        service, parameter = _HOT_REQUESTS[operation]
+        template = self._template(operation, **{parameter: {"item": []}})
+        items = []
+        for qname, value in typed_ids:
+            item = self._items.get((operation, qname))
+            if item is None:
+                sample = {parameter: {"item": [self._type(qname)(value=slot("value"))]}}
+                item = self._items[(operation, qname)] = self._services[service].item_template(
+                    operation, (parameter,), **sample, matrikkelContext=self._context
+                )
+            items.append(item.render(value=value))
+        return template.render(items=items)
+
     # --- persons and ownership -------------------------------------------------------------
 
     async def find_person_id(self, pid: str) -> int | None:
         """The Matrikkel PersonId of the person with fødselsnummer ``pid``; None if unknown."""
-        ident = self._type(_PERSON + "FysiskPersonIdent")(fodselsnummer=pid)
         try:
             return await self._read(
                 "PersonServiceWS",
                 "findPersonIdForIdent",
                 PERSON_ID,
-                personIdent=ident,
+                prepared=self._person_id_request(pid),
             )
         except SoapFault as fault:
             if _is_finder(fault):
@@ -139,7 +197,7 @@ class MatrikkelClient(SoapConnector):
             "MatrikkelenhetServiceWS",
             "findEideMatrikkelenheterForPerson",
             ID_VALUES,
-            personId=self._id(_PERSON + "PersonId", person_id),
+            prepared=self._owned_request(person_id),
         )
         properties = await self.get_properties(ids)
         return [
@@ -160,12 +218,12 @@ class MatrikkelClient(SoapConnector):
         the id map, the addresses, then their roads and postal areas together)."""
         if not property_ids:
             return []
-        id_list = self._property_id_list(property_ids)
+        typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]
         mapping = await self._read(
             "AdresseServiceWS",
             "findAdresserForMatrikkelenheter",
             ID_MAP,
-            matrikkelenhetIds=id_list,
+            prepared=self._with_ids("findAdresserForMatrikkelenheter", typed),
         )
         address_ids = distinct(a for i in property_ids for a in mapping.get(i, []))
         found = await self._get_objects([(_ADRESSE + "AdresseId", a) for a in address_ids])
@@ -189,12 +247,12 @@ class MatrikkelClient(SoapConnector):
         """Buildings on each property, aligned with ``property_ids`` (two round trips)."""
         if not property_ids:
             return []
-        id_list = self._property_id_list(property_ids)
+        typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]
         mapping = await self._read(
             "BygningServiceWS",
             "findByggForMatrikkelenheter",
             ID_MAP,
-            matrikkelenhetIdList=id_list,
+            prepared=self._with_ids("findByggForMatrikkelenheter", typed),
         )
         bygg_ids = distinct(b for i in property_ids for b in mapping.get(i, []))
         found = await self._get_objects([(_BYGNING + "ByggId", b) for b in bygg_ids])
@@ -211,9 +269,6 @@ class MatrikkelClient(SoapConnector):
         """Readiness: one cheap authenticated call that touches no personal data."""
         await self._read("StoreServiceWS", "getObjectsIgnoreMissing", IGNORED, ids={"item": []})
 
-    def _property_id_list(self, property_ids: Sequence[int]) -> dict[str, list[Any]]:
-        return {"item": [self._id(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]}
-
     async def _get_objects(
         self, typed_ids: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], StoreRecord]:
@@ -226,18 +281,37 @@ class MatrikkelClient(SoapConnector):
         """
         found: dict[tuple[str, int], StoreRecord] = {}
         for batch in chunked(typed_ids, self._batch):
-            ids = {"item": [self._id(qname, value) for qname, value in batch]}
             decoder = objects({value: _family(qname) for qname, value in batch})
             try:
-                records = await self._read("StoreServiceWS", "getObjects", decoder, ids=ids)
+                records = await self._read(
+                    "StoreServiceWS",
+                    "getObjects",
+                    decoder,
+                    prepared=self._with_ids("getObjects", batch),
+                )
             except SoapFault as fault:
                 if not _is_finder(fault):
                     raise
                 records = await self._read(
-                    "StoreServiceWS", "getObjectsIgnoreMissing", decoder, ids=ids
+                    "StoreServiceWS",
+                    "getObjectsIgnoreMissing",
+                    decoder,
+                    prepared=self._with_ids("getObjectsIgnoreMissing", batch),
                 )
             found.update(records)
         return found
+
+
+# Each hot read: its service and the body parameter that varies (an id list or an ident).
+_HOT_REQUESTS: dict[str, tuple[str, str]] = {
+    "findPersonIdForIdent": ("PersonServiceWS", "personIdent"),
+    "findEideMatrikkelenheterForPerson": ("MatrikkelenhetServiceWS", "personId"),
+    "getObjects": ("StoreServiceWS", "ids"),
+    "getObjectsIgnoreMissing": ("StoreServiceWS", "ids"),
+    "findAdresserForMatrikkelenheter": ("AdresseServiceWS", "matrikkelenhetIds"),
+    "findByggForMatrikkelenheter": ("BygningServiceWS", "matrikkelenhetIdList"),
+}
+_LIST_PARAMETERS = frozenset({"ids", "matrikkelenhetIds", "matrikkelenhetIdList"})
 
 
 # --- records into models ------------------------------------------------------------------

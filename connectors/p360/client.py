@@ -55,6 +55,7 @@ from connectors.p360.parse import (
 from connectors.resilience import Resilience
 from connectors.soap import ReplyDecoder
 from connectors.soap_connector import SoapConnector
+from connectors.soap_template import slot
 from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
@@ -97,6 +98,28 @@ class P360Client(SoapConnector):
             raise ValueError("parallel_cases must be at least 1")
         super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._parallel_cases = parallel_cases
+        # The hot reads' envelopes, rendered once by zeep (connectors.soap_template).
+        self._cases_by_person = self._services["CaseService"].template(
+            "GetCases",
+            parameter={
+                "ContactReferenceNumber": slot("pid"),
+                "MaxReturnedCases": slot("size"),
+                "Page": slot("page"),
+                "IncludeCaseContacts": False,
+            },
+        )
+        self._documents_by_person = self._services["DocumentService"].template(
+            "GetDocuments",
+            parameter={
+                "ContactReferenceNumber": slot("pid"),
+                "MaxReturnedDocuments": slot("size"),
+                "Page": slot("page"),
+                "IncludeFileData": False,
+            },
+        )
+        self._private_persons = self._services["ContactService"].template(
+            "GetPrivatePersons", parameter={"PersonalIdNumber": slot("pid"), "MaxRows": 2}
+        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -130,17 +153,26 @@ class P360Client(SoapConnector):
         query: Callable[[int], dict[str, Any]],
         *,
         page_size: int,
+        prepare: Callable[[int], bytes] | None = None,
     ) -> list[T]:
         """Every item of a paged SIF read, in page order; ``query(page)`` is the page's query.
 
         ``decoder`` reads one page (checked with :func:`raise_for_result`) into its items and
-        ``TotalPageCount``. Stops at the last page (``TotalPageCount``, or a short page when
-        360 does not say), at an empty page, or after :data:`MAX_PAGES`.
+        ``TotalPageCount``; ``prepare(page)``, when given, renders the page's request from a
+        template instead of zeep building it from ``query(page)``. Stops at the last page
+        (``TotalPageCount``, or a short page when 360 does not say), at an empty page, or
+        after :data:`MAX_PAGES`.
         """
         found: list[T] = []
         for page in range(MAX_PAGES):
+            prepared = None if prepare is None else prepare(page)
             rows, total_pages = await self._call_decoded(
-                service, operation, decoder, idempotent=True, parameter=query(page)
+                service,
+                operation,
+                decoder,
+                idempotent=True,
+                prepared=prepared,
+                **({} if prepared is not None else {"parameter": query(page)}),
             )
             found.extend(rows)
             last_page = (
@@ -168,6 +200,7 @@ class P360Client(SoapConnector):
                 "IncludeCaseContacts": False,
             },
             page_size=page_size,
+            prepare=lambda page: self._cases_by_person.render(pid=pid, size=page_size, page=page),
         )
         # A case that moved between pages while paging must not appear twice.
         found: list[Case] = []
@@ -244,6 +277,9 @@ class P360Client(SoapConnector):
                 "IncludeFileData": False,
             },
             page_size=page_size,
+            prepare=lambda page: self._documents_by_person.render(
+                pid=pid, size=page_size, page=page
+            ),
         )
         grouped: dict[str, list[Document]] = {}
         for doc in docs:
@@ -275,7 +311,7 @@ class P360Client(SoapConnector):
             "GetPrivatePersons",
             PRIVATE_PERSONS,
             idempotent=True,
-            parameter={"PersonalIdNumber": pid, "MaxRows": 2},
+            prepared=self._private_persons.render(pid=pid),
         )
         return next((person for person in persons if person.personal_id_number == pid), None)
 
