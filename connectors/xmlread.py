@@ -8,6 +8,11 @@ kept as written; a complex element with neither children nor attributes is None,
 with ``xsi:nil="true"`` is an object whose fields are all None. Dates take a fast path for
 the canonical form and fall back to zeep's own converter for anything else, so odd spellings
 are judged by zeep itself.
+
+One difference is deliberate: zeep's strict parser refuses a reply whose elements are out of
+the contract's order or unknown to it; the readers only require what the models need, so such
+a reply is read instead of becoming a MalformedResponse. Missing required fields and values of
+the wrong type fail alike on both paths (the equivalence tests show it).
 """
 
 from __future__ import annotations
