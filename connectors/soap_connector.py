@@ -18,20 +18,11 @@ import aiohttp
 
 from connectors.errors import ConnectorError, MalformedResponse
 from connectors.resilience import Resilience
-from connectors.soap import SoapService
+from connectors.soap import SHAPE_ERRORS, ReplyDecoder, SoapService
 
-__all__ = ["SoapConnector"]
+__all__ = ["SHAPE_ERRORS", "SoapConnector"]
 
 T = TypeVar("T")
-
-# What a parse of zeep's objects raises when the reply is not the shape the client expects.
-SHAPE_ERRORS: tuple[type[Exception], ...] = (
-    AttributeError,
-    TypeError,
-    ValueError,
-    KeyError,
-    IndexError,
-)
 
 
 class SoapConnector(ABC):
@@ -81,15 +72,16 @@ class SoapConnector(ABC):
         parse: Callable[[Any], T],
         **body: Any,
     ) -> T:
-        """One resilient SOAP call; ``parse`` maps the zeep result (errors included).
+        """One resilient SOAP call whose zeep result ``parse`` maps (errors included).
 
-        Only ``idempotent`` calls are retried; a write is sent once (it carries an idempotency
-        key and its caller repeats it).
+        Only ``idempotent`` calls are retried (see :meth:`_call_decoded`).
         """
         soap = self._services[service]
 
         async def attempt() -> T:
-            result = await soap.call(self._session, self._auth, operation, **body)
+            result = await soap.call(
+                self._session, self._auth, operation, idempotent=idempotent, **body
+            )
             try:
                 return parse(result)
             except ConnectorError:
@@ -98,5 +90,40 @@ class SoapConnector(ABC):
                 raise MalformedResponse(
                     "reply has an unexpected shape", system=self.system, operation=operation
                 ) from exc
+
+        return await self._resilience.call(operation, attempt, idempotent=idempotent)
+
+    async def _call_decoded(
+        self,
+        service: str,
+        operation: str,
+        decoder: ReplyDecoder[T],
+        *,
+        idempotent: bool,
+        prepared: bytes | None = None,
+        **body: Any,
+    ) -> T:
+        """One resilient SOAP call whose reply ``decoder`` reads (lxml when it can).
+
+        Only ``idempotent`` calls are retried, by the resilience policy and, once and without
+        counting as a failure, when a kept-alive connection turns out stale
+        (:mod:`connectors.session`); a write is sent once (it carries an idempotency key and
+        its caller repeats it). A reply of the wrong shape is a
+        :class:`~connectors.errors.MalformedResponse`. ``prepared`` is the request already
+        rendered from a template (:meth:`connectors.soap.SoapService.template`).
+        """
+        soap = self._services[service]
+
+        async def attempt() -> T:
+            result: T = await soap.call(
+                self._session,
+                self._auth,
+                operation,
+                decoder,
+                idempotent=idempotent,
+                prepared=prepared,
+                **body,
+            )
+            return result
 
         return await self._resilience.call(operation, attempt, idempotent=idempotent)

@@ -24,7 +24,7 @@ import base64
 import binascii
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,12 +36,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from contracts.soap import load_client, pick_binding  # the connectors' own WSDL loading
+from simulators.soap_render import PlainRenderer, zeep_value
 
 __all__ = [
     "SOAP11_ENV",
     "BasicCredentials",
     "FaultHooks",
     "Handler",
+    "PlainRenderer",
     "SoapEndpoint",
     "SoapFault",
 ]
@@ -161,6 +163,7 @@ class SoapEndpoint:
         hooks: FaultHooks | None = None,
         port: str | None = None,
         injected_error: Callable[[str], SoapFault] | None = None,
+        plain_replies: Collection[str] = (),
     ) -> None:
         self.wsdl_path = wsdl_path
         self.client: Any = load_client(wsdl_path)
@@ -168,9 +171,14 @@ class SoapEndpoint:
         self.credentials = credentials
         self.hooks = hooks
         self.injected_error = injected_error or _default_injected_error
-        unknown = set(handlers) - set(self.binding._operations)
+        unknown = (set(handlers) | set(plain_replies)) - set(self.binding._operations)
         if unknown:
             raise ValueError(f"handlers for operations not in the WSDL: {sorted(unknown)}")
+        # Large replies are rendered by PlainRenderer (a tenth of zeep's CPU); the rest by zeep.
+        self._plain: dict[str, PlainRenderer] = {
+            name: PlainRenderer(self.binding._operations[name].output.body)
+            for name in plain_replies
+        }
         self.handlers = dict(handlers)
         # Document/literal: the body's first element names the operation.
         self._by_element: dict[str, Any] = {}
@@ -238,7 +246,13 @@ class SoapEndpoint:
     # --- POST: one call ------------------------------------------------------------------------
 
     async def _dispatch(self, request: Request) -> Response:
-        raw = await request.body()
+        return await self.respond(await request.body())
+
+    async def respond(self, raw: bytes) -> Response:
+        """Answer one request envelope (already authenticated): the whole POST path.
+
+        Public so benchmarks and tests can drive the simulator without a socket.
+        """
         try:
             envelope = etree.fromstring(raw, _PARSER)
         except etree.XMLSyntaxError:
@@ -280,11 +294,7 @@ class SoapEndpoint:
             result = await handler(**arguments)
         except SoapFault as fault:
             return self._fault(fault)
-        if isinstance(result, Mapping):
-            serialized = operation.output.serialize(**result)
-        else:
-            serialized = operation.output.serialize(result)
-        content = etree.tostring(serialized.content, xml_declaration=True, encoding="utf-8")
+        content = self.render_reply(name, result)
         if slow_body_ms > 0:
             return StreamingResponse(
                 _trickle(content, slow_body_ms), media_type=_XML_TYPE, status_code=200
@@ -293,6 +303,27 @@ class SoapEndpoint:
 
     def _fault(self, fault: SoapFault) -> Response:
         return Response(render_fault(fault), status_code=fault.status, media_type=_XML_TYPE)
+
+    def render_reply(self, operation: str, result: Any, *, plain: bool | None = None) -> bytes:
+        """The reply envelope of ``operation`` holding a handler's ``result``.
+
+        ``plain`` picks the renderer: :class:`PlainRenderer` for the operations named in
+        ``plain_replies`` (the default), zeep's serializer otherwise or when ``plain`` is False.
+        Public so tests can hold the two renderings of one result side by side.
+        """
+        renderer = self._plain.get(operation)
+        if plain is None:
+            plain = renderer is not None
+        if plain and isinstance(result, Mapping):
+            if renderer is None:
+                renderer = PlainRenderer(self.binding._operations[operation].output.body)
+            return renderer.envelope(result)
+        output = self.binding._operations[operation].output
+        result = zeep_value(result)
+        serialized = (
+            output.serialize(**result) if isinstance(result, Mapping) else output.serialize(result)
+        )
+        return etree.tostring(serialized.content, xml_declaration=True, encoding="utf-8")
 
 
 def render_fault(fault: SoapFault) -> bytes:

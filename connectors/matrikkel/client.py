@@ -9,26 +9,28 @@ retries for these read-only operations, circuit breaker) and fails only with the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 
 from connectors.batching import chunked, distinct
+from connectors.matrikkel.decoders import ID_MAP, ID_VALUES, IGNORED, PERSON_ID, objects
 from connectors.matrikkel.errors import SYSTEM
-from connectors.matrikkel.models import (
-    Address,
-    Building,
-    Matrikkelnummer,
-    Owner,
-    OwnershipRef,
-    Property,
+from connectors.matrikkel.models import Address, Building, OwnershipRef, Property
+from connectors.matrikkel.records import (
+    FAMILY_OF_ID,
+    AddressRecord,
+    BuildingRecord,
+    PostalAreaRecord,
+    RoadRecord,
+    StoreRecord,
 )
 from connectors.resilience import Resilience
-from connectors.soap import SoapFault
+from connectors.soap import ReplyDecoder, SoapFault
 from connectors.soap_connector import SoapConnector
+from connectors.soap_template import ItemTemplate, RequestTemplate, slot
 from contracts import wsdl_dir
 
 __all__ = ["SERVICES", "WSDL_DIR", "MatrikkelClient"]
@@ -92,6 +94,10 @@ class MatrikkelClient(SoapConnector):
             klientIdentifikasjon=client_id,
         )
         self._types: dict[str, Any] = {}
+        # The hot reads' envelopes and id items, rendered once by zeep on first use
+        # (connectors.soap_template): per call only the ids and the fødselsnummer change.
+        self._templates: dict[str, RequestTemplate] = {}
+        self._items: dict[tuple[str, str], ItemTemplate] = {}
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -101,33 +107,84 @@ class MatrikkelClient(SoapConnector):
             found = self._types[qname] = self._services["StoreServiceWS"].type(qname)
         return found
 
-    def _id(self, qname: str, value: int) -> Any:
-        return self._type(qname)(value=value)
-
     async def _read(
-        self, service: str, operation: str, parse: Callable[[Any], T], **body: Any
+        self,
+        service: str,
+        operation: str,
+        decoder: ReplyDecoder[T],
+        *,
+        prepared: bytes | None = None,
+        **body: Any,
     ) -> T:
-        """One resilient read; every Matrikkel call carries the client's MatrikkelContext."""
-        return await self._call(
+        """One resilient read; every Matrikkel call carries the client's MatrikkelContext.
+
+        ``prepared`` is the request rendered from a template (:meth:`_with_ids`); ``body`` is
+        then not needed.
+        """
+        if prepared is not None:
+            return await self._call_decoded(
+                service, operation, decoder, idempotent=True, prepared=prepared
+            )
+        return await self._call_decoded(
             service,
             operation,
+            decoder,
             idempotent=True,
-            parse=parse,
             **body,
             matrikkelContext=self._context,
         )
+
+    def _template(self, operation: str, **sample: Any) -> RequestTemplate:
+        found = self._templates.get(operation)
+        if found is None:
+            service, parameter = _HOT_REQUESTS[operation]
+            path = (parameter,) if parameter in _LIST_PARAMETERS else ()
+            found = self._templates[operation] = self._services[service].template(
+                operation, path, **sample, matrikkelContext=self._context
+            )
+        return found
+
+    def _person_id_request(self, pid: str) -> bytes:
+        """findPersonIdForIdent's request, rendered from its template."""
+        template = self._template(
+            "findPersonIdForIdent",
+            personIdent=self._type(_PERSON + "FysiskPersonIdent")(fodselsnummer=slot("pid")),
+        )
+        return template.render(pid=pid)
+
+    def _owned_request(self, person_id: int) -> bytes:
+        """findEideMatrikkelenheterForPerson's request, rendered from its template."""
+        template = self._template(
+            "findEideMatrikkelenheterForPerson",
+            personId=self._type(_PERSON + "PersonId")(value=slot("id")),
+        )
+        return template.render(id=person_id)
+
+    def _with_ids(self, operation: str, typed_ids: Sequence[tuple[str, int]]) -> bytes:
+        """The request of an id-list operation, rendered from its template."""
+        service, parameter = _HOT_REQUESTS[operation]
+        template = self._template(operation, **{parameter: {"item": []}})
+        items = []
+        for qname, value in typed_ids:
+            item = self._items.get((operation, qname))
+            if item is None:
+                sample = {parameter: {"item": [self._type(qname)(value=slot("value"))]}}
+                item = self._items[(operation, qname)] = self._services[service].item_template(
+                    operation, (parameter,), **sample, matrikkelContext=self._context
+                )
+            items.append(item.render(value=value))
+        return template.render(items=items)
 
     # --- persons and ownership -------------------------------------------------------------
 
     async def find_person_id(self, pid: str) -> int | None:
         """The Matrikkel PersonId of the person with fødselsnummer ``pid``; None if unknown."""
-        ident = self._type(_PERSON + "FysiskPersonIdent")(fodselsnummer=pid)
         try:
             return await self._read(
                 "PersonServiceWS",
                 "findPersonIdForIdent",
-                lambda result: int(_value(result)),
-                personIdent=ident,
+                PERSON_ID,
+                prepared=self._person_id_request(pid),
             )
         except SoapFault as fault:
             if _is_finder(fault):
@@ -139,8 +196,8 @@ class MatrikkelClient(SoapConnector):
         ids = await self._read(
             "MatrikkelenhetServiceWS",
             "findEideMatrikkelenheterForPerson",
-            _id_values,
-            personId=self._id(_PERSON + "PersonId", person_id),
+            ID_VALUES,
+            prepared=self._owned_request(person_id),
         )
         properties = await self.get_properties(ids)
         return [
@@ -161,19 +218,19 @@ class MatrikkelClient(SoapConnector):
         the id map, the addresses, then their roads and postal areas together)."""
         if not property_ids:
             return []
-        id_list = self._property_id_list(property_ids)
+        typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]
         mapping = await self._read(
             "AdresseServiceWS",
             "findAdresserForMatrikkelenheter",
-            _id_map,
-            matrikkelenhetIds=id_list,
+            ID_MAP,
+            prepared=self._with_ids("findAdresserForMatrikkelenheter", typed),
         )
         address_ids = distinct(a for i in property_ids for a in mapping.get(i, []))
         found = await self._get_objects([(_ADRESSE + "AdresseId", a) for a in address_ids])
         addresses = {a: found.get(("AdresseId", a)) for a in address_ids}
         related: list[tuple[str, int]] = []
         for obj in addresses.values():
-            if obj is not None:
+            if isinstance(obj, AddressRecord):
                 related.extend(_related_ids(obj))
         found_related = await self._get_objects(distinct(related))
         result: list[list[Address]] = []
@@ -181,7 +238,7 @@ class MatrikkelClient(SoapConnector):
             rows = []
             for a in mapping.get(i, []):
                 obj = addresses.get(a)
-                if obj is not None:
+                if isinstance(obj, AddressRecord):
                     rows.append(_address(obj, i, found_related))
             result.append(rows)
         return result
@@ -190,12 +247,12 @@ class MatrikkelClient(SoapConnector):
         """Buildings on each property, aligned with ``property_ids`` (two round trips)."""
         if not property_ids:
             return []
-        id_list = self._property_id_list(property_ids)
+        typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]
         mapping = await self._read(
             "BygningServiceWS",
             "findByggForMatrikkelenheter",
-            _id_map,
-            matrikkelenhetIdList=id_list,
+            ID_MAP,
+            prepared=self._with_ids("findByggForMatrikkelenheter", typed),
         )
         bygg_ids = distinct(b for i in property_ids for b in mapping.get(i, []))
         found = await self._get_objects([(_BYGNING + "ByggId", b) for b in bygg_ids])
@@ -203,113 +260,65 @@ class MatrikkelClient(SoapConnector):
             [
                 _building(obj, i)
                 for b in mapping.get(i, [])
-                if (obj := found.get(("ByggId", b))) is not None
+                if isinstance(obj := found.get(("ByggId", b)), BuildingRecord)
             ]
             for i in property_ids
         ]
 
     async def ping(self) -> None:
         """Readiness: one cheap authenticated call that touches no personal data."""
-        await self._read(
-            "StoreServiceWS", "getObjectsIgnoreMissing", lambda result: None, ids={"item": []}
-        )
-
-    def _property_id_list(self, property_ids: Sequence[int]) -> dict[str, list[Any]]:
-        return {"item": [self._id(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in property_ids]}
+        await self._read("StoreServiceWS", "getObjectsIgnoreMissing", IGNORED, ids={"item": []})
 
     async def _get_objects(
         self, typed_ids: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], Any]:
+    ) -> dict[tuple[str, int], StoreRecord]:
         """StoreServiceWS.getObjects in batches of ``store_batch_size``.
 
-        Returns bubbles keyed by (id family, value), the family being the id type the caller
+        Returns records keyed by (id family, value), the family being the id type the caller
         asked with ("MatrikkelenhetId", "ByggId", "AdresseId", "VegId", "KretsId"), whatever
         subtype the reply carries. getObjects fails a whole batch for one unknown id, so such
         a batch is asked again with getObjectsIgnoreMissing.
         """
-        found: dict[tuple[str, int], Any] = {}
+        found: dict[tuple[str, int], StoreRecord] = {}
         for batch in chunked(typed_ids, self._batch):
-            ids = {"item": [self._id(qname, value) for qname, value in batch]}
+            decoder = objects({value: _family(qname) for qname, value in batch})
             try:
-                objects = await self._read("StoreServiceWS", "getObjects", _items, ids=ids)
+                records = await self._read(
+                    "StoreServiceWS",
+                    "getObjects",
+                    decoder,
+                    prepared=self._with_ids("getObjects", batch),
+                )
             except SoapFault as fault:
                 if not _is_finder(fault):
                     raise
-                objects = await self._read(
-                    "StoreServiceWS", "getObjectsIgnoreMissing", _items, ids=ids
+                records = await self._read(
+                    "StoreServiceWS",
+                    "getObjectsIgnoreMissing",
+                    decoder,
+                    prepared=self._with_ids("getObjectsIgnoreMissing", batch),
                 )
-            families = {value: _family(qname) for qname, value in batch}
-            for obj in objects:
-                value = int(obj.id.value)
-                family = _family_of_object(obj, families.get(value))
-                found[(family, value)] = obj
+            found.update(records)
         return found
 
 
-# --- parsing zeep values into records ------------------------------------------------------
+# Each hot read: its service and the body parameter that varies (an id list or an ident).
+_HOT_REQUESTS: dict[str, tuple[str, str]] = {
+    "findPersonIdForIdent": ("PersonServiceWS", "personIdent"),
+    "findEideMatrikkelenheterForPerson": ("MatrikkelenhetServiceWS", "personId"),
+    "getObjects": ("StoreServiceWS", "ids"),
+    "getObjectsIgnoreMissing": ("StoreServiceWS", "ids"),
+    "findAdresserForMatrikkelenheter": ("AdresseServiceWS", "matrikkelenhetIds"),
+    "findByggForMatrikkelenheter": ("BygningServiceWS", "matrikkelenhetIdList"),
+}
+_LIST_PARAMETERS = frozenset({"ids", "matrikkelenhetIds", "matrikkelenhetIdList"})
 
-_FAMILIES = {
-    "MatrikkelenhetId": "MatrikkelenhetId",
-    "ByggId": "ByggId",
-    "AdresseId": "AdresseId",
-    "VegId": "VegId",
-    "KretsId": "KretsId",
-    "PostnummeromradeId": "KretsId",
-}
-_OBJECT_FAMILIES = {
-    "Grunneiendom": "MatrikkelenhetId",
-    "Seksjon": "MatrikkelenhetId",
-    "Festegrunn": "MatrikkelenhetId",
-    "Jordsameie": "MatrikkelenhetId",
-    "Anleggseiendom": "MatrikkelenhetId",
-    "AnnenMatrikkelenhet": "MatrikkelenhetId",
-    "Bygning": "ByggId",
-    "Bygningsendring": "ByggId",
-    "Vegadresse": "AdresseId",
-    "Matrikkeladresse": "AdresseId",
-    "Veg": "VegId",
-    "Postnummeromrade": "KretsId",
-}
+
+# --- records into models ------------------------------------------------------------------
 
 
 def _family(qname: str) -> str:
-    return _FAMILIES[qname.rpartition("}")[2]]
-
-
-def _family_of_object(obj: Any, asked: str | None) -> str:
-    return _OBJECT_FAMILIES.get(_type_name(obj)) or asked or "?"
-
-
-def _type_name(value: Any) -> str:
-    qname = getattr(getattr(value, "_xsd_type", None), "qname", None)
-    return "" if qname is None else str(qname.localname)
-
-
-def _value(result: Any) -> Any:
-    """zeep unwraps a one-field id to its value; accept both shapes."""
-    return result.value if hasattr(result, "value") else result
-
-
-def _items(result: Any) -> list[Any]:
-    if result is None:
-        return []
-    items = result.item if hasattr(result, "item") else result
-    return list(items or [])
-
-
-def _id_values(result: Any) -> list[int]:
-    return [int(_value(item)) for item in _items(result)]
-
-
-def _id_map(result: Any) -> dict[int, list[int]]:
-    # zeep unwraps a one-field map to its list of entries; accept both shapes.
-    if result is None:
-        entries = []
-    elif isinstance(result, list):
-        entries = result
-    else:
-        entries = result.entry or []
-    return {int(e.key.value): _id_values(e.value) for e in entries}
+    return FAMILY_OF_ID[qname.rpartition("}")[2]]
 
 
 def _is_finder(fault: SoapFault) -> bool:
@@ -321,78 +330,54 @@ def _is_finder(fault: SoapFault) -> bool:
     return False
 
 
-def _property(obj: Any) -> Property | None:
-    if obj is None:
-        return None
-    number = obj.matrikkelnummer
-    owners = tuple(
-        Owner(int(e.eierId.value), f"{e.andel.teller}/{e.andel.nevner}")
-        for e in _items(obj.eierforhold)
-        if getattr(e, "eierId", None) is not None and getattr(e, "andel", None) is not None
-    )
-    return Property(
-        id=int(obj.id.value),
-        matrikkelnummer=Matrikkelnummer(
-            kommunenummer=f"{int(number.kommuneId.value):04d}",
-            gardsnummer=int(number.gardsnummer),
-            bruksnummer=int(number.bruksnummer),
-            festenummer=int(number.festenummer or 0),
-            seksjonsnummer=int(number.seksjonsnummer or 0),
-        ),
-        kind=_type_name(obj) or "Matrikkelenhet",
-        area_m2=obj.historiskOppgittAreal,
-        owners=owners,
-    )
+def _property(record: StoreRecord | None) -> Property | None:
+    return record if isinstance(record, Property) else None
 
 
-def _related_ids(address: Any) -> list[tuple[str, int]]:
+def _related_ids(address: AddressRecord) -> list[tuple[str, int]]:
     related = []
-    if getattr(address, "vegId", None) is not None:
-        related.append((_ADRESSE + "VegId", int(address.vegId.value)))
-    for krets in _items(address.kretsIds):
-        if _type_name(krets) == "PostnummeromradeId":
-            related.append((_ADRESSE + "PostnummeromradeId", int(krets.value)))
+    if address.road_id is not None:
+        related.append((_ADRESSE + "VegId", address.road_id))
+    for type_name, value in address.districts:
+        if type_name == "PostnummeromradeId":
+            related.append((_ADRESSE + "PostnummeromradeId", value))
     return related
 
 
-def _address(obj: Any, property_id: int, related: dict[tuple[str, int], Any]) -> Address:
-    veg = None
-    if getattr(obj, "vegId", None) is not None:
-        veg = related.get(("VegId", int(obj.vegId.value)))
+def _address(
+    record: AddressRecord, property_id: int, related: dict[tuple[str, int], StoreRecord]
+) -> Address:
+    road = None if record.road_id is None else related.get(("VegId", record.road_id))
     area = next(
         (
-            related[("KretsId", int(k.value))]
-            for k in _items(obj.kretsIds)
-            if ("KretsId", int(k.value)) in related
+            found
+            for _type, value in record.districts
+            if isinstance(found := related.get(("KretsId", value)), PostalAreaRecord)
         ),
         None,
     )
-    point = getattr(obj, "representasjonspunkt", None)
-    position = getattr(point, "position", None)
     return Address(
-        id=int(obj.id.value),
+        id=record.id,
         property_id=property_id,
-        street=(veg.adressenavn if veg is not None else None) or "",
-        number=getattr(obj, "nummer", None),
-        letter=getattr(obj, "bokstav", None) or None,
-        postnummer=None if area is None else f"{int(area.kretsnummer):04d}",
-        poststed=None if area is None else area.kretsnavn,
-        east=None if position is None else float(position.x),
-        north=None if position is None else float(position.y),
+        street=(road.name if isinstance(road, RoadRecord) else None) or "",
+        number=record.number,
+        letter=record.letter,
+        postnummer=None if area is None else f"{int(area.number):04d}",  # type: ignore[arg-type]
+        poststed=None if area is None else area.name,
+        east=record.east,
+        north=record.north,
     )
 
 
-def _building(obj: Any, property_id: int) -> Building:
-    type_code = getattr(obj, "bygningstypeKodeId", None)
-    statuses = [s for s in _items(obj.bygningsstatusHistorikker) if s.dato is not None]
-    status_date: date | None = statuses[-1].dato.date if statuses else None
+def _building(record: BuildingRecord, property_id: int) -> Building:
+    status_date = record.status_date
     return Building(
-        id=int(obj.id.value),
+        id=record.id,
         property_id=property_id,
-        bygningsnummer=int(obj.bygningsnummer),
-        type_code=None if type_code is None else str(type_code.value),
+        bygningsnummer=record.bygningsnummer,
+        type_code=record.type_code,
         built_year=None if status_date is None else status_date.year,
-        floors=len(_items(obj.etasjer)),
-        footprint_m2=obj.bebygdAreal,
+        floors=record.floors,
+        footprint_m2=record.footprint_m2,
         status_date=status_date,
     )

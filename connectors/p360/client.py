@@ -34,6 +34,7 @@ import aiohttp
 from connectors.batching import distinct
 from connectors.errors import MalformedResponse
 from connectors.p360 import codes
+from connectors.p360.decoders import CASES_PAGE, DOCUMENTS_PAGE, PRIVATE_PERSONS
 from connectors.p360.errors import SYSTEM, raise_for_result
 from connectors.p360.models import (
     Case,
@@ -47,16 +48,14 @@ from connectors.p360.models import (
     PrivatePerson,
 )
 from connectors.p360.parse import (
-    items,
-    parse_case,
     parse_created_case,
     parse_created_document,
-    parse_document,
     parse_file_content,
-    parse_private_person,
 )
 from connectors.resilience import Resilience
+from connectors.soap import ReplyDecoder
 from connectors.soap_connector import SoapConnector
+from connectors.soap_template import slot
 from contracts import wsdl_dir
 
 __all__ = ["WSDL_DIR", "P360Client"]
@@ -99,6 +98,28 @@ class P360Client(SoapConnector):
             raise ValueError("parallel_cases must be at least 1")
         super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._parallel_cases = parallel_cases
+        # The hot reads' envelopes, rendered once by zeep (connectors.soap_template).
+        self._cases_by_person = self._services["CaseService"].template(
+            "GetCases",
+            parameter={
+                "ContactReferenceNumber": slot("pid"),
+                "MaxReturnedCases": slot("size"),
+                "Page": slot("page"),
+                "IncludeCaseContacts": False,
+            },
+        )
+        self._documents_by_person = self._services["DocumentService"].template(
+            "GetDocuments",
+            parameter={
+                "ContactReferenceNumber": slot("pid"),
+                "MaxReturnedDocuments": slot("size"),
+                "Page": slot("page"),
+                "IncludeFileData": False,
+            },
+        )
+        self._private_persons = self._services["ContactService"].template(
+            "GetPrivatePersons", parameter={"PersonalIdNumber": slot("pid"), "MaxRows": 2}
+        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -128,23 +149,31 @@ class P360Client(SoapConnector):
         self,
         service: str,
         operation: str,
-        parse: Callable[[Any], list[T]],
+        decoder: ReplyDecoder[tuple[list[T], int | None]],
         query: Callable[[int], dict[str, Any]],
         *,
         page_size: int,
+        prepare: Callable[[int], bytes] | None = None,
     ) -> list[T]:
         """Every item of a paged SIF read, in page order; ``query(page)`` is the page's query.
 
-        Stops at the last page (``TotalPageCount``, or a short page when 360 does not say),
-        at an empty page, or after :data:`MAX_PAGES`.
+        ``decoder`` reads one page (checked with :func:`raise_for_result`) into its items and
+        ``TotalPageCount``; ``prepare(page)``, when given, renders the page's request from a
+        template instead of zeep building it from ``query(page)``. Stops at the last page
+        (``TotalPageCount``, or a short page when 360 does not say), at an empty page, or
+        after :data:`MAX_PAGES`.
         """
-
-        def parse_page(result: Any) -> tuple[list[T], int | None]:
-            return parse(result), result.TotalPageCount
-
         found: list[T] = []
         for page in range(MAX_PAGES):
-            rows, total_pages = await self._sif(service, operation, parse_page, query(page))
+            prepared = None if prepare is None else prepare(page)
+            rows, total_pages = await self._call_decoded(
+                service,
+                operation,
+                decoder,
+                idempotent=True,
+                prepared=prepared,
+                **({} if prepared is not None else {"parameter": query(page)}),
+            )
             found.extend(rows)
             last_page = (
                 page + 1 >= total_pages if total_pages is not None else len(rows) < page_size
@@ -163,7 +192,7 @@ class P360Client(SoapConnector):
         cases = await self._paged(
             "CaseService",
             "GetCases",
-            _cases,
+            CASES_PAGE,
             lambda page: {
                 "ContactReferenceNumber": pid,
                 "MaxReturnedCases": page_size,
@@ -171,6 +200,7 @@ class P360Client(SoapConnector):
                 "IncludeCaseContacts": False,
             },
             page_size=page_size,
+            prepare=lambda page: self._cases_by_person.render(pid=pid, size=page_size, page=page),
         )
         # A case that moved between pages while paging must not appear twice.
         found: list[Case] = []
@@ -188,7 +218,7 @@ class P360Client(SoapConnector):
         return await self._paged(
             "DocumentService",
             "GetDocuments",
-            _documents,
+            DOCUMENTS_PAGE,
             lambda page: {
                 "CaseNumber": case_number,
                 "MaxReturnedDocuments": page_size,
@@ -239,7 +269,7 @@ class P360Client(SoapConnector):
         docs = await self._paged(
             "DocumentService",
             "GetDocuments",
-            _documents,
+            DOCUMENTS_PAGE,
             lambda page: {
                 "ContactReferenceNumber": pid,
                 "MaxReturnedDocuments": page_size,
@@ -247,6 +277,9 @@ class P360Client(SoapConnector):
                 "IncludeFileData": False,
             },
             page_size=page_size,
+            prepare=lambda page: self._documents_by_person.render(
+                pid=pid, size=page_size, page=page
+            ),
         )
         grouped: dict[str, list[Document]] = {}
         for doc in docs:
@@ -273,16 +306,14 @@ class P360Client(SoapConnector):
     async def private_person(self, pid: str) -> PrivatePerson | None:
         """The private person contact with this fødselsnummer, or None if 360 has none."""
 
-        def parse(result: Any) -> PrivatePerson | None:
-            for raw in items(result.PrivatePersons, "PrivatePersonResult"):
-                person = parse_private_person(raw)
-                if person.personal_id_number == pid:
-                    return person
-            return None
-
-        return await self._sif(
-            "ContactService", "GetPrivatePersons", parse, {"PersonalIdNumber": pid, "MaxRows": 2}
+        persons = await self._call_decoded(
+            "ContactService",
+            "GetPrivatePersons",
+            PRIVATE_PERSONS,
+            idempotent=True,
+            prepared=self._private_persons.render(pid=pid),
         )
+        return next((person for person in persons if person.personal_id_number == pid), None)
 
     async def ping(self) -> None:
         """Cheap liveness check (``CaseService.Ping``), for readiness probes."""
@@ -293,20 +324,17 @@ class P360Client(SoapConnector):
     async def case_by_external_id(self, external_id: str) -> Case | None:
         """The case created with this idempotency key (``ExternalId``), if there is one."""
 
-        def parse(result: Any) -> Case | None:
-            for raw in items(result.Cases, "CaseResult"):
-                return parse_case(raw)
-            return None
-
-        return await self._sif(
+        cases, _pages = await self._call_decoded(
             "CaseService",
             "GetCases",
-            parse,
-            {
+            CASES_PAGE,
+            idempotent=True,
+            parameter={
                 "ExternalId": {"Id": external_id, "Type": codes.EXTERNAL_ID_TYPE},
                 "MaxReturnedCases": 1,
             },
         )
+        return cases[0] if cases else None
 
     async def create_case(
         self,
@@ -397,11 +425,3 @@ class P360Client(SoapConnector):
 
 def _ignore(_result: Any) -> None:
     return None
-
-
-def _cases(result: Any) -> list[Case]:
-    return [parse_case(raw) for raw in items(result.Cases, "CaseResult")]
-
-
-def _documents(result: Any) -> list[Document]:
-    return [parse_document(raw) for raw in items(result.Documents, "DocumentResult")]

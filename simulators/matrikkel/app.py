@@ -75,6 +75,8 @@ class MatrikkelSimulator:
                 credentials=credentials,
                 hooks=hooks,
                 injected_error=self._injected_error,
+                # Every reply is rendered straight with lxml (bubbles are Typed trees).
+                plain_replies=tuple(handlers),
             )
         # Every WSDL carries the whole domain model, so one factory serves all services.
         self.bubbles = BubbleFactory(self.endpoints["StoreServiceWS"].client)

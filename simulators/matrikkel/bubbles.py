@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from simulators.population import Address, Building, Person, Property
+from simulators.soap_render import Typed
 
 NS = "http://matrikkel.statkart.no/matrikkelapi/wsapi/v1"
 DOMAIN = f"{{{NS}/domain}}"
@@ -62,7 +63,12 @@ def person_index(matrikkel_person_id: int) -> int:
 
 
 class BubbleFactory:
-    """Builds zeep values of the Matrikkel schema with every mandatory element present."""
+    """Builds values of the Matrikkel schema with every mandatory element present.
+
+    Values are :class:`~simulators.soap_render.Typed` trees (a zeep type and plain dicts), which
+    the endpoint renders straight with lxml; :func:`~simulators.soap_render.zeep_value` makes
+    zeep value objects of them for zeep's serializer.
+    """
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -75,14 +81,14 @@ class BubbleFactory:
             found = self._types[qname] = self._client.get_type(qname)
         return found
 
-    def build(self, qname: str, **values: Any) -> Any:
+    def build(self, qname: str, **values: Any) -> Typed:
         """A value of type ``qname`` from ``values`` plus neutral mandatory elements."""
         xsd_type = self.type(qname)
-        return xsd_type(**_complete(xsd_type, values))
+        return Typed(xsd_type, _complete(xsd_type, values))
 
-    def id(self, qname: str, value: int) -> Any:
+    def id(self, qname: str, value: int) -> Typed:
         """A typed id (``MatrikkelenhetId``, ``ByggId`` ...), rendered with its xsi:type."""
-        return self.type(qname)(value=value)
+        return Typed(self.type(qname), {"value": value})
 
     # --- domain objects ------------------------------------------------------------------
 
@@ -196,4 +202,4 @@ def _neutral(xsd_type: Any) -> Any:
         return _DEFAULTS.get(qname.localname, "")
     if getattr(xsd_type, "elements", None) is None:
         return ""  # a simple type restricted from a string (codes, UUIDs)
-    return xsd_type(**_complete(xsd_type, {}))
+    return _complete(xsd_type, {})  # of the declared type: no xsi:type

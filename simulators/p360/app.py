@@ -30,10 +30,18 @@ from simulators.p360.handlers import SifService
 from simulators.population import Population
 from simulators.soap import BasicCredentials, SoapEndpoint, SoapFault
 
-__all__ = ["BASE_PATH", "build_app"]
+__all__ = ["BASE_PATH", "build_app", "endpoints"]
 
 BASE_PATH: Final = "/SI.WS.Core/SIF"
 SYSTEM: Final = "p360"
+
+
+# The replies that grow with what a person has, rendered without zeep's serializer.
+_PLAIN_REPLIES: Final[dict[str, tuple[str, ...]]] = {
+    "CaseService": ("GetCases",),
+    "DocumentService": ("GetDocuments",),
+    "ContactService": ("GetPrivatePersons",),
+}
 
 
 def _wcf_internal_error(operation: str) -> SoapFault:
@@ -49,9 +57,10 @@ def _wcf_internal_error(operation: str) -> SoapFault:
     )
 
 
-def _endpoints(
+def endpoints(
     service: SifService, credentials: BasicCredentials, control: SimulatorControl
-) -> list[BaseRoute]:
+) -> dict[str, SoapEndpoint]:
+    """The four SIF services by name (``CaseService`` ...), each on its vendored WSDL."""
     handlers: dict[str, dict[str, Any]] = {
         "CaseService": {
             "Ping": service.ping_case,
@@ -72,17 +81,26 @@ def _endpoints(
             "GetPrivatePersons": service.get_private_persons,
         },
     }
-    routes: list[BaseRoute] = []
-    for name, operations in handlers.items():
-        endpoint = SoapEndpoint(
+    return {
+        name: SoapEndpoint(
             wsdl_dir("p360") / f"{name}.wsdl",
             operations,
             credentials=credentials,
             hooks=control,
             injected_error=_wcf_internal_error,
+            plain_replies=_PLAIN_REPLIES.get(name, ()),
         )
-        routes.append(endpoint.route(f"{BASE_PATH}/{name}.svc"))
-    return routes
+        for name, operations in handlers.items()
+    }
+
+
+def _endpoints(
+    service: SifService, credentials: BasicCredentials, control: SimulatorControl
+) -> list[BaseRoute]:
+    return [
+        endpoint.route(f"{BASE_PATH}/{name}.svc")
+        for name, endpoint in endpoints(service, credentials, control).items()
+    ]
 
 
 def _decision_route(service: SifService) -> Route:
