@@ -24,6 +24,7 @@ from auth.redaction import install_log_redaction
 from auth.service import Auth
 from auth.sessions import InMemorySessionStore, SessionStore
 from connectors.registry import ConnectorProbe, Connectors, open_connectors
+from connectors.session import open_session
 from delivery.runner import build_worker
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
@@ -196,7 +197,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
-        async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as http:
+        # Idle keep-alive shorter than the back-offices' own (connectors.session).
+        async with open_session(timeout=timeout) as http:
             connectors = open_connectors(settings, http)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight

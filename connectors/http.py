@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -33,6 +33,7 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.failures import TRANSPORT_ERRORS, status_error, transport_error
+from connectors.session import send_once_more_if_stale
 
 __all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "problem_code"]
 
@@ -157,8 +158,13 @@ class JsonHttp:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         fault_types: Mapping[int, type[RemoteFault]] | None = None,
+        idempotent: bool = False,
     ) -> JsonResponse:
         """Send ``body`` as JSON (if given) and return the parsed 2xx JSON answer.
+
+        ``idempotent`` (a read, also one sent as POST) lets a request that met a keep-alive
+        connection the server had already closed go out once more on a fresh one
+        (:func:`connectors.session.send_once_more_if_stale`); a write is sent once.
 
         JSON numbers with a fraction are parsed as :class:`~decimal.Decimal` so money stays
         exact even if a back-office sends numbers instead of decimal strings. ``fault_types``
@@ -171,10 +177,12 @@ class JsonHttp:
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
+
+        def send() -> Awaitable[aiohttp.ClientResponse]:
+            return self._session.request(method, self.url(path), data=data, headers=send_headers)
+
         try:
-            async with self._session.request(
-                method, self.url(path), data=data, headers=send_headers
-            ) as response:
+            async with await send_once_more_if_stale(send, idempotent=idempotent) as response:
                 raw = await response.read()
                 self.raise_for_status(operation, response.status, raw, fault_types)
                 status = response.status
@@ -206,8 +214,13 @@ class JsonHttp:
         send_headers = {"Accept": accept, "Authorization": self._authorization}
         if headers:
             send_headers.update(headers)
+
+        def send() -> Awaitable[aiohttp.ClientResponse]:
+            return self._session.get(self.url(path), headers=send_headers)
+
         try:
-            response = await self._session.get(self.url(path), headers=send_headers)
+            # A download is a read: once more if the kept-alive connection had gone stale.
+            response = await send_once_more_if_stale(send, idempotent=True)
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, system=self.system, operation=operation) from exc
         if response.status >= 300:

@@ -83,7 +83,13 @@ class JsonConnector:
 
         async def attempt() -> T:
             response = await self._http.request_json(
-                operation, method, path, body=body, headers=headers, fault_types=fault_types
+                operation,
+                method,
+                path,
+                body=body,
+                headers=headers,
+                fault_types=fault_types,
+                idempotent=idempotent,
             )
             return parse(ShapeReader(self.system, operation), response)
 

@@ -18,6 +18,7 @@ import pytest
 import uvicorn
 
 from connectors.errors import SystemUnavailable
+from connectors.http import JsonHttp
 from connectors.p360 import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
 from connectors.session import KEEPALIVE_S, open_session, send_once_more_if_stale
@@ -34,6 +35,8 @@ class ClosingServer:
     """Answers one request per connection; a second request on it finds the socket closed."""
 
     url: str = ""
+    reply: bytes = PING_REPLY
+    content_type: bytes = b"text/xml; charset=utf-8"
     connections: int = 0
     requests: int = 0
     dropped: int = 0
@@ -50,10 +53,10 @@ class ClosingServer:
                     self.dropped += 1  # the idle timer won the race: close, answer nothing
                     break
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n"
+                    b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
                     b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n"
-                    % len(PING_REPLY)
-                    + PING_REPLY
+                    % (self.content_type, len(self.reply))
+                    + self.reply
                 )
                 await writer.drain()
                 answered = True
@@ -169,3 +172,28 @@ async def test_a_second_stale_failure_is_raised(error: Exception) -> None:
     with pytest.raises(type(error)):
         await send_once_more_if_stale(send, idempotent=True)
     assert calls == 2
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_json_read_on_a_stale_connection_goes_out_once_more(
+    server: ClosingServer, session: aiohttp.ClientSession, method: str
+) -> None:
+    # The JSON systems' reads include POSTs (fees' queryProperties, Visma's lookups), which
+    # aiohttp itself never resends.
+    server.reply, server.content_type = b'{"ok":true}', b"application/json"
+    http = JsonHttp(session, server.url, "Basic dTpw", system="fees")
+    for _ in range(2):
+        answer = await http.request_json("query", method, "/q", body={}, idempotent=True)
+        assert answer.body == {"ok": True}
+    assert (server.requests, server.dropped, server.connections) == (3, 1, 2)
+
+
+async def test_a_json_write_on_a_stale_connection_is_not_sent_twice(
+    server: ClosingServer, session: aiohttp.ClientSession
+) -> None:
+    server.reply, server.content_type = b'{"ok":true}', b"application/json"
+    http = JsonHttp(session, server.url, "Basic dTpw", system="fees")
+    await http.request_json("submit", "POST", "/w", body={})
+    with pytest.raises(SystemUnavailable):
+        await http.request_json("submit", "POST", "/w", body={})
+    assert (server.requests, server.dropped) == (2, 1)
