@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import aiohttp
 from cross_web import HTTPException
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from auth.bff import BffRoutes
 from auth.config import AuthConfig
@@ -29,6 +31,15 @@ from delivery.runner import build_worker
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
+from gateway.incremental import (
+    DEFER_SPEC,
+    Defer20220824,
+    KeptPayloadsTransport,
+    PayloadStream,
+    accepts_multipart,
+    merge_payloads,
+    wants_defer_20220824,
+)
 from gateway.state import GatewayState
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
@@ -44,7 +55,14 @@ from stores import Outbox, open_outbox
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the gateway's typed context."""
+    """Strawberry's ASGI view with the gateway's typed context.
+
+    A query with ``@defer``/``@stream`` is answered as multipart/mixed when the client asks
+    for it by name in ``Accept`` (Apollo Client's ``multipart/mixed;deferSpec=20220824``),
+    and as one application/json body otherwise (:mod:`gateway.incremental`).
+    """
+
+    multipart_transport_class = KeptPayloadsTransport
 
     def __init__(self, state: GatewayState) -> None:
         super().__init__(
@@ -72,6 +90,33 @@ class GatewayGraphQL(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await request.close()
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        if not isinstance(stream, PayloadStream):  # not an incremental result
+            return await super().create_streaming_response(request, stream, sub_response, headers)
+        accept = request.headers.get("accept", "")
+        if not accepts_multipart(accept):
+            # Deferred parts are still computed concurrently; the client just gets them all
+            # at once, in the shape a query without @defer has.
+            adapter = Defer20220824(failed_as_null=True)
+            payloads = [payload async for payload in stream.adapted(adapter)]
+            return self.create_response(
+                cast("GraphQLHTTPResponse", merge_payloads(payloads)), sub_response
+            )
+        legacy = wants_defer_20220824(accept)
+        content_type = headers["Content-Type"] + (f";deferSpec={DEFER_SPEC}" if legacy else "")
+        return await super().create_streaming_response(
+            request,
+            stream.multipart(Defer20220824(failed_as_null=legacy)),
+            sub_response,
+            {**headers, "Content-Type": content_type},
+        )
 
     @property
     def graphql_ide_html(self) -> str:
