@@ -73,6 +73,7 @@ class Defer20220824:
         for pending in payload.get("pending") or ():
             self._pending[pending["id"]] = pending
         incremental = [self._entry(entry) for entry in payload.get("incremental") or ()]
+        self._count_initial_items(payload, incremental)
         for completed in payload.get("completed") or ():
             pending = self._pending.get(completed["id"])
             if self.failed_as_null and pending is not None and completed.get("errors"):
@@ -85,6 +86,19 @@ class Defer20220824:
         if incremental:
             payload = {**payload, "incremental": incremental}
         return payload
+
+    def _count_initial_items(self, payload: Payload, incremental: list[Payload]) -> None:
+        # A stream's first items (``initialCount``) arrive with the list itself; the indices
+        # of its later items count on from there.
+        roots: list[tuple[list[PathKey], Any]] = [([], payload.get("data"))]
+        roots += [(entry["path"], entry.get("data")) for entry in incremental]
+        for pending in payload.get("pending") or ():
+            path = list(pending["path"])
+            for root_path, root in roots:
+                if path[: len(root_path)] == root_path:
+                    value = _descend(root, path[len(root_path) :])
+                    if isinstance(value, list):
+                        self._streamed.setdefault(pending["id"], len(value))
 
     def _entry(self, entry: Payload) -> Payload:
         pending = self._pending.get(entry.get("id", ""))
