@@ -85,6 +85,9 @@ class Defer20220824:
                 incremental.append(failed)
         if incremental:
             payload = {**payload, "incremental": incremental}
+        if "extensions" in payload and payload["extensions"] is None:
+            # Strawberry writes `"extensions": null`; the spec wants a map or nothing.
+            payload = {key: value for key, value in payload.items() if key != "extensions"}
         return payload
 
     def _count_initial_items(self, payload: Payload, incremental: list[Payload]) -> None:

@@ -95,3 +95,9 @@ def test_the_merged_body_has_every_part_and_every_error() -> None:
 def test_accept(accept: str, multipart: bool, legacy: bool) -> None:
     assert accepts_multipart(accept) is multipart
     assert wants_defer_20220824(accept) is legacy
+
+
+def test_null_extensions_are_left_out() -> None:
+    adapter = Defer20220824(failed_as_null=False)
+    assert "extensions" not in adapter({**INITIAL, "extensions": None})
+    assert adapter({"hasNext": False, "extensions": {"cost": 1}})["extensions"] == {"cost": 1}
