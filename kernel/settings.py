@@ -230,7 +230,7 @@ class CommonSettings(BaseSettings):
         description="How long past its TTL a read is kept, served only while its system fails.",
     )
     cache_ttl_s: dict[str, float] = Field(
-        default_factory=dict,
+        {},  # pydantic copies the default per instance
         description="TTLs per operation replacing the built-in ones, JSON: "
         '{"p360.cases": 30, "matrikkel.owned": 3600}.',
     )
