@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from kernel.settings import Settings
 from minside.stack import running_stack
@@ -158,16 +159,23 @@ async def test_an_application_refreshes_the_cases(graph: GraphClient) -> None:
         assert after[system] == before[system], system
 
 
-async def test_a_failing_system_is_served_from_its_kept_copy_as_stale(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [{"outage": True}, {"latency_ms": 3000}],  # down, or slower than its 1 s deadline
+    ids=["down", "slow"],
+)
+async def test_a_failing_system_is_served_from_its_kept_copy_as_stale(
+    tmp_path: Path, fault: dict[str, Any]
+) -> None:
     # Public 360's reads expire at once, so the next query asks it; the copies are kept.
     ttls = {"p360.cases": 0, "p360.documents": 0, "p360.person": 0}
-    async with stack_with(tmp_path, cache_ttl_s=ttls) as graph:
+    async with stack_with(tmp_path, cache_ttl_s=ttls, p360_deadline_s=1.0) as graph:
         pid = graph.pid(documented.DECISION)
         started = datetime.now().astimezone()
         warm = await dashboard(graph, pid)
         fetched = datetime.now().astimezone()
         asked = (await graph.calls("p360")).get("GetCases", 0)
-        await graph.fault("p360", operation="*", outage=True)
+        await graph.fault("p360", operation="*", **fault)
 
         served = await dashboard(graph, pid)
         assert (await graph.calls("p360")).get("GetCases", 0) > asked  # it was asked first
