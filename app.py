@@ -49,6 +49,7 @@ from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
 from stores import Outbox, open_outbox
@@ -260,6 +261,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 connectors=connectors,
                 outbox=outbox,
                 notify_delivery=worker.notify,
+                read_cache=open_read_cache(settings, server_secret),
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             try:

@@ -217,6 +217,24 @@ class CommonSettings(BaseSettings):
         1000, ge=10, le=1_000_000, description="Number of synthetic citizens in the simulators."
     )
 
+    # --- the back-office read cache (resolvers.read_cache) -------------------------------
+    cache: Literal["on", "off"] = Field(
+        "on", description="Back-office read cache; 'off' asks every system on every query."
+    )
+    cache_max_entries: int = Field(
+        20_000, ge=1, le=10_000_000, description="Most reads kept (least recently used go)."
+    )
+    cache_stale_s: float = Field(
+        86_400.0,
+        ge=0,
+        description="How long past its TTL a read is kept, served only while its system fails.",
+    )
+    cache_ttl_s: dict[str, float] = Field(
+        {},  # pydantic copies the default per instance
+        description="TTLs per operation replacing the built-in ones, JSON: "
+        '{"p360.cases": 30, "matrikkel.owned": 3600}.',
+    )
+
 
 @dataclass(frozen=True)
 class SystemSettings:

@@ -9,6 +9,12 @@ and the failure is remembered for the rest of the request, like a value. A syste
 down is asked once per request, however many fields (at whatever depth, or in however many
 mutations of one request) need the same keys. aiodataloader alone would forget a batch that
 raised, and the next field would ask the failing system again.
+
+The cache policy: a subclass that declares ``cache_policy = CachePolicy(...)`` reads its keys
+through the process's :class:`resolvers.read_cache.ReadThroughCache` (fresh copies, single-flight
+across requests, stale-if-error), unless ``MINSIDE_CACHE=off``. Failures of a batch are held
+back until it is known whether a kept copy is served instead (``viewer.sources``: ``STALE``)
+or not (``UNAVAILABLE``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from aiodataloader import DataLoader
 
 from resolvers.context import Context
 from resolvers.errors import SourceError, from_source
+from resolvers.read_cache import BatchFailed, CachePolicy
+from resolvers.sources import holding_back_failures
 
 __all__ = ["RequestLoader"]
 
@@ -32,10 +40,12 @@ T = TypeVar("T")
 class RequestLoader(DataLoader[K, V]):
     """A dataloader of one request (made by :meth:`Context.loader`), batching one operation.
 
-    ``system`` names the back-office system that :meth:`call` asks (``"p360"``, …).
+    ``system`` names the back-office system that :meth:`call` asks (``"p360"``, …);
+    ``cache_policy``, if set, how long its answers are kept across requests (see the module doc).
     """
 
     system: ClassVar[str]
+    cache_policy: ClassVar[CachePolicy | None] = None
 
     def __init__(self, context: Context) -> None:
         super().__init__()
@@ -53,14 +63,48 @@ class RequestLoader(DataLoader[K, V]):
     async def batch_load_fn(  # type: ignore[override]
         self, keys: Sequence[K]
     ) -> list[V | SourceError]:
-        """aiodataloader's entry point: :meth:`fetch`, with the failure policy applied."""
-        try:
-            values = await self.fetch(keys)
-        except SourceError as error:
-            # Returned, not raised: aiodataloader then keeps each key's failed future cached
-            # for the request, as it keeps a value.
-            return [error for _ in keys]
-        return list(values)
+        """aiodataloader's entry point: :meth:`fetch`, through the cache, with the failure
+        policy applied."""
+        # Failures are returned, not raised: aiodataloader then keeps each key's failed
+        # future cached for the request, as it keeps a value.
+        tracker = self.context.sources
+        read_cache = self.context.services.read_cache
+        if self.cache_policy is None or read_cache is None:
+            try:
+                return list(await self._fetch_holding_back(keys))
+            except BatchFailed as failed:
+                tracker.record_failures(failed.failures)
+                return [failed.error for _ in keys]
+        viewer = self.context.viewer
+        outcomes = await read_cache.read(
+            self.cache_policy, keys, self._fetch_holding_back, viewer.pid if viewer else None
+        )
+        results: list[V | SourceError] = []
+        recorded: list[BatchFailed] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BatchFailed):
+                if not any(outcome is seen for seen in recorded):  # once per failed fetch
+                    recorded.append(outcome)
+                    tracker.record_failures(outcome.failures)
+                results.append(outcome.error)
+                continue
+            if outcome.stale:
+                tracker.served_stale(self.system, outcome.fetched_at)
+            elif outcome.cached:
+                tracker.served_cached(self.system, outcome.fetched_at)
+            results.append(outcome.value)
+        return results
+
+    async def _fetch_holding_back(self, keys: Sequence[K]) -> Sequence[V]:
+        # The batch's failures are reported by the caller once it knows whether a stale copy
+        # covers them; those the fetch handled itself (and still succeeded) count at once.
+        with holding_back_failures() as held:
+            try:
+                values = await self.fetch(keys)
+            except SourceError as error:
+                raise BatchFailed(error, list(held)) from None
+        self.context.sources.record_failures(held)
+        return values
 
     async def value(self, key: K) -> V:
         """The value of `key` for one field (batched with every other field's keys)."""

@@ -11,6 +11,7 @@ from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.application_types import ApplicationTypeCatalogue
+from resolvers.read_cache import ReadThroughCache
 from stores.outbox import Outbox
 
 
@@ -32,3 +33,5 @@ class SharedServices:
     # process's delivery worker after an accept.
     outbox: Outbox
     notify_delivery: Callable[[], None]
+    # Back-office reads kept across requests (resolvers.read_cache); None: MINSIDE_CACHE=off.
+    read_cache: ReadThroughCache | None = None

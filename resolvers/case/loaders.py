@@ -15,6 +15,7 @@ from typing import Final
 from connectors.p360.client import P360Client
 from connectors.p360.models import Case, Document
 from resolvers.loaders import RequestLoader
+from resolvers.read_cache import CachePolicy
 
 __all__ = [
     "PERSON_PAGE_SIZE",
@@ -32,6 +33,7 @@ class CasesByPidLoader(RequestLoader[str, list[Case]]):
     """Every case where the person is a party (the key is the viewer's pid, never logged)."""
 
     system = "p360"
+    cache_policy = CachePolicy("p360.cases", ttl_s=60)
 
     async def fetch(self, pids: Sequence[str]) -> list[list[Case]]:
         p360 = self.context.services.connectors.get(P360Client)
@@ -45,6 +47,7 @@ class DocumentsByPidLoader(RequestLoader[str, dict[str, list[Document]]]):
     """Every document naming the person as a contact, grouped by case number."""
 
     system = "p360"
+    cache_policy = CachePolicy("p360.documents", ttl_s=60)
 
     async def fetch(self, pids: Sequence[str]) -> list[dict[str, list[Document]]]:
         p360 = self.context.services.connectors.get(P360Client)

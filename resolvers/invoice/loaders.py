@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from connectors.visma import Invoice
 from connectors.visma.client import VismaClient
 from resolvers.loaders import RequestLoader
+from resolvers.read_cache import CachePolicy
 
 
 class InvoicesByCustomerLoader(RequestLoader[str, list[Invoice]]):
@@ -22,6 +23,7 @@ class InvoicesByCustomerLoader(RequestLoader[str, list[Invoice]]):
     """
 
     system = "visma"
+    cache_policy = CachePolicy("visma.invoices", ttl_s=60)
 
     async def fetch(self, pids: Sequence[str]) -> list[list[Invoice]]:
         visma = self.context.services.connectors.get(VismaClient)
@@ -33,6 +35,7 @@ class InvoiceByNumberLoader(RequestLoader[str, Invoice | None]):
     """The viewer's invoices by number; None for a missing one or someone else's."""
 
     system = "visma"
+    cache_policy = CachePolicy("visma.invoice", ttl_s=60, per_viewer=True)
 
     async def fetch(self, numbers: Sequence[str]) -> list[Invoice | None]:
         viewer = self.context.viewer

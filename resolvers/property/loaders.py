@@ -15,6 +15,7 @@ from connectors.fees.models import PropertyRecord
 from connectors.matrikkel.client import MatrikkelClient
 from connectors.matrikkel.models import Address, Building, Property
 from resolvers.loaders import RequestLoader
+from resolvers.read_cache import CachePolicy
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class OwnedPropertiesByPidLoader(RequestLoader[str, list[OwnedProperty]]):
     """
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.owned", ttl_s=3600)
 
     async def fetch(self, pids: Sequence[str]) -> list[list[OwnedProperty]]:
         return [await self._owned(pid) for pid in pids]
@@ -63,6 +65,7 @@ class AddressesByPropertyIdLoader(RequestLoader[int, list[Address]]):
     """Street addresses of properties by MatrikkelenhetId (one Matrikkel batch per level)."""
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.addresses", ttl_s=6 * 3600)
 
     async def fetch(self, property_ids: Sequence[int]) -> list[list[Address]]:
         matrikkel = self.context.services.connectors.get(MatrikkelClient)
@@ -73,6 +76,7 @@ class BuildingsByPropertyIdLoader(RequestLoader[int, list[Building]]):
     """Buildings on properties by MatrikkelenhetId (one Matrikkel batch per level)."""
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.buildings", ttl_s=6 * 3600)
 
     async def fetch(self, property_ids: Sequence[int]) -> list[list[Building]]:
         matrikkel = self.context.services.connectors.get(MatrikkelClient)
@@ -87,6 +91,7 @@ class PropertyRecordByMatrikkelnummerLoader(RequestLoader[str, PropertyRecord | 
     """
 
     system = "fees"
+    cache_policy = CachePolicy("fees.records", ttl_s=3600)
 
     async def fetch(self, keys: Sequence[str]) -> list[PropertyRecord | None]:
         fees = self.context.services.connectors.get(FeesClient)

@@ -41,6 +41,7 @@ from resolvers.errors import SourceError
 from resolvers.property.properties import own_property
 from resolvers.submission.files import UploadedFile, content_matches, safe_file_name
 from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
+from resolvers.submission.invalidation import forget_cases
 from resolvers.submission.meter_reading import OSLO
 from resolvers.submission.problems import Problems
 from resolvers.submission.submit import Outcome, check_key, replay_or_accept
@@ -223,7 +224,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
         "property": data.property_key,
         "files": [[f.attachment, f.name, f.media_type, f.sha256] for f in data.files],
     }
-    return await replay_or_accept(
+    outcome = await replay_or_accept(
         context,
         viewer,
         OutboxKind.APPLICATION,
@@ -232,6 +233,9 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
         problems,
         prepare,
     )
+    if outcome.record is not None:
+        await forget_cases(context, viewer)
+    return outcome
 
 
 def _payload(

@@ -34,7 +34,8 @@ from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.errors import SourceError
 from resolvers.property.consumption import meter_chain, yearly_consumption
-from resolvers.property.properties import own_meter
+from resolvers.property.properties import OwnedMeter, own_meter
+from resolvers.submission.invalidation import forget_meter_property
 from resolvers.submission.problems import Problems
 from resolvers.submission.submit import Outcome, check_key, replay_or_accept
 from stores.outbox import OutboxKind
@@ -115,9 +116,12 @@ async def submit_meter_reading(
         return Outcome.refused(problems)
 
     meter_number = data.meter_number
+    on_property: list[str] = []  # the meter's matrikkelnummer, once the register check found it
 
     async def prepare() -> dict[str, Any] | None:
-        await _check_against_register(context, viewer, data, meter_number, value, problems)
+        found = await _check_against_register(context, viewer, data, meter_number, value, problems)
+        if found is not None:
+            on_property.append(str(found.owned.property.matrikkelnummer))
         if problems:
             return None
         return MeterReadingPayload(meter_number, value, data.read_on, comment).to_json()
@@ -128,7 +132,7 @@ async def submit_meter_reading(
         "read_on": data.read_on.isoformat(),
         "comment": comment,
     }
-    return await replay_or_accept(
+    outcome = await replay_or_accept(
         context,
         viewer,
         OutboxKind.METER_READING,
@@ -137,6 +141,9 @@ async def submit_meter_reading(
         problems,
         prepare,
     )
+    if outcome.record is not None and on_property:
+        await forget_meter_property(context, viewer, on_property[0])
+    return outcome
 
 
 async def _check_against_register(
@@ -146,21 +153,23 @@ async def _check_against_register(
     meter_number: str,
     value: Decimal,
     problems: Problems,
-) -> None:
+) -> OwnedMeter | None:
+    """The viewer's meter `meter_number` (None: not theirs, or not checkable), adding the
+    problems the reading has against the register."""
     try:
         found = await own_meter(context, viewer, meter_number)
     except SourceError:
         # Ownership cannot be checked: refuse now (nothing accepted) rather than accept blind.
         problems.add("meterId", SubmissionErrorCode.SOURCE_UNAVAILABLE)
-        return
+        return None
     if found is None:
         problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
-        return
+        return None
     meter = found.meter
     if not meter.is_active:
         replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
         problems.add("meterId", SubmissionErrorCode.METER_REPLACED, replaced)
-        return
+        return found
     last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
     if data.read_on < meter.installed_on:
         problems.add(
@@ -173,17 +182,18 @@ async def _check_against_register(
             "readOn", SubmissionErrorCode.DATE_BEFORE_LAST_READING, last.read_on.isoformat()
         )
     if last is None:
-        return
+        return found
     if value < last.value_m3:
         problems.add("value", SubmissionErrorCode.VALUE_BELOW_LAST_READING, f"{last.value_m3} m³")
-        return
+        return found
     if data.confirm_unusual or problems.has("readOn"):
-        return
+        return found
     allowed = _allowed_consumption(context, meter, found.siblings, last.read_on, data.read_on)
     if value - last.value_m3 > allowed:
         problems.add(
             "value", SubmissionErrorCode.UNUSUAL_CONSUMPTION, f"> {allowed.quantize(Decimal(1))} m³"
         )
+    return found
 
 
 def _allowed_consumption(

@@ -47,7 +47,9 @@ class SourceStatus:
     status: SourceStatusKind
     status_label: str = strawberry.field(description="The status, in the request's language.")
     as_of: datetime | None = strawberry.field(
-        description="When the gateway last got an answer from this system (null: not yet)."
+        description="How current this system's data in the response is: when the oldest "
+        "copy served from the gateway's cache was fetched (for STALE: the copy served while "
+        "the system fails), else when the system last answered (null: not yet)."
     )
     unavailable_since: datetime | None = strawberry.field(
         description="When the system last failed, if it is unavailable."

@@ -10,10 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from auth.viewer import Viewer
-from connectors.errors import NotFound
-from connectors.p360.client import P360Client
+from resolvers.citizen.loaders import PrivatePersonByPidLoader
 from resolvers.context import Context
-from resolvers.errors import from_source
 from schema.case.citizen_fields import CitizenCaseFields
 from schema.citizen.sources import SourceStatus
 from schema.common import LevelOfAssurance
@@ -54,14 +52,8 @@ class Citizen(
 
     @strawberry.field(description="The citizen's name (from the case and archive system).")
     async def name(self, info: Info[Context, None]) -> PersonName | None:
-        context = info.context
-        p360 = context.services.connectors.get(P360Client)
-        try:
-            person = await from_source(
-                context.sources, "p360", p360.private_person(self.viewer.pid)
-            )
-        except NotFound:
-            return None
+        loader = info.context.loader(PrivatePersonByPidLoader)
+        person = await loader.value(self.viewer.pid)
         if person is None:
             return None
         return PersonName(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
+
 DASHBOARD = (Path(__file__).resolve().parents[2] / "bench" / "dashboard.graphql").read_text()
 SYSTEMS = ("matrikkel", "fees", "p360", "visma")
 # Which dashboard sections each system feeds (a failure may null only these).
@@ -89,6 +91,7 @@ async def test_unavailable_since_is_the_start_of_the_outage(graph):
     assert await since() == first  # still failing: still "since" the first failure
 
 
+@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
 async def test_no_personal_data_in_logs_while_things_fail(graph, caplog):
     pid = graph.pid(1)
     caplog.set_level(logging.DEBUG)

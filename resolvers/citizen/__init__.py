@@ -1,0 +1,1 @@
+"""Resolvers of the citizen's own fields (``viewer.name``)."""
