@@ -21,23 +21,11 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.resilience import Resilience, ResiliencePolicy, ResilienceSnapshot
+from tests.clocks import FakeClock
 
 Make = Callable[..., Resilience]
 
 SYNTHETIC_PID = "01017012345"  # shape of a fødselsnummer; must never leak into a message
-
-
-class FakeClock:
-    """Monotonic clock that only moves when the test says so."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class SleepRecorder:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,27 +24,14 @@ from simulators.population.documented import HOMEOWNER
 from simulators.population.models import Case, Meter
 from stores.outbox import OutboxKind, OutboxStatus, fingerprint
 from stores.outbox_sqlite import SqliteOutbox
+from tests.clocks import T0, FakeDateTimeClock
 
 SECRET = ServerSecret("delivery-tests-" + "x" * 32)
-T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 # Short deadlines; a breaker that does not open in these tests (outages are counted by the
 # outbox's attempts, not shed by the breaker, which has its own tests).
 POLICY = ResiliencePolicy(deadline_s=2.0, retries=0, breaker_failure_threshold=1000)
 PDF = b"%PDF-1.4\n% form\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\nfake"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -117,8 +103,8 @@ async def stack():
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeDateTimeClock:
+    return FakeDateTimeClock(T0)
 
 
 @pytest.fixture

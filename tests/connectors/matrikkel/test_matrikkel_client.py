@@ -31,6 +31,7 @@ from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.matrikkel import build_app
 from simulators.population import Population
+from tests.clocks import FakeClock
 
 USER, PASSWORD = "minside", "secret"
 API = "/matrikkelapi/wsapi/v1"
@@ -42,16 +43,6 @@ POLICY = ResiliencePolicy(
     breaker_failure_threshold=3,
     breaker_reset_s=30.0,
 )
-
-
-class FakeClock:
-    """Monotonic time the test moves by hand, so the breaker's reset needs no sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
