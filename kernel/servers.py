@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,12 +43,33 @@ class RunningServer:
         return f"http://{self.spec.host}:{self.spec.port}"
 
 
+# Ports are picked below the ephemeral range (Linux: 32768-60999, macOS and Windows: 49152 and
+# up), where the kernel takes the local port of every outgoing connection: a port picked there
+# and released can be taken by any client's connection on the machine before the server
+# listens on it, and the server then fails to start. Test suites running side by side make
+# thousands of connections, so that happened.
+_PICKED_PORTS = range(20_000, 32_768)
+_PICK_ATTEMPTS = 200
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that is free on `host` right now (for tests and ad-hoc stacks)."""
+    """A port that is free on `host` right now (for tests and ad-hoc stacks).
+
+    Chosen at random outside the ephemeral range, so no outgoing connection takes it before
+    the server listens on it; if none is found there, one the kernel picks.
+    """
+    for _ in range(_PICK_ATTEMPTS):
+        port = _PICKED_PORTS.start + secrets.randbelow(len(_PICKED_PORTS))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue  # in use (or closing) here: try another
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        picked: int = sock.getsockname()[1]
+        return picked
 
 
 class _Server(uvicorn.Server):
@@ -63,6 +85,16 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn ends the process (sys.exit) when it cannot listen or the app's lifespan fails
+        # to start. Here several servers share the process and its event loop, and a SystemExit
+        # escaping a task would stop that loop; the caller gets an ordinary error instead.
+        try:
+            await super().startup(sockets)
+        except SystemExit as exc:
+            where = f"{self.config.host}:{self.config.port}"
+            raise RuntimeError(f"server on {where} failed to start (see the log)") from exc
 
     def ask_to_exit(self) -> None:
         """Begin the graceful shutdown now (see :meth:`main_loop`)."""
