@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.environment import isolated_environment
+
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
+def _isolated_environment(tmp_path: Path) -> Iterator[None]:
     # A developer's MINSIDE_* variables or .env file must not change what the tests see.
-    for name in list(os.environ):
-        if name.startswith("MINSIDE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
+    with isolated_environment(tmp_path):
+        yield
