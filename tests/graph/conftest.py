@@ -28,6 +28,7 @@ from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings
 from minside.stack import SIMULATED_SYSTEMS, RunningStack, running_stack
 from tests.environment import isolated_environment
+from tests.simulator_admin import SimulatorAdmin
 
 # Deadlines far above any reply's time on a loaded machine (a 120-case reply from Public 360
 # took over 2 s when two suites shared two cores), and no retries; a breaker threshold that
@@ -76,24 +77,19 @@ class GraphClient:
         """The pid of documented test person `index` (see `minside population`)."""
         return self.stack.population.person(index).pid
 
+    @property
+    def admin(self) -> SimulatorAdmin:
+        return SimulatorAdmin(self.http, self.stack.urls)
+
     async def reset(self) -> None:
         """Counters, faults and state of every simulator back to the seed."""
-        for system in SIMULATED_SYSTEMS:
-            async with self.http.post(
-                f"{self.stack.urls[system]}/_admin/reset", params={"state": "true"}
-            ) as response:
-                assert response.status in (200, 204), await response.text()
+        await self.admin.reset(SIMULATED_SYSTEMS)
 
     async def calls(self, system: str) -> dict[str, int]:
-        async with self.http.get(f"{self.stack.urls[system]}/_admin/calls") as response:
-            calls: dict[str, int] = await response.json()
-            return calls
+        return await self.admin.calls(system)
 
     async def fault(self, system: str, **fault: Any) -> None:
-        async with self.http.post(
-            f"{self.stack.urls[system]}/_admin/faults", json=fault
-        ) as response:
-            assert response.status in (200, 201, 204), await response.text()
+        await self.admin.fault(system, **fault)
 
 
 def graph_settings(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
