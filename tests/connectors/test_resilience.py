@@ -468,6 +468,7 @@ async def test_connector_errors_without_context_get_system_and_operation(make: M
     assert (caught_fault.value.system, caught_fault.value.operation) == ("p360", "GetCases")
 
 
+@pytest.mark.integration  # a real socket, in a file of unit tests
 async def test_connection_refused_on_a_real_loopback_port(make: Make) -> None:
     # A bound but not listening socket keeps the port ours, and the kernel
     # answers a connect() to it with RST: a real "connection refused".
