@@ -24,6 +24,7 @@ from idporten_standin.spec import gateway_client, standin_config
 from idporten_standin.tokens import sign
 from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings, load_settings
+from tests.clocks import FakeClock
 
 VIEWER_QUERY = "{ viewer { levelOfAssurance } }"
 
@@ -39,16 +40,6 @@ class CountingApp:
         if scope["type"] == "http":
             self.paths[scope["path"]] += 1
         await self.app(scope, receive, send)
-
-
-class FakeClock:
-    """A clock the test moves by hand (starts at the real time)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -187,7 +178,7 @@ async def gateway_stack(
     )
     standin_app = build_standin(config)
     counter = CountingApp(standin_app)
-    clock = FakeClock()
+    clock = FakeClock(time.time())  # sessions start now: tokens carry real times
     sessions = InMemorySessionStore(
         idle_timeout_s=settings.session_idle_timeout_s,
         max_lifetime_s=settings.session_max_lifetime_s,

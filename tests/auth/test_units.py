@@ -18,18 +18,9 @@ from auth.jwks import JwksCache
 from auth.jws import unverified_header
 from auth.sessions import InMemorySessionStore, PendingLogin, SessionData
 from auth.viewer import AuthMethod, Viewer
+from tests.clocks import FakeClock
 
 PID = "01817700369"  # synthetic (Tenor-style: month + 80)
-
-
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_acr_order_and_aliases() -> None:

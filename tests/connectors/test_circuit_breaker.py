@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.breaker import CircuitBreaker
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FakeClock
 
 
 def open_breaker(clock: FakeClock, threshold: int = 2, reset_s: float = 5.0) -> CircuitBreaker:

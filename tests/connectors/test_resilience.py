@@ -21,23 +21,11 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.resilience import Resilience, ResiliencePolicy, ResilienceSnapshot
+from tests.clocks import FakeClock
 
 Make = Callable[..., Resilience]
 
 SYNTHETIC_PID = "01017012345"  # shape of a fødselsnummer; must never leak into a message
-
-
-class FakeClock:
-    """Monotonic clock that only moves when the test says so."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class SleepRecorder:
@@ -480,6 +468,7 @@ async def test_connector_errors_without_context_get_system_and_operation(make: M
     assert (caught_fault.value.system, caught_fault.value.operation) == ("p360", "GetCases")
 
 
+@pytest.mark.integration  # a real socket, in a file of unit tests
 async def test_connection_refused_on_a_real_loopback_port(make: Make) -> None:
     # A bound but not listening socket keeps the port ours, and the kernel
     # answers a connect() to it with RST: a real "connection refused".

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,27 +24,16 @@ from simulators.population.documented import HOMEOWNER
 from simulators.population.models import Case, Meter
 from stores.outbox import OutboxKind, OutboxStatus, fingerprint
 from stores.outbox_sqlite import SqliteOutbox
+from tests.clocks import T0, FakeDateTimeClock
+from tests.simulator_admin import SimulatorAdmin
 
 SECRET = ServerSecret("delivery-tests-" + "x" * 32)
-T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-# Short deadlines; a breaker that does not open in these tests (outages are counted by the
-# outbox's attempts, not shed by the breaker, which has its own tests).
-POLICY = ResiliencePolicy(deadline_s=2.0, retries=0, breaker_failure_threshold=1000)
+# Deadlines no call misses on a loaded machine (no test here waits for one); a breaker that
+# does not open in these tests (outages are counted by the outbox's attempts, not shed by the
+# breaker, which has its own tests).
+POLICY = ResiliencePolicy(deadline_s=20.0, retries=0, breaker_failure_threshold=1000)
 PDF = b"%PDF-1.4\n% form\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\nfake"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -73,21 +61,19 @@ class Stack:
             Resilience("p360", POLICY),
         )
 
-    async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
-        """Drive a simulator's admin surface over HTTP, as an operator would."""
-        base = self.fees_url if system == "fees" else self.p360_url
-        async with self.session.request(method, base + path, json=body) as response:
-            assert response.status == 200, await response.text()
-            return await response.json()
+    @property
+    def admin(self) -> SimulatorAdmin:
+        """The simulators' admin surface over HTTP, as an operator would drive it."""
+        return SimulatorAdmin(self.session, {"fees": self.fees_url, "p360": self.p360_url})
 
     async def fault(self, system: str, operation: str, **fault: Any) -> None:
-        await self.admin(system, "POST", "/_admin/faults", {"operation": operation, **fault})
+        await self.admin.fault(system, operation=operation, **fault)
 
     async def clear_faults(self, system: str) -> None:
-        await self.admin(system, "DELETE", "/_admin/faults")
+        await self.admin.clear_faults(system)
 
     async def calls(self, system: str) -> dict[str, int]:
-        return await self.admin(system, "GET", "/_admin/calls")
+        return await self.admin.calls(system)
 
     # --- the citizen and what the simulators hold for them ---------------------------------
 
@@ -117,8 +103,8 @@ async def stack():
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeDateTimeClock:
+    return FakeDateTimeClock(T0)
 
 
 @pytest.fixture

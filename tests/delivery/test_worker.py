@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 
@@ -28,6 +29,19 @@ def make_worker(outbox, stack, clock, **options) -> DeliveryWorker:
     }
     options.setdefault("lease_s", 30.0)
     return DeliveryWorker(outbox, handlers, clock=clock, **options)
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    """Cancel a worker's run() and wait until it has ended, cancelled.
+
+    Cancelled again if need be: run() loses a cancellation that arrives while it tidies up
+    its waker (test_a_stop_while_the_worker_tidies_its_waker_is_not_lost), and the tests that
+    only stop a worker when they are done must not hang on that.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    assert task.cancelled()
 
 
 def new_readings(stack, meter_number: str, before: int) -> list:
@@ -244,9 +258,7 @@ async def test_run_delivers_a_fresh_record_when_notified(outbox, stack, clock):
         worker.notify()
         await wait_for_status(outbox, accepted.record.id, OutboxStatus.DELIVERED, within_s=30)
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await stop(task)
 
 
 async def test_run_bounds_concurrency_and_delivers_everything(outbox, stack, clock):
@@ -271,9 +283,7 @@ async def test_run_bounds_concurrency_and_delivers_everything(outbox, stack, clo
                     break
                 await asyncio.sleep(0.01)
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await stop(task)
     for n in range(5):
         (case,) = stack.created_cases(f"Søknad nr. {n}")
         assert len(case.documents) == 1
@@ -295,3 +305,35 @@ async def test_stopping_the_worker_gives_in_flight_records_back(outbox, stack, c
     await stack.clear_faults("fees")
     (record,) = await make_worker(outbox, stack, clock).run_once()
     assert record.status is OutboxStatus.DELIVERED
+
+
+class _WakeThatStopsTheWorker(asyncio.Event):
+    """The worker's wake-up event; when the worker cancels its wait on it (the tidy-up after
+    each round), the worker itself is told to stop at that very moment."""
+
+    run: asyncio.Task[None] | None = None
+
+    async def wait(self) -> Literal[True]:
+        try:
+            return await super().wait()
+        except asyncio.CancelledError:
+            if self.run is not None:
+                self.run.cancel()
+            raise
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DeliveryWorker.run suppresses CancelledError around `await waker`, which also "
+    "swallows its own cancellation when it arrives then (delivery/worker.py; reported)",
+)
+async def test_a_stop_while_the_worker_tidies_its_waker_is_not_lost(outbox, stack, clock):
+    worker = make_worker(outbox, stack, clock, poll_s=0.01)
+    wake = _WakeThatStopsTheWorker()
+    worker._wake = wake
+    run = asyncio.create_task(worker.run())
+    wake.run = run
+    done, _ = await asyncio.wait({run}, timeout=2.0)
+    if not done:  # the stop was lost: the worker polls on; stop it for good
+        await stop(run)
+    assert done == {run} and run.cancelled()

@@ -7,6 +7,7 @@ import hashlib
 import re
 
 import aiohttp
+import pytest
 from strawberry.http.ides import get_graphql_ide_html
 
 from app import build_app
@@ -34,6 +35,7 @@ def test_localized_page_has_no_cdn_left():
     assert 'src="/graphiql-assets/graphiql@' in html
 
 
+@pytest.mark.integration  # the gateway on a socket, in a file of unit tests
 async def test_gateway_serves_the_page_and_its_assets():
     async with (
         running_servers([ServerSpec("gateway", build_app(Settings()))]) as (server,),

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import stat
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -22,25 +22,17 @@ from stores.outbox import (
     fingerprint,
 )
 from stores.outbox_sqlite import SCHEMA_VERSION, SqliteOutbox
+from tests.clocks import T0, FakeDateTimeClock
 
-T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 SECRET = ServerSecret("test-secret-" + "x" * 32)
 PID = "13818097953"  # synthetic (month + 80)
 VIEWER = SECRET.viewer_key(PID)
 READING = {"meter_number": "M-1", "value": "10.5", "read_on": "2026-06-01", "comment": None}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeDateTimeClock:
+    return FakeDateTimeClock(T0)
 
 
 @pytest.fixture

@@ -143,14 +143,14 @@ async def test_latency_beyond_the_deadline_is_a_timeout_and_reads_are_retried(st
     stack.fault("getMeter", latency_ms=1500)
     number = stack.population.meters(HOME)[0].meter_number
     with pytest.raises(SystemTimeout):
-        await stack.client().meter(number)
+        await stack.client(deadline_s=0.5).meter(number)
     assert stack.control.calls["getMeter"] == 3  # 1 + 2 retries
 
 
 async def test_slow_body_beyond_the_deadline_is_a_timeout(stack):
     stack.fault("queryProperties", slow_body_ms=2000)
     with pytest.raises(SystemTimeout):
-        await stack.client().property_data([HOME])
+        await stack.client(deadline_s=0.5).property_data([HOME])
 
 
 async def test_writes_are_never_retried(stack):

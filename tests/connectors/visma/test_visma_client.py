@@ -137,7 +137,7 @@ async def test_malformed_search_payload(stack, mode):
 async def test_latency_is_a_timeout_after_retries(stack):
     stack.fault("searchInvoices", latency_ms=1500)
     with pytest.raises(SystemTimeout):
-        await stack.client().invoices_for_customer(pid_of(stack, HOMEOWNER))
+        await stack.client(deadline_s=0.5).invoices_for_customer(pid_of(stack, HOMEOWNER))
     assert stack.control.calls["searchInvoices"] == 3
 
 
@@ -210,7 +210,7 @@ async def test_slow_pdf_body_times_out(stack):
                 "visma", type(stack.resilience.policy)(deadline_s=0.5, retries=0)
             )
         ).invoice_pdf(number)
-    stream = await stack.client().invoice_pdf_stream(number)
+    stream = await stack.client(deadline_s=0.5).invoice_pdf_stream(number)
     assert stream.content_type == "application/pdf"
     with pytest.raises(SystemTimeout):
         await stream.read()

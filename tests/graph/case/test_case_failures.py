@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simulators.population import documented
 
 QUERY = """
@@ -33,8 +35,8 @@ async def test_other_systems_still_answer_beside_a_p360_outage(graph):
     assert [e["path"] for e in result["errors"]] == [["viewer", "cases"]]
 
 
+@pytest.mark.gateway(p360_deadline_s=1.0)
 async def test_p360_slow_is_a_timeout(graph):
-    # The test stack's P360 deadline is 2 s (tests/graph/conftest.py).
     await graph.fault("p360", operation="GetCases", latency_ms=3000)
     result = await graph.query(QUERY, pid=graph.pid(documented.DECISION))
     assert result["data"]["viewer"]["cases"] is None

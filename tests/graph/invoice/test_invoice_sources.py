@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 OVERDUE_PERSON, HOMEOWNER, LANDOWNER, APARTMENT = 4, 1, 2, 9
 
 WITH_OTHERS = """
@@ -32,8 +34,8 @@ async def test_visma_down_costs_only_the_invoices(graph):
     assert sources["P360"] == "OK"
 
 
+@pytest.mark.gateway(visma_deadline_s=1.0)  # and no retries (the graph fixture's)
 async def test_visma_slow_is_a_source_timeout(graph):
-    # The graph fixture gives Visma a 2 s deadline and no retries.
     await graph.fault("visma", operation="searchInvoices", latency_ms=4000)
     result = await graph.query(WITH_OTHERS, pid=graph.pid(OVERDUE_PERSON))
     viewer = result["data"]["viewer"]

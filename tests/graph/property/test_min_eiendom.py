@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import pairwise
 
+import pytest
+
 from resolvers.property.geo import utm33_to_wgs84
 
 PROPERTY_FIELDS = """
@@ -323,6 +325,7 @@ async def test_fee_service_down_costs_only_its_fields(graph):
     assert sources["MATRIKKEL"] == "OK"
 
 
+@pytest.mark.gateway(matrikkel_deadline_s=1.0)
 async def test_matrikkel_timeout_nulls_the_properties_only(graph):
     await graph.fault("matrikkel", operation="findEideMatrikkelenheterForPerson", latency_ms=4000)
     result = await graph.query(

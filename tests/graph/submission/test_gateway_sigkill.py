@@ -24,15 +24,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from pydantic import AnyHttpUrl
 
-from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
-from idporten_standin.app import build_app as build_standin
 from kernel.server_secret import ServerSecret
-from kernel.servers import ServerSpec, free_port, running_servers
+from kernel.servers import free_port
 from kernel.settings import PROJECT_ROOT, Settings
-from minside.stack import SIMULATED_SYSTEMS, SimulatorSet, simulator_set
-from simulators.population import documented
+from minside.stack import SIMULATED_SYSTEMS, RunningStack, running_stack
+from simulators.population import Population, documented
 from stores.outbox import OutboxStatus
 from stores.outbox_sqlite import SqliteOutbox
 from tests.graph.submission.helpers import (
@@ -45,6 +42,7 @@ from tests.graph.submission.helpers import (
     wait_until,
 )
 from tests.graph.submission.test_application import MAP, digging
+from tests.simulator_admin import SimulatorAdmin
 
 LATENCY_MS = 3000
 LEASE_S = 2
@@ -54,49 +52,43 @@ SECRET = "sigkill-test-secret-" + "s" * 32
 
 @dataclass
 class Backoffice:
-    """Stand-in and simulators in this process, and what a gateway needs to reach them."""
+    """Stand-in and simulators in this process (a local stack; its own gateway stays idle),
+    and a port for the gateway process under test."""
 
-    sims: SimulatorSet
-    urls: dict[str, str]
-    standin_app: Any
+    stack: RunningStack
     gateway_port: int
     http: aiohttp.ClientSession
+    admin: SimulatorAdmin
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def token(self, pid: str) -> str:
-        return issue_access_token(self.standin_app, pid, "idporten-loa-substantial", DEV_API_SCOPE)
+    @property
+    def population(self) -> Population:
+        return self.stack.population
 
-    async def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
-        async with self.http.request(method, self.urls[system] + path, json=body) as response:
-            assert response.status in (200, 201, 204), await response.text()
-            return await response.json() if response.status != 204 else None
+    def token(self, pid: str) -> str:
+        return self.stack.token(pid)
+
+    def environment(self) -> dict[str, str]:
+        """MINSIDE_* variables that point a gateway at this stand-in and these simulators."""
+        settings = self.stack.settings
+        env = {
+            f"MINSIDE_{system.upper()}_URL": str(getattr(settings, f"{system}_url"))
+            for system in SIMULATED_SYSTEMS
+        }
+        env["MINSIDE_IDPORTEN_ISSUER"] = str(settings.idporten_issuer)
+        return env
 
 
 @pytest.fixture
 async def backoffice() -> AsyncIterator[Backoffice]:
-    gateway_port = free_port()
-    standin_port = free_port()
-    settings = Settings(
-        population_size=50,
-        port=gateway_port,
-        public_url=AnyHttpUrl(f"http://127.0.0.1:{gateway_port}"),
-        idporten_standin_port=standin_port,
-        idporten_issuer=AnyHttpUrl(f"http://127.0.0.1:{standin_port}"),
-    )
-    sims = simulator_set(settings, free_ports=True)
-    sim_specs = [spec.with_port(free_port()) for spec in sims.specs]
-    urls = {
-        system: f"http://127.0.0.1:{spec.port}"
-        for system, spec in zip(SIMULATED_SYSTEMS, sim_specs, strict=True)
-    }
-    standin_app = build_standin(standin_config(settings))
-    specs = [ServerSpec("idporten-standin", standin_app, "127.0.0.1", standin_port), *sim_specs]
-    urls["idporten"] = f"http://127.0.0.1:{standin_port}"
-    async with running_servers(specs, "WARNING"), aiohttp.ClientSession() as http:
-        yield Backoffice(sims, urls, standin_app, gateway_port, http)
+    async with (
+        running_stack(Settings(population_size=50)) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        yield Backoffice(stack, free_port(), http, SimulatorAdmin(http, stack.urls))
 
 
 class Gateway:
@@ -109,11 +101,7 @@ class Gateway:
             PYTHONPATH=str(PROJECT_ROOT),
             MINSIDE_PORT=str(backoffice.gateway_port),
             MINSIDE_PUBLIC_URL=backoffice.gateway_url,
-            MINSIDE_IDPORTEN_ISSUER=backoffice.urls["idporten"],
-            MINSIDE_MATRIKKEL_URL=backoffice.urls["matrikkel"] + "/matrikkelapi/wsapi/v1",
-            MINSIDE_FEES_URL=backoffice.urls["fees"],
-            MINSIDE_P360_URL=backoffice.urls["p360"] + "/SI.WS.Core/SIF",
-            MINSIDE_VISMA_URL=backoffice.urls["visma"],
+            **backoffice.environment(),
             MINSIDE_OUTBOX_URL=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
             MINSIDE_SECRET_KEY=SECRET,
             MINSIDE_DELIVERY_LEASE_S=str(LEASE_S),
@@ -164,7 +152,7 @@ async def graphql(backoffice: Backoffice, pid: str, query: str, variables: Any) 
 
 async def submit_both(backoffice: Backoffice, pid: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The reading (JSON) and the application (multipart), concurrently; their receipts."""
-    population = backoffice.sims.population
+    population = backoffice.population
     (owned,) = population.properties_of(pid)
     (meter,) = population.meters(owned.property.matrikkelnummer)
     reading = graphql(backoffice, pid, SUBMIT_READING, {"input": reading_input(meter, "9")})
@@ -189,20 +177,16 @@ async def submit_both(backoffice: Backoffice, pid: str) -> tuple[dict[str, Any],
 
 @pytest.mark.parametrize("moment", ["during_delivery", "right_after_accept"])
 async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, backoffice, moment):
-    population = backoffice.sims.population
+    population = backoffice.population
     pid = population.person(documented.HOMEOWNER).pid
     (owned,) = population.properties_of(pid)
     (meter,) = population.meters(owned.property.matrikkelnummer)
     readings_before = len(meter.readings)
     cases_before = len(population.cases_of(pid))
 
-    await backoffice.admin(
-        "fees", "POST", "/_admin/faults", {"operation": "submitReading", "latency_ms": LATENCY_MS}
-    )
+    await backoffice.admin.fault("fees", operation="submitReading", latency_ms=LATENCY_MS)
     for operation in ("CreateCase", "CreateDocument"):
-        await backoffice.admin(
-            "p360", "POST", "/_admin/faults", {"operation": operation, "latency_ms": LATENCY_MS}
-        )
+        await backoffice.admin.fault("p360", operation=operation, latency_ms=LATENCY_MS)
 
     first = Gateway(backoffice, tmp_path, "first")
     try:
@@ -213,8 +197,8 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, 
         if moment == "during_delivery":
 
             async def both_in_flight() -> bool:
-                fees = await backoffice.admin("fees", "GET", "/_admin/calls")
-                p360 = await backoffice.admin("p360", "GET", "/_admin/calls")
+                fees = await backoffice.admin.calls("fees")
+                p360 = await backoffice.admin.calls("p360")
                 return fees.get("submitReading", 0) >= 1 and p360.get("CreateCase", 0) >= 1
 
             await wait_until(both_in_flight, every_s=0.05)
@@ -235,8 +219,8 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, 
     else:
         assert not any(r.status.is_final for r in left.values())
 
-    await backoffice.admin("fees", "DELETE", "/_admin/faults")
-    await backoffice.admin("p360", "DELETE", "/_admin/faults")
+    await backoffice.admin.clear_faults("fees")
+    await backoffice.admin.clear_faults("p360")
     second = Gateway(backoffice, tmp_path, "second")
     try:
         await second.ready(backoffice.http)

@@ -9,6 +9,7 @@ import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
+import pytest
 
 from simulators.population import documented
 from tests.graph.submission.helpers import PDF, SUBMIT_APPLICATION
@@ -39,6 +40,7 @@ def upload_form(idempotency_key: str) -> aiohttp.FormData:
     return form
 
 
+@pytest.mark.own_stack  # the browser logs in: the stand-in must know this gateway
 async def test_cookie_upload_needs_the_preflight_header(graph):
     gateway = graph.stack.gateway_url
     jar = aiohttp.CookieJar(unsafe=True)  # cookies of an IP host, as a browser keeps them

@@ -8,6 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.json_simulators import assert_openapi_matches_routes
+
 HOMEOWNER_PROPERTY = "3030-1/101/0/0"  # documented person 1: a house with one active meter
 UNKNOWN_PROPERTY = "3030-999/999/0/0"
 
@@ -305,32 +307,6 @@ async def test_state_reset_forgets_readings_and_their_idempotency_keys(fees_sim)
 
 
 def test_openapi_document_is_valid_openapi_and_matches_the_routes(openapi_doc):
-    import re
-
-    from openapi_spec_validator import validate as validate_spec
-    from starlette.routing import Route
-
-    from simulators.admin import SimulatorControl
     from simulators.fees.app import build_app
-    from simulators.population import Population
 
-    validate_spec(openapi_doc)
-    population = Population(size=10)
-    app = build_app(population, SimulatorControl("fees", population), username="u", password="p")
-
-    def shape(path):
-        return re.sub(r"\{[^}]+\}", "{}", path)
-
-    served = {
-        (shape(route.path), method)
-        for route in app.routes
-        if isinstance(route, Route)
-        for method in (route.methods or ())
-    }
-    documented = {
-        (shape(path), method.upper())
-        for path, item in openapi_doc["paths"].items()
-        for method in item
-        if method in {"get", "post", "put", "delete", "patch"}
-    }
-    assert documented <= served
+    assert_openapi_matches_routes("fees", openapi_doc, build_app)

@@ -10,6 +10,8 @@ import aiohttp
 import pytest
 import yaml
 
+from tests.json_simulators import assert_openapi_matches_routes
+
 HOMEOWNER, OVERDUE, NOTHING = 1, 4, 0  # documented persons
 
 
@@ -255,32 +257,6 @@ def test_faktura_schema_uses_fiks_innsyn_names_and_statuses(openapi_doc):
 
 
 def test_openapi_document_is_valid_openapi_and_matches_the_routes(openapi_doc):
-    import re
-
-    from openapi_spec_validator import validate as validate_spec
-    from starlette.routing import Route
-
-    from simulators.admin import SimulatorControl
-    from simulators.population import Population
     from simulators.visma.app import build_app
 
-    validate_spec(openapi_doc)
-    population = Population(size=10)
-    app = build_app(population, SimulatorControl("visma", population), username="u", password="p")
-
-    def shape(path):
-        return re.sub(r"\{[^}]+\}", "{}", path)
-
-    served = {
-        (shape(route.path), method)
-        for route in app.routes
-        if isinstance(route, Route)
-        for method in (route.methods or ())
-    }
-    documented = {
-        (shape(path), method.upper())
-        for path, item in openapi_doc["paths"].items()
-        for method in item
-        if method in {"get", "post", "put", "delete", "patch"}
-    }
-    assert documented <= served
+    assert_openapi_matches_routes("visma", openapi_doc, build_app)

@@ -1,0 +1,22 @@
+"""Settings isolated from the developer's environment, for each test and for shared stacks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@contextlib.contextmanager
+def isolated_environment(workdir: Path) -> Iterator[None]:
+    """No ``MINSIDE_*`` variables and `workdir` as the working directory (so no ``.env`` file
+    of the developer's is read), until the block ends."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in list(os.environ):
+            if name.startswith("MINSIDE_"):
+                monkeypatch.delenv(name)
+        monkeypatch.chdir(workdir)
+        yield
