@@ -23,7 +23,6 @@ twice (still harmless, thanks to the key, but wasted work).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -122,8 +121,10 @@ class DeliveryWorker:
                     )
                 finally:
                     waker.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waker
+                    # Not `suppress(CancelledError): await waker`: that would also swallow a
+                    # cancellation of this task arriving right now, and the worker would
+                    # poll on after being stopped (gather only reports the waker's own).
+                    await asyncio.gather(waker, return_exceptions=True)
                 inflight -= done
         finally:
             for task in inflight:

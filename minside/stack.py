@@ -24,7 +24,6 @@ from simulators.admin import SimulatorControl
 from simulators.population import Population
 
 LOOPBACK = "http://127.0.0.1"
-SIMULATED_SYSTEMS = SYSTEM_NAMES  # the simulators' order in SimulatorSet.specs
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ INTEGRATION = (
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
     "connectors/p360/test_p360_client.py",
+    "connectors/p360/test_reads_use_lxml.py",
+    "connectors/test_session.py",
     "connectors/test_soap.py",
     "connectors/visma/",
     "delivery/test_worker.py",

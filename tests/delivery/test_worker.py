@@ -322,11 +322,6 @@ class _WakeThatStopsTheWorker(asyncio.Event):
             raise
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DeliveryWorker.run suppresses CancelledError around `await waker`, which also "
-    "swallows its own cancellation when it arrives then (delivery/worker.py; reported)",
-)
 async def test_a_stop_while_the_worker_tidies_its_waker_is_not_lost(outbox, stack, clock):
     worker = make_worker(outbox, stack, clock, poll_s=0.01)
     wake = _WakeThatStopsTheWorker()

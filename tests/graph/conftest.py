@@ -26,7 +26,8 @@ from pydantic import AnyHttpUrl, SecretStr
 
 from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings
-from minside.stack import SIMULATED_SYSTEMS, RunningStack, running_stack
+from kernel.systems import SYSTEM_NAMES
+from minside.stack import RunningStack, running_stack
 from tests.environment import isolated_environment
 from tests.simulator_admin import SimulatorAdmin
 
@@ -35,10 +36,7 @@ from tests.simulator_admin import SimulatorAdmin
 # one test's injected outage does not reach; delivery back-off short, so a pending write is
 # delivered soon after its system recovers.
 GRAPH_SETTINGS: dict[str, Any] = {
-    "matrikkel_deadline_s": 20.0,
-    "fees_deadline_s": 20.0,
-    "p360_deadline_s": 20.0,
-    "visma_deadline_s": 20.0,
+    **{f"{name}_deadline_s": 20.0 for name in SYSTEM_NAMES},
     "system_retries": 0,
     "breaker_failure_threshold": 50,
     "delivery_backoff_max_s": 2.0,
@@ -83,7 +81,7 @@ class GraphClient:
 
     async def reset(self) -> None:
         """Counters, faults and state of every simulator back to the seed."""
-        await self.admin.reset(SIMULATED_SYSTEMS)
+        await self.admin.reset(SYSTEM_NAMES)
 
     async def calls(self, system: str) -> dict[str, int]:
         return await self.admin.calls(system)

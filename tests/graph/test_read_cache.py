@@ -14,10 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from kernel.settings import Settings
-from minside.stack import running_stack
+from kernel.servers import running_servers
+from kernel.systems import SYSTEM_NAMES
+from minside.stack import RunningStack
 from simulators.population import documented
-from tests.graph.conftest import GraphClient
+from tests.graph.conftest import GRAPH_SETTINGS, GraphClient, own_gateway
 from tests.graph.submission.helpers import (
     PDF,
     SUBMIT_APPLICATION,
@@ -29,36 +30,20 @@ from tests.graph.submission.helpers import (
 )
 
 DASHBOARD = (Path(__file__).parents[2] / "bench" / "dashboard.graphql").read_text()
-SYSTEMS = ("matrikkel", "fees", "p360", "visma")
-
-
-def settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """The graph fixture's settings (tests/graph/conftest.py), with `overrides`."""
-    base: dict[str, Any] = {
-        "matrikkel_deadline_s": 2.0,
-        "fees_deadline_s": 2.0,
-        "p360_deadline_s": 2.0,
-        "visma_deadline_s": 2.0,
-        "system_retries": 0,
-        "breaker_failure_threshold": 50,
-        "outbox_url": f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
-        "delivery_backoff_max_s": 2.0,
-    }
-    base.update(overrides)
-    return Settings(**base)
 
 
 @asynccontextmanager
-async def stack_with(tmp_path: Path, **overrides: Any) -> AsyncIterator[GraphClient]:
-    async with (
-        running_stack(settings(tmp_path, **overrides)) as stack,
-        aiohttp.ClientSession() as http,
-    ):
+async def uncached_gateway(back_office: RunningStack, tmp_path: Path) -> AsyncIterator[GraphClient]:
+    """A second gateway with the cache off, in front of the same back office."""
+    overrides = {**GRAPH_SETTINGS, "cache": "off"}
+    overrides["outbox_url"] = f"sqlite:///{tmp_path / 'uncached.sqlite3'}"
+    stack, spec = await own_gateway(back_office, overrides)
+    async with running_servers([spec]), aiohttp.ClientSession() as http:
         yield GraphClient(stack, http)
 
 
 async def all_calls(graph: GraphClient) -> dict[str, dict[str, int]]:
-    return {system: await graph.calls(system) for system in SYSTEMS}
+    return {system: await graph.calls(system) for system in SYSTEM_NAMES}
 
 
 def total(calls: dict[str, dict[str, int]]) -> int:
@@ -98,13 +83,14 @@ async def test_aliases_of_the_name_cost_one_call(graph: GraphClient) -> None:
 
 
 async def test_concurrent_identical_dashboards_share_each_call(
-    graph: GraphClient, tmp_path: Path
+    graph: GraphClient, back_office: RunningStack, tmp_path: Path
 ) -> None:
     pid = graph.pid(documented.HOMEOWNER)
-    async with stack_with(tmp_path, cache="off") as uncached:
+    async with uncached_gateway(back_office, tmp_path) as uncached:
         await dashboard(uncached, pid)
         one_dashboard = await all_calls(uncached)
-    for system in SYSTEMS:  # slow enough that the requests surely overlap
+    await graph.reset()  # the counters of the shared simulators back to zero
+    for system in SYSTEM_NAMES:  # slow enough that the requests surely overlap
         await graph.fault(system, operation="*", latency_ms=300)
     viewers = await asyncio.gather(*(dashboard(graph, pid) for _ in range(8)))
     for field in ("name", "properties", "cases"):  # (download links differ: short-lived)
@@ -164,48 +150,49 @@ async def test_an_application_refreshes_the_cases(graph: GraphClient) -> None:
     [{"outage": True}, {"latency_ms": 3000}],  # down, or slower than its 1 s deadline
     ids=["down", "slow"],
 )
+# Public 360's reads expire at once, so the next query asks it; the copies are kept.
+@pytest.mark.gateway(
+    cache_ttl_s={"p360.cases": 0, "p360.documents": 0, "p360.person": 0}, p360_deadline_s=1.0
+)
 async def test_a_failing_system_is_served_from_its_kept_copy_as_stale(
-    tmp_path: Path, fault: dict[str, Any]
+    graph: GraphClient, fault: dict[str, Any]
 ) -> None:
-    # Public 360's reads expire at once, so the next query asks it; the copies are kept.
-    ttls = {"p360.cases": 0, "p360.documents": 0, "p360.person": 0}
-    async with stack_with(tmp_path, cache_ttl_s=ttls, p360_deadline_s=1.0) as graph:
-        pid = graph.pid(documented.DECISION)
-        started = datetime.now().astimezone()
-        warm = await dashboard(graph, pid)
-        fetched = datetime.now().astimezone()
-        asked = (await graph.calls("p360")).get("GetCases", 0)
-        await graph.fault("p360", operation="*", **fault)
+    pid = graph.pid(documented.DECISION)
+    started = datetime.now().astimezone()
+    warm = await dashboard(graph, pid)
+    fetched = datetime.now().astimezone()
+    asked = (await graph.calls("p360")).get("GetCases", 0)
+    await graph.fault("p360", operation="*", **fault)
 
-        served = await dashboard(graph, pid)
-        assert (await graph.calls("p360")).get("GetCases", 0) > asked  # it was asked first
-        assert served["cases"] == warm["cases"] and served["name"] == warm["name"]
-        assert statuses(served) == {
-            "MATRIKKEL": "OK",
-            "FEES": "OK",
-            "P360": "STALE",
-            "VISMA": "OK",
-        }
-        (p360,) = [s for s in served["sources"] if s["source"] == "P360"]
-        as_of = datetime.fromisoformat(p360["asOf"])
-        assert started <= as_of <= fetched
+    served = await dashboard(graph, pid)
+    assert (await graph.calls("p360")).get("GetCases", 0) > asked  # it was asked first
+    assert served["cases"] == warm["cases"] and served["name"] == warm["name"]
+    assert statuses(served) == {
+        "MATRIKKEL": "OK",
+        "FEES": "OK",
+        "P360": "STALE",
+        "VISMA": "OK",
+    }
+    (p360,) = [s for s in served["sources"] if s["source"] == "P360"]
+    as_of = datetime.fromisoformat(p360["asOf"])
+    assert started <= as_of <= fetched
 
-        # Someone whose data was never fetched has nothing kept: unavailable, typed errors.
-        result = await graph.query(DASHBOARD, pid=graph.pid(documented.MANY_CASES))
-        assert {e["extensions"]["source"] for e in result["errors"]} == {"P360"}
-        assert statuses(result["data"]["viewer"])["P360"] == "UNAVAILABLE"
+    # Someone whose data was never fetched has nothing kept: unavailable, typed errors.
+    result = await graph.query(DASHBOARD, pid=graph.pid(documented.MANY_CASES))
+    assert {e["extensions"]["source"] for e in result["errors"]} == {"P360"}
+    assert statuses(result["data"]["viewer"])["P360"] == "UNAVAILABLE"
 
 
-async def test_cache_off_asks_every_system_every_time(tmp_path: Path) -> None:
-    async with stack_with(tmp_path, cache="off") as graph:
-        assert graph.stack.gateway_app.state.gateway.services.read_cache is None
-        pid = graph.pid(documented.HOMEOWNER)
-        await dashboard(graph, pid)
-        once = await all_calls(graph)
-        await dashboard(graph, pid)
-        twice = await all_calls(graph)
-        for system in SYSTEMS:
-            assert twice[system] == {op: 2 * n for op, n in once[system].items()}, system
+@pytest.mark.gateway(cache="off")
+async def test_cache_off_asks_every_system_every_time(graph: GraphClient) -> None:
+    assert graph.stack.gateway_app.state.gateway.services.read_cache is None
+    pid = graph.pid(documented.HOMEOWNER)
+    await dashboard(graph, pid)
+    once = await all_calls(graph)
+    await dashboard(graph, pid)
+    twice = await all_calls(graph)
+    for system in SYSTEM_NAMES:
+        assert twice[system] == {op: 2 * n for op, n in once[system].items()}, system
 
 
 async def test_no_cache_key_holds_a_fodselsnummer(graph: GraphClient) -> None:

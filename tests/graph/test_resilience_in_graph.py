@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
+from kernel.systems import SYSTEM_NAMES
 
 DASHBOARD = (Path(__file__).resolve().parents[2] / "bench" / "dashboard.graphql").read_text()
-SYSTEMS = ("matrikkel", "fees", "p360", "visma")
 # Which dashboard sections each system feeds (a failure may null only these).
 FED_BY = {
     "matrikkel": {"properties"},
@@ -20,6 +19,10 @@ FED_BY = {
     "p360": {"cases", "name"},
     "visma": {"invoices"},
 }
+
+
+def test_every_registered_system_says_what_it_feeds():
+    assert set(FED_BY) == set(SYSTEM_NAMES)
 
 
 async def test_independent_branches_call_their_systems_concurrently(graph):
@@ -46,7 +49,7 @@ async def test_independent_branches_call_their_systems_concurrently(graph):
     assert max(starts) < min(ends), f"the first calls did not overlap: {first}"
 
 
-@pytest.mark.parametrize("down", SYSTEMS)
+@pytest.mark.parametrize("down", SYSTEM_NAMES)
 async def test_each_system_failing_alone_costs_only_its_fields(graph, down):
     await graph.fault(down, operation="*", outage=True)
     result = await graph.query(DASHBOARD, pid=graph.pid(1))
@@ -95,12 +98,12 @@ async def test_unavailable_since_is_the_start_of_the_outage(graph):
     assert await since() == first  # still failing: still "since" the first failure
 
 
-@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_no_personal_data_in_logs_while_things_fail(graph, caplog):
     pid = graph.pid(1)
     caplog.set_level(logging.DEBUG)
     await graph.query(DASHBOARD, pid=pid)
-    for system in SYSTEMS:
+    for system in SYSTEM_NAMES:
         await graph.fault(system, operation="*", outage=True)
     await graph.query(DASHBOARD, pid=pid)
     await graph.fault("p360", operation="*", error_rate=1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kernel.systems import SYSTEM_NAMES
+
 QUERY = """
 { viewer { id levelOfAssurance name { fullName givenName familyName }
   sources { source sourceLabel status statusLabel asOf unavailableSince } } }
@@ -17,7 +19,7 @@ async def test_viewer_with_name_and_sources(graph):
     assert viewer["name"]["familyName"]
     assert viewer["name"]["fullName"].endswith(viewer["name"]["familyName"])
     sources = {s["source"]: s for s in viewer["sources"]}
-    assert set(sources) == {"MATRIKKEL", "FEES", "P360", "VISMA"}
+    assert set(sources) == {name.upper() for name in SYSTEM_NAMES}
     assert sources["P360"]["status"] == "OK"
     assert sources["P360"]["asOf"] is not None  # the name came from Public 360 just now
     assert sources["P360"]["statusLabel"] == "Oppdatert"
@@ -78,7 +80,9 @@ async def test_sources_report_a_nested_failure(graph):
     assert viewer["properties"]["nodes"][0]["feeBasis"] is None
     assert {e["extensions"]["source"] for e in result["errors"]} == {"FEES"}
     sources = {s["source"]: s["status"] for s in viewer["sources"]}
-    assert sources == {"MATRIKKEL": "OK", "FEES": "UNAVAILABLE", "P360": "OK", "VISMA": "OK"}
+    assert sources == {
+        name.upper(): "UNAVAILABLE" if name == "fees" else "OK" for name in SYSTEM_NAMES
+    }
 
 
 async def test_one_failed_batch_gives_each_field_its_own_error(graph):

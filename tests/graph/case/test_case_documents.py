@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from simulators.population import documented
-from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
 from tests.graph.case.queries import FULL
 
 
@@ -74,7 +73,7 @@ async def test_labels_follow_accept_language(graph):
     assert ("BUILDING", "Byggjesak", "IN_PROGRESS", "Under handsaming") in labels["nn"]
 
 
-@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_a_decision_filed_in_360_appears_in_the_next_query(graph):
     population = graph.stack.population
     pid = graph.pid(documented.DECISION)

@@ -7,7 +7,6 @@ import base64
 import pytest
 
 from simulators.population import documented
-from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
 from tests.graph.case.queries import NODE
 
 IDS = "{ viewer { cases { nodes { id caseNumber documents { id documentNumber } } } } }"
@@ -72,7 +71,7 @@ async def test_ids_are_opaque_and_hold_no_record_number(graph):
             assert graph.pid(documented.DECISION) not in decoded
 
 
-@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_node_of_a_case_while_p360_is_down_is_a_source_error(graph):
     nodes = await _ids(graph, documented.DECISION)
     await graph.fault("p360", operation="*", outage=True)

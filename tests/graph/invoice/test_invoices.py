@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from simulators.population.models import InvoiceStatus as ErpStatus
-from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
 
 OVERDUE_PERSON, HOMEOWNER, RENTER, NOTHING = 4, 1, 8, 0
 
@@ -211,7 +210,7 @@ async def test_bad_page_arguments(graph):
         assert result["data"]["viewer"]["invoices"] is None
 
 
-@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_marking_paid_in_the_erp_shows_paid_with_nothing_outstanding(graph):
     pid = graph.pid(OVERDUE_PERSON)
     before = await invoices_of(graph, OVERDUE_PERSON, {"filter": {"statuses": ["OVERDUE"]}})

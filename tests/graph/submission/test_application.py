@@ -10,7 +10,6 @@ import pytest
 
 from schema.relay import global_id
 from simulators.population import documented
-from tests.graph.cache_off import cache_off  # noqa: F401  (a fixture)
 from tests.graph.submission.helpers import (
     JPEG,
     PDF,
@@ -94,7 +93,7 @@ async def test_catalogue_in_the_requests_language(graph):
     assert plan["contentTypes"] == ["application/pdf"]
 
 
-@pytest.mark.usefixtures("cache_off")  # changes a system behind the cache
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_application_is_filed_and_followed_to_its_decision(graph):
     pid = graph.pid(documented.HOMEOWNER)
     answer = receipt(await submit(graph, digging()), MUTATION)

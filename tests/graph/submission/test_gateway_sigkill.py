@@ -28,7 +28,8 @@ import pytest
 from kernel.server_secret import ServerSecret
 from kernel.servers import free_port
 from kernel.settings import PROJECT_ROOT, Settings
-from minside.stack import SIMULATED_SYSTEMS, RunningStack, running_stack
+from kernel.systems import SYSTEM_NAMES
+from minside.stack import RunningStack, running_stack
 from simulators.population import Population, documented
 from stores.outbox import OutboxStatus
 from stores.outbox_sqlite import SqliteOutbox
@@ -74,10 +75,7 @@ class Backoffice:
     def environment(self) -> dict[str, str]:
         """MINSIDE_* variables that point a gateway at this stand-in and these simulators."""
         settings = self.stack.settings
-        env = {
-            f"MINSIDE_{system.upper()}_URL": str(getattr(settings, f"{system}_url"))
-            for system in SIMULATED_SYSTEMS
-        }
+        env = {f"MINSIDE_{name.upper()}_URL": settings.system(name).url for name in SYSTEM_NAMES}
         env["MINSIDE_IDPORTEN_ISSUER"] = str(settings.idporten_issuer)
         return env
 
