@@ -52,6 +52,7 @@ class Outcome:
     tries: int
     error_codes: list[str] = field(default_factory=list)
     has_data: bool = False
+    last_try_s: float = 0.0  # the final try alone: what the gateway took once it admitted it
 
 
 @dataclass
@@ -69,6 +70,7 @@ async def one_client(http: aiohttp.ClientSession, url: str, token: str, max_trie
     tries = 0
     while True:
         tries += 1
+        sent = time.perf_counter()
         try:
             async with http.post(
                 url, json={"query": DASHBOARD}, headers={"Authorization": f"Bearer {token}"}
@@ -85,7 +87,8 @@ async def one_client(http: aiohttp.ClientSession, url: str, token: str, max_trie
             str(error.get("extensions", {}).get("code", "?")) for error in body.get("errors", [])
         ]
         has_data = bool(body.get("data"))
-        return Outcome(time.perf_counter() - started, status, tries, codes, has_data)
+        now = time.perf_counter()
+        return Outcome(now - started, status, tries, codes, has_data, now - sent)
 
 
 async def sample(stack: RunningStack, peaks: Peaks, stop: asyncio.Event) -> None:
@@ -113,7 +116,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         **({"graphql_queue_wait_s": args.queue_wait_s} if args.queue_wait_s is not None else {}),
     )
     async with running_stack(settings) as stack:
-        connector = aiohttp.TCPConnector(limit=0)
+        # Idle connections closed before the server's own keep-alive (uvicorn: 5 s) ends them,
+        # or a retried client would write to a socket the server is closing (issue 10).
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2)
         timeout = aiohttp.ClientTimeout(total=900)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
             async with http.post(
@@ -166,6 +171,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "p50_s": round(statistics.median(latencies), 2),
             "p99_s": round(percentile(latencies, 0.99), 2),
             "max_s": round(max(latencies), 2),
+            "last_try_p50_s": round(statistics.median(o.last_try_s for o in outcomes), 2),
+            "last_try_p99_s": round(percentile([o.last_try_s for o in outcomes], 0.99), 2),
             "rss_before_mb": round(rss_before, 1),
             "rss_peak_mb": round(peaks.rss_mb, 1),
             "peak_queue": peaks.queue,
