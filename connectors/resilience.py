@@ -226,8 +226,8 @@ class Resilience:
         budget = budget_deadline()
         budget_binds = budget is not None and budget < own_deadline
         when = budget if budget is not None and budget_binds else own_deadline
-        if when <= now:
-            raise self._gateway_timeout(operation, budget_binds, waited=False)
+        if when <= now:  # only a spent budget can be in the past
+            raise self._gateway_timeout(operation, budget=True)
         # The slot wait is inside the call's deadline: a queue of callers behind a slow system
         # ends with the deadline instead of adding to it.
         waited = self._semaphore.locked()
@@ -236,7 +236,7 @@ class Resilience:
             async with asyncio.timeout_at(when):
                 await self._semaphore.acquire()
         except TimeoutError:
-            raise self._gateway_timeout(operation, budget_binds, waited=True) from None
+            raise self._gateway_timeout(operation, budget_binds, queued=True) from None
         finally:
             self._waiting -= 1
         self._in_flight += 1
@@ -255,7 +255,7 @@ class Resilience:
                 if budget_binds or waited:
                     # The system had less than its own deadline: saturation, not a failure.
                     self._breaker.release()
-                    raise self._gateway_timeout(operation, budget_binds, waited) from passed
+                    raise self._gateway_timeout(operation, budget_binds) from passed
                 self._failed()
                 raise SystemTimeout(
                     f"no answer within {self.policy.deadline_s:g}s",
@@ -279,14 +279,21 @@ class Resilience:
             self._in_flight -= 1
             self._semaphore.release()
 
-    def _gateway_timeout(self, operation: str, budget: bool, waited: bool) -> GatewayTimeout:
+    def _gateway_timeout(
+        self, operation: str, budget: bool, *, queued: bool = False
+    ) -> GatewayTimeout:
+        """The error of a call the gateway itself ran out of time for (see the module doc).
+
+        ``budget``: the request's budget ended it. Else its own deadline did: in the slot
+        queue (``queued``), or while it ran for less than the deadline after waiting there.
+        """
         if budget:
             return RequestBudgetSpent(
                 "the request's time budget ran out", system=self.system, operation=operation
             )
-        reason = "a concurrency slot" if waited else "its turn"
+        where = "waiting for a concurrency slot" if queued else "after waiting for a slot"
         return SlotWaitTimeout(
-            f"deadline of {self.policy.deadline_s:g}s passed waiting for {reason}",
+            f"deadline of {self.policy.deadline_s:g}s passed {where}",
             system=self.system,
             operation=operation,
         )
