@@ -127,8 +127,9 @@ async def test_a_request_that_waits_less_than_the_bound_is_served(tmp_path):
 async def test_the_request_budget_serves_the_rest_and_nulls_the_slow_system(tmp_path):
     # P360 answers within its own deadline, but after the request's budget: its fields are
     # null with SOURCE_TIMEOUT, everything else is served, and its breaker saw nothing.
-    async with overload_stack(tmp_path, graphql_request_budget_s=1.5, p360_deadline_s=30.0) as gw:
-        await gw.fault("p360", operation="*", latency_ms=20_000)
+    # The budget leaves the other systems ample time even on a busy machine.
+    async with overload_stack(tmp_path, graphql_request_budget_s=5.0, p360_deadline_s=60.0) as gw:
+        await gw.fault("p360", operation="*", latency_ms=120_000)
 
         status, _, body = await gw.post(DASHBOARD)
 
