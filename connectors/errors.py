@@ -16,6 +16,7 @@ __all__ = [
     "CircuitOpen",
     "ConnectorError",
     "GatewayTimeout",
+    "LoopBusyTimeout",
     "MalformedResponse",
     "NotFound",
     "Rejected",
@@ -145,3 +146,8 @@ class SlotWaitTimeout(GatewayTimeout):
 class RequestBudgetSpent(GatewayTimeout):
     """The request's overall time budget ran out before the system answered
     (:mod:`connectors.budget`)."""
+
+
+class LoopBusyTimeout(GatewayTimeout):
+    """The deadline's timer ran late because the gateway's event loop was busy (CPU-bound):
+    an answer may have been waiting unread, so the system is not to blame."""

@@ -16,9 +16,10 @@
    counts only transport failures and fails fast with :class:`CircuitOpen`.
 
 The breaker counts only what the back-office did. A deadline that passed while the call
-waited for a slot (or that such a wait shortened), or the request's budget running out, is
-the gateway's own saturation: the caller gets a :class:`GatewayTimeout`
-(:class:`SlotWaitTimeout`, :class:`RequestBudgetSpent`), the breaker is not told, and it is
+waited for a slot (or that such a wait shortened), the request's budget running out, or a
+deadline timer that ran late because the event loop was busy, is the gateway's own
+saturation: the caller gets a :class:`GatewayTimeout` (:class:`SlotWaitTimeout`,
+:class:`RequestBudgetSpent`, :class:`LoopBusyTimeout`), the breaker is not told, and it is
 not retried.
 
 ``fn`` should already translate its transport errors into the
@@ -52,6 +53,7 @@ from connectors.errors import (
     CircuitOpen,
     ConnectorError,
     GatewayTimeout,
+    LoopBusyTimeout,
     RequestBudgetSpent,
     SlotWaitTimeout,
     SystemTimeout,
@@ -62,6 +64,11 @@ from connectors.failures import TRANSPORT_ERRORS, transport_error
 __all__ = ["Resilience", "ResiliencePolicy", "ResilienceSnapshot"]
 
 T = TypeVar("T")
+
+# A deadline timer that runs this late says the event loop was busy elsewhere when the
+# deadline passed, so an answer may have sat unread in the socket: the gateway's saturation.
+# Timers normally run within milliseconds; a quarter second is far beyond noise.
+LATE_TIMER_S = 0.25
 
 # Errors that say "the system is unhealthy": retried (if idempotent) and
 # counted by the breaker. Everything else means the system answered.
@@ -256,6 +263,13 @@ class Resilience:
                     # The system had less than its own deadline: saturation, not a failure.
                     self._breaker.release()
                     raise self._gateway_timeout(operation, budget_binds) from passed
+                if loop.time() - when > LATE_TIMER_S:
+                    self._breaker.release()
+                    raise LoopBusyTimeout(
+                        "the gateway was too busy to read the answer in time",
+                        system=self.system,
+                        operation=operation,
+                    ) from passed
                 self._failed()
                 raise SystemTimeout(
                     f"no answer within {self.policy.deadline_s:g}s",

@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState
 from connectors.budget import budget_deadline, budget_remaining, request_budget
 from connectors.errors import (
     GatewayTimeout,
+    LoopBusyTimeout,
     RequestBudgetSpent,
     SlotWaitTimeout,
     SystemTimeout,
@@ -197,3 +198,18 @@ async def test_retries_stop_when_the_back_off_would_outlast_the_budget() -> None
         assert stop(state) is True
     with request_budget(5.0):
         assert stop(state) is False
+
+
+async def test_a_deadline_seen_late_by_a_busy_loop_is_not_blamed_on_the_system() -> None:
+    resilience = make(deadline_s=0.05, retries=2, max_concurrency=5)
+    backend = Held()
+    call = asyncio.create_task(resilience.call("GetCases", backend, idempotent=True))
+    await backend.started.wait()
+    busy_until = asyncio.get_running_loop().time() + 0.5
+    while asyncio.get_running_loop().time() < busy_until:
+        pass  # CPU-bound work holds the loop past the deadline: its timer runs late
+    with pytest.raises(LoopBusyTimeout):
+        await call
+    assert backend.calls == 1  # not retried
+    assert resilience.breaker_state == "closed"
+    assert resilience.snapshot().consecutive_failures == 0
