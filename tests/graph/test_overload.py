@@ -178,7 +178,7 @@ async def test_metrics_show_the_event_loop_lag_and_the_queue(tmp_path):
         "minside_event_loop_lag_max_seconds",
         "minside_graphql_queue_length 0.0",
         "minside_graphql_executing 0.0",
-        "minside_graphql_execution_limit 64.0",
+        "minside_graphql_execution_limit 256.0",
         "minside_graphql_shed_total 0.0",
         'minside_backoffice_calls_in_flight{system="p360"} 0.0',
         'minside_backoffice_calls_waiting{system="matrikkel"} 0.0',
