@@ -167,7 +167,6 @@ class Resilience:
         self._semaphore = asyncio.Semaphore(policy.max_concurrency)
         self._in_flight = 0
         self._waiting = 0
-        self._call_s: float | None = None  # moving average of an answered call's duration
         self._last_failure_at: float | None = None
         self._last_success_at: float | None = None
         self._failing_since: float | None = None
@@ -239,14 +238,6 @@ class Resilience:
         # The slot wait is inside the call's deadline: a queue of callers behind a slow system
         # ends with the deadline instead of adding to it.
         waited = self._semaphore.locked()
-        if waited and self._hopeless_wait(when - now):
-            # Waiting would only hold the request (and its execution slot) until the deadline.
-            raise SlotWaitTimeout(
-                f"{self._waiting} calls already wait for a slot; the deadline of "
-                f"{self.policy.deadline_s:g}s would pass first",
-                system=self.system,
-                operation=operation,
-            )
         self._waiting += 1
         try:
             async with asyncio.timeout_at(when):
@@ -266,7 +257,6 @@ class Resilience:
                     operation=operation,
                 )
             try:
-                started = loop.time()
                 result = await self._run_until(operation, fn, when)
             except _DeadlinePassed as passed:
                 if budget_binds or waited:
@@ -298,7 +288,6 @@ class Resilience:
                 self._breaker.release()
                 raise
             self._answered()
-            self._observe(loop.time() - started)
             return result
         finally:
             self._in_flight -= 1
@@ -328,19 +317,6 @@ class Resilience:
         if self._failing_since is None:
             self._failing_since = self._last_failure_at
         self._breaker.record_failure()
-
-    def _hopeless_wait(self, left_s: float) -> bool:
-        """True when the calls already queued for a slot take longer than ``left_s`` to pass,
-        at the pace calls have been answered lately (FIFO: this call would be served last)."""
-        if self._call_s is None:
-            return False
-        rounds = (self._waiting + 1) / self.policy.max_concurrency
-        return rounds * self._call_s > left_s
-
-    def _observe(self, duration_s: float) -> None:
-        # A short memory (one in eight): the pace changes quickly when a system slows down.
-        previous = self._call_s
-        self._call_s = duration_s if previous is None else previous + (duration_s - previous) / 8
 
     def _answered(self) -> None:
         self._last_success_at = self._wall_clock()

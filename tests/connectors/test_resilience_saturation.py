@@ -213,33 +213,3 @@ async def test_a_deadline_seen_late_by_a_busy_loop_is_not_blamed_on_the_system()
     assert backend.calls == 1  # not retried
     assert resilience.breaker_state == "closed"
     assert resilience.snapshot().consecutive_failures == 0
-
-
-async def test_a_slot_wait_that_cannot_end_before_the_deadline_fails_at_once() -> None:
-    resilience = make(deadline_s=30.0, max_concurrency=1)
-    resilience._observe(20.0)  # calls have lately taken 20 s each
-    holder = Held()
-    holding = asyncio.create_task(resilience.call("GetCases", holder, idempotent=True))
-    await holder.started.wait()
-    first = asyncio.create_task(resilience.call("GetCases", Held(), idempotent=True))
-    await turns()
-    assert resilience.waiting == 1  # one 20 s call ahead: it may make it, so it waits
-
-    hopeless = Held()
-    with pytest.raises(SlotWaitTimeout) as raised:
-        await resilience.call("GetCases", hopeless, idempotent=True)
-
-    assert "already wait" in raised.value.message
-    assert hopeless.calls == 0
-    assert not first.done()  # still in line: the hopeless one did not wait for any deadline
-    assert resilience.breaker_state == "closed"
-    first.cancel()
-    holder.release.set()
-    assert await holding == "ok"
-    with pytest.raises(asyncio.CancelledError):
-        await first
-
-
-async def turns(n: int = 5) -> None:
-    for _ in range(n):
-        await asyncio.sleep(0)
