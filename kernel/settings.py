@@ -219,7 +219,7 @@ class CommonSettings(BaseSettings):
 
     # --- overload: admission control and the request time budget (gateway.admission) --------
     # 256: executions mostly wait on back-offices; with Public 360 at 1 s, 64 left 1,000
-    # concurrent dashboards a p99 of 93 s, 256 one of 20 s in 228 MB (bench.overload).
+    # concurrent dashboards a p99 of 93 s, 256 one of 26 s in 224 MB (bench.overload).
     graphql_max_concurrency: int = Field(
         256, ge=1, le=10_000, description="GraphQL requests executed at once per worker."
     )
