@@ -28,6 +28,7 @@ from auth.sessions import InMemorySessionStore, SessionStore
 from connectors.registry import ConnectorProbe, Connectors, open_connectors
 from connectors.session import open_session
 from delivery.runner import build_worker
+from gateway.admission import Admission, AdmissionControl
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
@@ -40,6 +41,7 @@ from gateway.incremental import (
     merge_payloads,
     wants_defer_20220824,
 )
+from gateway.metrics import GatewayMetrics, LoopLagMonitor
 from gateway.state import GatewayState
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
@@ -222,7 +224,7 @@ def dependency_checks(
 
 
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
-    """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz and /readyz."""
+    """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz, /readyz and /metrics."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
     auth_config = AuthConfig.from_settings(settings)
     sessions = (
@@ -239,6 +241,17 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     application_types = load_application_types(settings.application_types_file)
     server_secret = ServerSecret.from_settings(settings)
     file_links = FileLinks(server_secret, settings.file_link_ttl_s)
+    admission = Admission(
+        settings.graphql_max_concurrency,
+        max_wait_s=settings.graphql_queue_wait_s,
+        max_queued=settings.graphql_queue_max,
+    )
+    loop_lag = LoopLagMonitor()
+    metrics = GatewayMetrics(
+        admission,
+        loop_lag,
+        lambda: state.services.connectors.resilience if state.services is not None else {},
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -265,7 +278,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             try:
-                yield
+                async with loop_lag.running():
+                    yield
             finally:
                 delivery.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -293,7 +307,16 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             Route(
                 "/graphql",
                 RequestSizeLimit(
-                    ViewerGate(graphql, state.auth),
+                    # Who is asking is settled before a request queues for an execution slot.
+                    ViewerGate(
+                        AdmissionControl(
+                            graphql,
+                            admission,
+                            budget_s=settings.graphql_request_budget_s,
+                            retry_after_s=settings.overload_retry_after_s,
+                        ),
+                        state.auth,
+                    ),
                     settings.upload_max_request_bytes,
                     settings.graphql_max_body_bytes,
                 ),
@@ -308,8 +331,12 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             assets_mount(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            # Outside admission control: it must answer when the worker is saturated.
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.gateway = state
+    app.state.admission = admission
+    app.state.metrics = metrics
     return app

@@ -15,10 +15,14 @@ from __future__ import annotations
 __all__ = [
     "CircuitOpen",
     "ConnectorError",
+    "GatewayTimeout",
+    "LoopBusyTimeout",
     "MalformedResponse",
     "NotFound",
     "Rejected",
     "RemoteFault",
+    "RequestBudgetSpent",
+    "SlotWaitTimeout",
     "SystemTimeout",
     "SystemUnavailable",
 ]
@@ -123,3 +127,27 @@ class MalformedResponse(ConnectorError):
 
 class NotFound(ConnectorError):
     """The asked-for object does not exist in the system."""
+
+
+class GatewayTimeout(SystemTimeout):
+    """The call ran out of time for the gateway's own reasons, not the system's.
+
+    A :class:`SystemTimeout` so callers degrade the same way (the field is null with
+    ``SOURCE_TIMEOUT``), but the system was never given its whole deadline: the circuit
+    breaker does not count it and it is never retried.
+    """
+
+
+class SlotWaitTimeout(GatewayTimeout):
+    """The call's deadline passed while it waited for one of the system's concurrency slots,
+    or after such a wait left the system less than its whole deadline to answer."""
+
+
+class RequestBudgetSpent(GatewayTimeout):
+    """The request's overall time budget ran out before the system answered
+    (:mod:`connectors.budget`)."""
+
+
+class LoopBusyTimeout(GatewayTimeout):
+    """The deadline's timer ran late because the gateway's event loop was busy (CPU-bound):
+    an answer may have been waiting unread, so the system is not to blame."""

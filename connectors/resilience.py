@@ -7,11 +7,20 @@
    exponential back-off so a fleet of gateways does not retry in lock-step;
    writes are never retried here because a lost answer does not mean a lost
    write (writes carry an idempotency key and are retried by their outbox);
-2. a **concurrency limit** (``asyncio.Semaphore``) per system, so a slow
+2. a **deadline per attempt** (``asyncio.timeout_at``) -> :class:`SystemTimeout`, which
+   covers the wait for a concurrency slot too, and ends no later than the request's
+   time budget (:mod:`connectors.budget`);
+3. a **concurrency limit** (``asyncio.Semaphore``) per system, so a slow
    backend cannot absorb every request of the gateway;
-3. a **circuit breaker** (:class:`connectors.breaker.CircuitBreaker`) that
-   counts only transport failures and fails fast with :class:`CircuitOpen`;
-4. a **deadline per attempt** (``asyncio.timeout``) -> :class:`SystemTimeout`.
+4. a **circuit breaker** (:class:`connectors.breaker.CircuitBreaker`) that
+   counts only transport failures and fails fast with :class:`CircuitOpen`.
+
+The breaker counts only what the back-office did. A deadline that passed while the call
+waited for a slot (or that such a wait shortened), the request's budget running out, or a
+deadline timer that ran late because the event loop was busy, is the gateway's own
+saturation: the caller gets a :class:`GatewayTimeout` (:class:`SlotWaitTimeout`,
+:class:`RequestBudgetSpent`, :class:`LoopBusyTimeout`), the breaker is not told, and it is
+not retried.
 
 ``fn`` should already translate its transport errors into the
 :mod:`connectors.errors` tree; stray ``aiohttp.ClientError`` / ``OSError`` are
@@ -30,15 +39,23 @@ from typing import TypeVar
 
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 
 from connectors.breaker import BreakerStateName, CircuitBreaker
+from connectors.budget import budget_deadline
 from connectors.errors import (
     CircuitOpen,
     ConnectorError,
+    GatewayTimeout,
+    LoopBusyTimeout,
+    RequestBudgetSpent,
+    SlotWaitTimeout,
     SystemTimeout,
     SystemUnavailable,
 )
@@ -48,14 +65,35 @@ __all__ = ["Resilience", "ResiliencePolicy", "ResilienceSnapshot"]
 
 T = TypeVar("T")
 
+# A deadline timer that runs this late says the event loop was busy elsewhere when the
+# deadline passed, so an answer may have sat unread in the socket: the gateway's saturation.
+# Timers normally run within milliseconds; a quarter second is far beyond noise.
+LATE_TIMER_S = 0.25
+
 # Errors that say "the system is unhealthy": retried (if idempotent) and
 # counted by the breaker. Everything else means the system answered.
 TRANSIENT_ERRORS: tuple[type[ConnectorError], ...] = (SystemUnavailable, SystemTimeout)
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for transport failures worth another attempt; never for ``CircuitOpen``."""
-    return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, CircuitOpen)
+    """True for transport failures worth another attempt; never for ``CircuitOpen`` nor for a
+    :class:`GatewayTimeout` (another attempt would only queue behind the same saturation)."""
+    return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, CircuitOpen | GatewayTimeout)
+
+
+class stop_when_budget_too_short(stop_base):
+    """tenacity stop condition: the request's budget ends before the next attempt would start.
+
+    Stopping keeps the last real failure (unavailable, timeout) as the caller's error instead
+    of replacing it with a :class:`RequestBudgetSpent` after a pointless back-off.
+    """
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        deadline = budget_deadline()
+        if deadline is None:
+            return False
+        upcoming = retry_state.upcoming_sleep or 0.0
+        return asyncio.get_running_loop().time() + upcoming >= deadline
 
 
 @dataclass(frozen=True)
@@ -127,6 +165,8 @@ class Resilience:
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._semaphore = asyncio.Semaphore(policy.max_concurrency)
+        self._in_flight = 0
+        self._waiting = 0
         self._last_failure_at: float | None = None
         self._last_success_at: float | None = None
         self._failing_since: float | None = None
@@ -150,7 +190,10 @@ class Resilience:
     def retrying(self, idempotent: bool) -> AsyncRetrying:
         """The tenacity controller used for one call (public so tests can inspect it)."""
         return AsyncRetrying(
-            stop=stop_after_attempt(self.policy.retries + 1 if idempotent else 1),
+            stop=stop_any(
+                stop_after_attempt(self.policy.retries + 1 if idempotent else 1),
+                stop_when_budget_too_short(),
+            ),
             # Full jitter: uniform(0, min(max, base * 2**n)).
             wait=wait_random_exponential(
                 multiplier=self.policy.backoff_base_s, max=self.policy.backoff_max_s
@@ -173,8 +216,38 @@ class Resilience:
         # Unreachable: reraise=True makes tenacity raise the last error.
         raise AssertionError("retry loop ended without result")  # pragma: no cover
 
+    @property
+    def in_flight(self) -> int:
+        """Calls to this system holding a concurrency slot now."""
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Calls to this system waiting for a concurrency slot now."""
+        return self._waiting
+
     async def _attempt(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
-        async with self._semaphore:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        own_deadline = now + self.policy.deadline_s
+        budget = budget_deadline()
+        budget_binds = budget is not None and budget < own_deadline
+        when = budget if budget is not None and budget_binds else own_deadline
+        if when <= now:  # only a spent budget can be in the past
+            raise self._gateway_timeout(operation, budget=True)
+        # The slot wait is inside the call's deadline: a queue of callers behind a slow system
+        # ends with the deadline instead of adding to it.
+        waited = self._semaphore.locked()
+        self._waiting += 1
+        try:
+            async with asyncio.timeout_at(when):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            raise self._gateway_timeout(operation, budget_binds, queued=True) from None
+        finally:
+            self._waiting -= 1
+        self._in_flight += 1
+        try:
             # Checked after queueing on the semaphore: the backend may have
             # been declared dead while this call waited.
             if not self._breaker.try_acquire():
@@ -184,12 +257,27 @@ class Resilience:
                     operation=operation,
                 )
             try:
-                result = await self._run_with_deadline(operation, fn)
+                result = await self._run_until(operation, fn, when)
+            except _DeadlinePassed as passed:
+                if budget_binds or waited:
+                    # The system had less than its own deadline: saturation, not a failure.
+                    self._breaker.release()
+                    raise self._gateway_timeout(operation, budget_binds) from passed
+                if loop.time() - when > LATE_TIMER_S:
+                    self._breaker.release()
+                    raise LoopBusyTimeout(
+                        "the gateway was too busy to read the answer in time",
+                        system=self.system,
+                        operation=operation,
+                    ) from passed
+                self._failed()
+                raise SystemTimeout(
+                    f"no answer within {self.policy.deadline_s:g}s",
+                    system=self.system,
+                    operation=operation,
+                ) from passed.__cause__
             except TRANSIENT_ERRORS:
-                self._last_failure_at = self._wall_clock()
-                if self._failing_since is None:
-                    self._failing_since = self._last_failure_at
-                self._breaker.record_failure()
+                self._failed()
                 raise
             except ConnectorError:
                 # The system answered (fault, not found, garbage): it is alive.
@@ -201,14 +289,42 @@ class Resilience:
                 raise
             self._answered()
             return result
+        finally:
+            self._in_flight -= 1
+            self._semaphore.release()
+
+    def _gateway_timeout(
+        self, operation: str, budget: bool, *, queued: bool = False
+    ) -> GatewayTimeout:
+        """The error of a call the gateway itself ran out of time for (see the module doc).
+
+        ``budget``: the request's budget ended it. Else its own deadline did: in the slot
+        queue (``queued``), or while it ran for less than the deadline after waiting there.
+        """
+        if budget:
+            return RequestBudgetSpent(
+                "the request's time budget ran out", system=self.system, operation=operation
+            )
+        where = "waiting for a concurrency slot" if queued else "after waiting for a slot"
+        return SlotWaitTimeout(
+            f"deadline of {self.policy.deadline_s:g}s passed {where}",
+            system=self.system,
+            operation=operation,
+        )
+
+    def _failed(self) -> None:
+        self._last_failure_at = self._wall_clock()
+        if self._failing_since is None:
+            self._failing_since = self._last_failure_at
+        self._breaker.record_failure()
 
     def _answered(self) -> None:
         self._last_success_at = self._wall_clock()
         self._failing_since = None
         self._breaker.record_success()
 
-    async def _run_with_deadline(self, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
-        deadline = asyncio.timeout(self.policy.deadline_s)
+    async def _run_until(self, operation: str, fn: Callable[[], Awaitable[T]], when: float) -> T:
+        deadline = asyncio.timeout_at(when)
         try:
             async with deadline:
                 return await fn()
@@ -218,12 +334,12 @@ class Resilience:
         except TimeoutError as exc:
             # Before OSError: TimeoutError is an OSError subclass, and aiohttp's
             # ServerTimeoutError is both a ClientError and a TimeoutError.
-            reason = (
-                f"no answer within {self.policy.deadline_s:g}s"
-                if deadline.expired()
-                else f"timed out ({type(exc).__name__})"
-            )
-            raise SystemTimeout(reason, system=self.system, operation=operation) from exc
+            if deadline.expired():
+                # Which deadline it was decides who is to blame: the caller knows.
+                raise _DeadlinePassed() from exc
+            raise SystemTimeout(
+                f"timed out ({type(exc).__name__})", system=self.system, operation=operation
+            ) from exc
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, system=self.system, operation=operation) from exc
 
@@ -234,3 +350,7 @@ class Resilience:
             exc.system = self.system
         if exc.operation == ConnectorError.operation:
             exc.operation = operation
+
+
+class _DeadlinePassed(Exception):
+    """Internal: the attempt's own deadline (not the transport's timeout) cut the call short."""

@@ -4,7 +4,8 @@ Clients (the Min side front end, partner portals) switch on these strings, so th
 of the API: each is listed here once, and every layer that emits one imports it from here
 (the kernel is below all of them). The exception classes that carry them stay where they are
 raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
-:mod:`auth.middleware`, :mod:`gateway.downloads` and ``app.RequestSizeLimit``.
+:mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission` and
+``app.RequestSizeLimit``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class ErrorCode(StrEnum):
     # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
+    OVERLOADED = "OVERLOADED"
     # A back-office system failed; only its fields are null (resolvers.errors).
     SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
