@@ -4,10 +4,18 @@ Everything goes through this request's dataloaders (:mod:`resolvers.property.loa
 query costs each back-office operation a fixed number of calls whatever the number of
 properties. Ownership is checked here for node(id:): only the viewer's own properties and the
 meters on them are ever returned.
+
+A query that lists the properties says which Matrikkel branches it will need
+(:class:`Branch`); each starts as soon as its key is known instead of when its field is
+reached after the properties: the addresses and the PersonId with the request (they start from
+the fødselsnummer), the buildings as soon as the property ids are known.
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auth.viewer import Viewer
@@ -15,12 +23,24 @@ from connectors.fees.models import Meter, PropertyRecord
 from connectors.matrikkel.models import Address, Building
 from resolvers.context import Context
 from resolvers.property.loaders import (
+    AddressesByPidLoader,
     AddressesByPropertyIdLoader,
     BuildingsByPropertyIdLoader,
     OwnedPropertiesByPidLoader,
     OwnedProperty,
+    PersonIdByPidLoader,
+    PropertyIdsByPidLoader,
     PropertyRecordByMatrikkelnummerLoader,
+    settle_quietly,
 )
+
+
+class Branch(enum.Enum):
+    """A Matrikkel read that hangs off the property list and can start before it is done."""
+
+    SHARE = "share"  # the viewer's PersonId, to find their share among the owners
+    ADDRESSES = "addresses"
+    BUILDINGS = "buildings"
 
 
 @dataclass(frozen=True)
@@ -32,10 +52,37 @@ class OwnedMeter:
     owned: OwnedProperty
 
 
-async def owned_properties(context: Context, viewer: Viewer) -> list[OwnedProperty]:
-    """The viewer's properties, sorted by matrikkelnummer (one fetch per request)."""
+async def owned_properties(
+    context: Context, viewer: Viewer, branches: Iterable[Branch] = ()
+) -> list[OwnedProperty]:
+    """The viewer's properties, sorted by matrikkelnummer (one fetch per request).
+
+    ``branches`` are the reads the query will need for these properties; they start now.
+    """
+    start_branches(context, viewer.pid, frozenset(branches))
     loader = context.loader(OwnedPropertiesByPidLoader)
     return await loader.value(viewer.pid)
+
+
+def start_branches(context: Context, pid: str, branches: frozenset[Branch]) -> None:
+    """Start each branch as soon as its key is known; the fields later find it under way.
+
+    Loaders keep what they loaded for the request, so starting twice (aliases) asks once.
+    """
+    if Branch.SHARE in branches:
+        settle_quietly(context.loader(PersonIdByPidLoader).load(pid))
+    if Branch.ADDRESSES in branches:
+        settle_quietly(context.loader(AddressesByPidLoader).load(pid))
+    if Branch.BUILDINGS in branches:
+        ids = context.loader(PropertyIdsByPidLoader).load(pid)
+        settle_quietly(ids)
+        buildings = context.loader(BuildingsByPropertyIdLoader)
+
+        def with_ids(done: asyncio.Future[list[int]]) -> None:
+            if not done.cancelled() and done.exception() is None and done.result():
+                settle_quietly(buildings.load_many(done.result()))
+
+        ids.add_done_callback(with_ids)
 
 
 async def own_property(context: Context, viewer: Viewer, key: str) -> OwnedProperty | None:

@@ -9,6 +9,7 @@ from auth.viewer import Viewer
 from resolvers.context import Context
 from resolvers.property import properties
 from schema.property import nodes as _nodes  # noqa: F401  (registers node(id:) resolvers)
+from schema.property.lookahead import wanted_branches
 from schema.property.types import Property
 from schema.relay import Connection, check_page_size, paginate
 
@@ -27,5 +28,6 @@ class CitizenPropertyFields:
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Property] | None:
         check_page_size(first)  # a bad argument is the client's error even if Matrikkel is down
-        owned = await properties.owned_properties(info.context, self.viewer)
+        branches = wanted_branches(info)  # started now, not when their fields are reached
+        owned = await properties.owned_properties(info.context, self.viewer, branches)
         return paginate([Property.from_owned(o) for o in owned], first, after)
