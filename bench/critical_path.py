@@ -8,8 +8,8 @@ longest chain of dependent round trips (the critical path), plus a little noise.
 The local stack runs in this process (:func:`minside.stack.running_stack`); only latency is
 measured, never CPU, so sharing the event loop does not bias it. Two figures per person:
 
-- **cold**: the Matrikkel connector's reference cache (roads, postal areas) emptied before
-  each dashboard, as for the first citizen after a restart;
+- **cold**: the Matrikkel connector's reference caches (roads, postal areas, the properties'
+  matrikkelnummer) emptied before each dashboard, as for the first citizen after a restart;
 - **warm**: that cache kept, as for every later citizen.
 
 The back-office read cache (``MINSIDE_CACHE``) is switched off, so every dashboard asks the
@@ -61,8 +61,9 @@ async def _latency(stack: RunningStack, http: aiohttp.ClientSession, latency_ms:
 
 
 def _reference_cache_clear(stack: RunningStack) -> None:
-    services = stack.gateway_app.state.gateway.shared()
-    services.connectors.get(MatrikkelClient).reference_cache.clear()
+    matrikkel = stack.gateway_app.state.gateway.shared().connectors.get(MatrikkelClient)
+    matrikkel.reference_cache.clear()
+    matrikkel.number_cache.clear()
 
 
 async def measure(

@@ -25,7 +25,13 @@ from connectors.matrikkel.decoders import (
     objects,
 )
 from connectors.matrikkel.errors import SYSTEM
-from connectors.matrikkel.models import Address, Building, OwnershipRef, Property
+from connectors.matrikkel.models import (
+    Address,
+    Building,
+    Matrikkelnummer,
+    OwnershipRef,
+    Property,
+)
 from connectors.matrikkel.records import (
     FAMILY_OF_ID,
     AddressRecord,
@@ -74,7 +80,10 @@ class MatrikkelClient(SoapConnector):
     operation used is a read, so every call is retried (:meth:`_read`).
 
     Roads and postal areas are kept in ``reference_cache`` (per process, long TTL), so the
-    address chain asks getObjects for them only the first time they are seen.
+    address chain asks getObjects for them only the first time they are seen; so are the
+    matrikkelnummer of the properties seen (``number_cache``: a property's number changes only
+    when the register renumbers it), so a caller can start what is keyed by the number as soon
+    as it has the ids (:meth:`known_numbers`).
     """
 
     system = SYSTEM
@@ -92,6 +101,7 @@ class MatrikkelClient(SoapConnector):
         client_id: str = "minside",
         wsdl_dir: Path = WSDL_DIR,
         reference_cache: ReferenceCache[tuple[str, int], StoreRecord] | None = None,
+        number_cache: ReferenceCache[int, Matrikkelnummer] | None = None,
     ) -> None:
         if store_batch_size < 1:
             raise ValueError("store_batch_size must be at least 1")
@@ -99,6 +109,9 @@ class MatrikkelClient(SoapConnector):
         self._batch = store_batch_size
         self.reference_cache: ReferenceCache[tuple[str, int], StoreRecord] = (
             ReferenceCache() if reference_cache is None else reference_cache
+        )
+        self.number_cache: ReferenceCache[int, Matrikkelnummer] = (
+            ReferenceCache() if number_cache is None else number_cache
         )
         store = self._services["StoreServiceWS"]
         self._context = store.type(_DOMAIN + "MatrikkelContext")(
@@ -264,7 +277,18 @@ class MatrikkelClient(SoapConnector):
         """Properties by MatrikkelenhetId, aligned with ``ids`` (None where unknown)."""
         typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in ids]
         found = await self._get_objects(typed)
-        return [_property(found.get(("MatrikkelenhetId", i))) for i in ids]
+        properties = [_property(found.get(("MatrikkelenhetId", i))) for i in ids]
+        self.number_cache.put_many({p.id: p.matrikkelnummer for p in properties if p})
+        return properties
+
+    def known_numbers(self, ids: Sequence[int]) -> dict[int, Matrikkelnummer]:
+        """The matrikkelnummer of those of ``ids`` seen lately (no call).
+
+        A hint for starting reads keyed by the number early: the number the properties'
+        objects carry is the truth, and may differ after a renumbering.
+        """
+        found, _missing = self.number_cache.get_many(ids)
+        return found
 
     async def addresses_for(self, property_ids: Sequence[int]) -> list[list[Address]]:
         """Street addresses of each property, aligned with ``property_ids`` (three round trips:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from auth.viewer import Viewer
 from connectors.fees.models import Meter, PropertyRecord
+from connectors.matrikkel.client import MatrikkelClient
 from connectors.matrikkel.models import Address, Building
 from resolvers.context import Context
 from resolvers.property.loaders import (
@@ -41,6 +42,7 @@ class Branch(enum.Enum):
     SHARE = "share"  # the viewer's PersonId, to find their share among the owners
     ADDRESSES = "addresses"
     BUILDINGS = "buildings"
+    FEES = "fees"  # the fee service's record (fee basis, tax basis, meters) by matrikkelnummer
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,30 @@ def start_branches(context: Context, pid: str, branches: frozenset[Branch]) -> N
         settle_quietly(context.loader(PersonIdByPidLoader).load(pid))
     if Branch.ADDRESSES in branches:
         settle_quietly(context.loader(AddressesByPidLoader).load(pid))
-    if Branch.BUILDINGS in branches:
+    if branches & {Branch.BUILDINGS, Branch.FEES}:
         ids = context.loader(PropertyIdsByPidLoader).load(pid)
         settle_quietly(ids)
-        buildings = context.loader(BuildingsByPropertyIdLoader)
 
         def with_ids(done: asyncio.Future[list[int]]) -> None:
-            if not done.cancelled() and done.exception() is None and done.result():
+            if done.cancelled() or done.exception() is not None or not done.result():
+                return
+            if Branch.BUILDINGS in branches:
+                buildings = context.loader(BuildingsByPropertyIdLoader)
                 settle_quietly(buildings.load_many(done.result()))
+            if Branch.FEES in branches:
+                _start_fees(context, done.result())
 
         ids.add_done_callback(with_ids)
+
+
+def _start_fees(context: Context, ids: list[int]) -> None:
+    """The fee records of the properties whose matrikkelnummer the connector has seen lately,
+    side by side with their objects; a property not seen yet is asked when its field is."""
+    matrikkel = context.services.connectors.get(MatrikkelClient)
+    numbers = matrikkel.known_numbers(ids)
+    if numbers:
+        fees = context.loader(PropertyRecordByMatrikkelnummerLoader)
+        settle_quietly(fees.load_many([str(numbers[i]) for i in ids if i in numbers]))
 
 
 async def own_property(context: Context, viewer: Viewer, key: str) -> OwnedProperty | None:

@@ -23,6 +23,9 @@ _FIELDS: Final[dict[str, Branch]] = {
     "address": Branch.ADDRESSES,
     "map": Branch.ADDRESSES,
     "buildings": Branch.BUILDINGS,
+    "feeBasis": Branch.FEES,
+    "propertyTaxBasis": Branch.FEES,
+    "waterMeters": Branch.FEES,
 }
 #: The connection's fields that lead to the properties.
 _CONNECTION: Final = frozenset({"nodes", "edges", "node"})

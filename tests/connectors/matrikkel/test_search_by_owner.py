@@ -74,6 +74,19 @@ async def test_roads_and_postal_areas_are_asked_once_per_process(stack: Stack) -
     assert dict(stack.control.calls) == {"findAdresseInfoObjekter": 1, "getObjects": 1}
 
 
+async def test_the_numbers_of_properties_seen_are_known_without_a_call(stack: Stack) -> None:
+    client = stack.client()
+    _, owned = owner_with_properties(stack.population)
+    ids = [o.property.matrikkelenhet_id for o in owned]
+    assert client.known_numbers(ids) == {}
+    properties = await client.get_properties(ids)
+    stack.control.reset()
+    known = client.known_numbers([*ids, 1])
+    assert known == {p.id: p.matrikkelnummer for p in properties if p}
+    assert len(known) == len(ids)
+    assert not stack.control.calls
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0

@@ -68,6 +68,20 @@ async def test_the_dashboard_is_three_dependent_round_trips(graph):
     )
 
 
+async def test_a_returning_viewers_dashboard_is_two_dependent_round_trips(graph):
+    # The first visit leaves the properties' matrikkelnummer and the roads and postal areas
+    # in the connector's reference caches; the next one asks the fee service for the known
+    # numbers side by side with the properties' objects.
+    first = await _held_dashboard(graph)
+    second = await _held_dashboard(graph)
+    assert first["data"]["viewer"]["properties"] == second["data"]["viewer"]["properties"]
+    calls = _calls(graph)
+    chain = longest_chain(calls)
+    assert len(chain) == 2, chain
+    assert overlap(calls, "matrikkel.getObjects", "fees.queryProperties")
+    assert [name for name, _, _ in calls].count("fees.queryProperties") == 1
+
+
 async def test_buildings_start_as_soon_as_the_property_ids_are_known(graph):
     query = "{ viewer { properties { nodes { ownershipShare buildings { buildingNumber } } } } }"
     await _held_dashboard(graph, query, documented.LANDOWNER)
