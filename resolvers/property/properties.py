@@ -55,21 +55,28 @@ class OwnedMeter:
 
 
 async def owned_properties(
-    context: Context, viewer: Viewer, branches: Iterable[Branch] = ()
+    context: Context, viewer: Viewer, branches: Iterable[Branch] = (), page_size: int = 0
 ) -> list[OwnedProperty]:
     """The viewer's properties, sorted by matrikkelnummer (one fetch per request).
 
     ``branches`` are the reads the query will need for these properties; they start now.
+    ``page_size`` is how many of them the query shows from the first on (0: unknown).
     """
-    start_branches(context, viewer.pid, frozenset(branches))
+    start_branches(context, viewer.pid, frozenset(branches), page_size)
     loader = context.loader(OwnedPropertiesByPidLoader)
     return await loader.value(viewer.pid)
 
 
-def start_branches(context: Context, pid: str, branches: frozenset[Branch]) -> None:
+def start_branches(
+    context: Context, pid: str, branches: frozenset[Branch], page_size: int = 0
+) -> None:
     """Start each branch as soon as its key is known; the fields later find it under way.
 
     Loaders keep what they loaded for the request, so starting twice (aliases) asks once.
+    The reads per property (buildings, fee records) start early only when every property
+    is on the page (at most ``page_size``): the page is known only once the properties are
+    sorted, and a read for properties the page does not show is the cost that should follow
+    the page. The addresses are one search by person whatever the page.
     """
     if Branch.SHARE in branches:
         settle_quietly(context.loader(PersonIdByPidLoader).load(pid))
@@ -82,6 +89,8 @@ def start_branches(context: Context, pid: str, branches: frozenset[Branch]) -> N
         def with_ids(done: asyncio.Future[list[int]]) -> None:
             if done.cancelled() or done.exception() is not None or not done.result():
                 return
+            if len(done.result()) > page_size:
+                return  # more properties than the page: their fields ask for the page only
             if Branch.BUILDINGS in branches:
                 buildings = context.loader(BuildingsByPropertyIdLoader)
                 settle_quietly(buildings.load_many(done.result()))

@@ -27,7 +27,10 @@ class CitizenPropertyFields:
     async def properties(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Property] | None:
-        check_page_size(first)  # a bad argument is the client's error even if Matrikkel is down
-        branches = wanted_branches(info)  # started now, not when their fields are reached
-        owned = await properties.owned_properties(info.context, self.viewer, branches)
+        size = check_page_size(first)  # a bad argument is the client's error even if Matrikkel
+        # is down. Branches start now, not when their fields are reached; after a cursor the
+        # page is a slice not known before the list is sorted.
+        branches = wanted_branches(info)
+        page_size = 0 if after else size
+        owned = await properties.owned_properties(info.context, self.viewer, branches, page_size)
         return paginate([Property.from_owned(o) for o in owned], first, after)

@@ -82,8 +82,25 @@ async def test_a_returning_viewers_dashboard_is_two_dependent_round_trips(graph)
     assert [name for name, _, _ in calls].count("fees.queryProperties") == 1
 
 
+async def test_per_property_reads_start_early_only_when_the_page_holds_every_property(graph):
+    # 24 properties, a page of 10, caches warm: the fee records wait for the page (known
+    # once the properties are sorted) instead of being asked for all 24 ahead of it.
+    query = "{ viewer { properties(first: 10) { nodes { feeBasis { total { amount } } } } } }"
+    answers = [
+        await _held_dashboard(graph, query, documented.LANDOWNER),
+        await _held_dashboard(graph, query, documented.LANDOWNER),
+    ]
+    assert answers[0] == answers[1]
+    assert len(answers[1]["data"]["viewer"]["properties"]["nodes"]) == 10
+    calls = _calls(graph, ("matrikkel", "fees"))
+    (objects,) = [c for c in calls if c[0] == "matrikkel.getObjects"]
+    (fees,) = [c for c in calls if c[0] == "fees.queryProperties"]
+    assert fees[1] >= objects[2]
+
+
 async def test_buildings_start_as_soon_as_the_property_ids_are_known(graph):
-    query = "{ viewer { properties { nodes { ownershipShare buildings { buildingNumber } } } } }"
+    query = """{ viewer { properties(first: 100) { nodes {
+        ownershipShare buildings { buildingNumber } } } } }"""
     await _held_dashboard(graph, query, documented.LANDOWNER)
     calls = _calls(graph, ("matrikkel",))
     # The buildings' id map goes out with the properties' objects, not after them.
