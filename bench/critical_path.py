@@ -23,25 +23,30 @@ import asyncio
 import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.queries import DASHBOARD
 from connectors.matrikkel import MatrikkelClient
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
 from minside.stack import RunningStack, running_stack
 from simulators.population import documented
 
-__all__ = ["main", "measure"]
+__all__ = ["DASHBOARD_FILE", "main", "measure"]
+
+#: Min side's first page, as issue 10 measured it.
+DASHBOARD_FILE = Path(__file__).with_name("dashboard.graphql")
 
 
-async def _dashboard(stack: RunningStack, http: aiohttp.ClientSession, token: str) -> float:
+async def _dashboard(
+    stack: RunningStack, http: aiohttp.ClientSession, token: str, query: str
+) -> float:
     started = time.perf_counter()
     async with http.post(
         f"{stack.gateway_url}/graphql",
-        json={"query": DASHBOARD},
+        json={"query": query},
         headers={"Authorization": f"Bearer {token}"},
     ) as response:
         body: dict[str, Any] = await response.json()
@@ -70,6 +75,7 @@ async def measure(
     stack: RunningStack,
     http: aiohttp.ClientSession,
     person: int,
+    query: str,
     *,
     latency_ms: int,
     runs: int,
@@ -80,12 +86,12 @@ async def measure(
     p50: dict[int, float] = {}
     for injected in (0, latency_ms):
         await _latency(stack, http, injected)
-        await _dashboard(stack, http, token)  # warm-up: connections, templates
+        await _dashboard(stack, http, token, query)  # warm-up: connections, templates
         samples = []
         for _ in range(runs):
             if cold:
                 _reference_cache_clear(stack)
-            samples.append(await _dashboard(stack, http, token))
+            samples.append(await _dashboard(stack, http, token, query))
         p50[injected] = statistics.median(samples)
     await _latency(stack, http, 0)
     return {
@@ -95,7 +101,7 @@ async def measure(
     }
 
 
-async def run(persons: list[int], latency_ms: int, runs: int) -> None:
+async def run(persons: list[int], latency_ms: int, runs: int, name: str, query: str) -> None:
     """Start the stack, measure each person cold and warm, print one table."""
     # Deadlines far above the injected latency, so no call times out.
     os.environ.setdefault("MINSIDE_CACHE", "off")
@@ -105,13 +111,13 @@ async def run(persons: list[int], latency_ms: int, runs: int) -> None:
         p360_deadline_s=10.0,
         visma_deadline_s=10.0,
     )
-    print(f"sequential round trips of one dashboard, {latency_ms} ms per call, p50 of {runs}")
+    print(f"sequential round trips of {name}, {latency_ms} ms per call, p50 of {runs}")
     print(f"{'person':>6} {'reference cache':>15} {'p50 0 ms':>9} {'p50 inj.':>9} {'trips':>6}")
     async with running_stack(settings) as stack, aiohttp.ClientSession() as http:
         for person in persons:
             for cold in (True, False):
                 figures = await measure(
-                    stack, http, person, latency_ms=latency_ms, runs=runs, cold=cold
+                    stack, http, person, query, latency_ms=latency_ms, runs=runs, cold=cold
                 )
                 print(
                     f"{person:>6} {'cold' if cold else 'warm':>15}"
@@ -121,7 +127,8 @@ async def run(persons: list[int], latency_ms: int, runs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m bench.critical_path [--person N ...] [--latency-ms 100] [--runs 9]``."""
+    """``python -m bench.critical_path [--person N ...] [--latency-ms 100] [--runs 9]
+    [--query bench/dashboard.graphql]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--person",
@@ -131,9 +138,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--query", type=Path, default=DASHBOARD_FILE, help="a .graphql file")
     args = parser.parse_args(argv)
     persons = args.person or [documented.HOMEOWNER, documented.LANDOWNER]
-    asyncio.run(run(persons, args.latency_ms, args.runs))
+    query = args.query.read_text()
+    asyncio.run(run(persons, args.latency_ms, args.runs, args.query.name, query))
 
 
 if __name__ == "__main__":
