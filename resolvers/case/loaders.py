@@ -5,9 +5,10 @@ A citizen's case list is fetched person-wide, once per request (:class:`CasesByP
 page instead: :class:`DocumentsByCaseNumberLoader` asks ``GetDocuments`` only for the cases the
 query reaches (the five of ``cases(first: 5)``, not the person's 120), every case of one query
 level in one batched connector call. ``GetDocumentsQuery`` takes a single ``CaseNumber``, so
-that call fans out in parallel: one round trip deep, whatever the page size. When a level asks
-for most of the person's cases (or more than :data:`PER_CASE_LIMIT`), one person-wide
-``GetDocuments`` by contact (:class:`DocumentsByPidLoader`) is cheaper than many, and is used.
+that call fans out in parallel, one round trip deep. When a level asks for most of the
+person's cases, or more than :data:`PER_CASE_LIMIT` (what the connector asks at once), one
+person-wide ``GetDocuments`` by contact (:class:`DocumentsByPidLoader`) is cheaper than many
+calls or waves of them, and is used.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from connectors.p360.client import P360Client
+from connectors.p360.client import DEFAULT_PARALLEL_CASES, P360Client
 from connectors.p360.models import Case, Document
 from resolvers.loaders import RequestLoader
 
@@ -27,8 +28,9 @@ __all__ = [
     "DocumentsByPidLoader",
 ]
 
-#: Most cases whose documents are asked case by case; a larger page reads person-wide.
-PER_CASE_LIMIT: Final = 20
+#: Most cases whose documents are asked case by case; a larger page reads person-wide. The
+#: connector runs this many GetDocuments at once, so case by case stays one round trip deep.
+PER_CASE_LIMIT: Final = DEFAULT_PARALLEL_CASES
 
 #: Page size of the person-wide reads. Large, so a citizen with a few hundred journal entries
 #: is one call per operation; paging still covers anyone with more.
