@@ -8,7 +8,8 @@ meters on them are ever returned.
 A query that lists the properties says which Matrikkel branches it will need
 (:class:`Branch`); each starts as soon as its key is known instead of when its field is
 reached after the properties: the addresses and the PersonId with the request (they start from
-the fødselsnummer), the buildings as soon as the property ids are known.
+the fødselsnummer), the buildings and the fee records (of properties whose matrikkelnummer the
+connector has seen lately) as soon as the property ids are known.
 """
 
 from __future__ import annotations
