@@ -71,8 +71,10 @@ def decoder_for(exchange: Exchange) -> ReplyDecoder[Any]:
         return P360_DECODERS[exchange.operation]
     if exchange.operation == "findPersonIdForIdent":
         return matrikkel_decoders.PERSON_ID
-    if exchange.operation == "findEideMatrikkelenheterForPerson":
+    if exchange.operation in {"findEideMatrikkelenheterForPerson", "findMatrikkelenheter"}:
         return matrikkel_decoders.ID_VALUES
+    if exchange.operation == "findAdresseInfoObjekter":
+        return matrikkel_decoders.ADDRESS_INFO
     if exchange.operation.startswith("find"):
         return matrikkel_decoders.ID_MAP
     asked = {
@@ -112,6 +114,9 @@ def from_template(p360: P360Client, matrikkel: MatrikkelClient, exchange: Exchan
         return matrikkel._person_id_request(exchange.body["personIdent"].fodselsnummer)
     if operation == "findEideMatrikkelenheterForPerson":
         return matrikkel._owned_request(int(exchange.body["personId"].value))
+    if operation in {"findMatrikkelenheter", "findAdresseInfoObjekter"}:
+        (model,) = (v for k, v in exchange.body.items() if k != "matrikkelContext")
+        return matrikkel._search_request(operation, model.nummerForPerson)
     return matrikkel._with_ids(operation, typed_ids(exchange))
 
 
@@ -213,6 +218,25 @@ class Replies:
             "GetPrivatePersons",
             parameter={"PersonalIdNumber": pid, "MaxRows": 2},
         )
+        # The searches by owner the dashboard starts with (the chain of issue 10) ...
+        search = self.clients[("matrikkel", "MatrikkelenhetServiceWS")].type
+        yield self._exchange(
+            "matrikkel",
+            "MatrikkelenhetServiceWS",
+            "findMatrikkelenheter",
+            matrikkelenhetsokModel=search(f"{{{_NS}/matrikkelenhet}}MatrikkelenhetsokModel")(
+                nummerForPerson=pid
+            ),
+        )
+        yield self._exchange(
+            "matrikkel",
+            "AdresseServiceWS",
+            "findAdresseInfoObjekter",
+            model=self.clients[("matrikkel", "AdresseServiceWS")].type(
+                f"{{{_NS}/adresse}}AdressesokModel"
+            )(nummerForPerson=pid),
+        )
+        # ... and the PersonId chain before it, which the connector still offers.
         person_ident = self.clients[("matrikkel", "PersonServiceWS")].type(
             f"{{{_NS}/person}}FysiskPersonIdent"
         )(fodselsnummer=pid)

@@ -16,9 +16,22 @@ from typing import Any, TypeVar
 import aiohttp
 
 from connectors.batching import chunked, distinct
-from connectors.matrikkel.decoders import ID_MAP, ID_VALUES, IGNORED, PERSON_ID, objects
+from connectors.matrikkel.decoders import (
+    ADDRESS_INFO,
+    ID_MAP,
+    ID_VALUES,
+    IGNORED,
+    PERSON_ID,
+    objects,
+)
 from connectors.matrikkel.errors import SYSTEM
-from connectors.matrikkel.models import Address, Building, OwnershipRef, Property
+from connectors.matrikkel.models import (
+    Address,
+    Building,
+    Matrikkelnummer,
+    OwnershipRef,
+    Property,
+)
 from connectors.matrikkel.records import (
     FAMILY_OF_ID,
     AddressRecord,
@@ -27,6 +40,7 @@ from connectors.matrikkel.records import (
     RoadRecord,
     StoreRecord,
 )
+from connectors.matrikkel.reference_cache import ReferenceCache
 from connectors.resilience import Resilience
 from connectors.soap import ReplyDecoder, SoapFault
 from connectors.soap_connector import SoapConnector
@@ -64,6 +78,12 @@ class MatrikkelClient(SoapConnector):
     ``base_url`` is the API root (``.../matrikkelapi/wsapi/v1``); services live below it as
     ``<Name>ServiceWS``. The WSDLs are loaded once here, from the vendored files. Every
     operation used is a read, so every call is retried (:meth:`_read`).
+
+    Roads and postal areas are kept in ``reference_cache`` (per process, long TTL), so the
+    address chain asks getObjects for them only the first time they are seen; so are the
+    matrikkelnummer of the properties seen (``number_cache``: a property's number changes only
+    when the register renumbers it), so a caller can start what is keyed by the number as soon
+    as it has the ids (:meth:`known_numbers`).
     """
 
     system = SYSTEM
@@ -80,11 +100,19 @@ class MatrikkelClient(SoapConnector):
         *,
         client_id: str = "minside",
         wsdl_dir: Path = WSDL_DIR,
+        reference_cache: ReferenceCache[tuple[str, int], StoreRecord] | None = None,
+        number_cache: ReferenceCache[int, Matrikkelnummer] | None = None,
     ) -> None:
         if store_batch_size < 1:
             raise ValueError("store_batch_size must be at least 1")
         super().__init__(session, base_url, username, password, resilience, wsdl_dir=wsdl_dir)
         self._batch = store_batch_size
+        self.reference_cache: ReferenceCache[tuple[str, int], StoreRecord] = (
+            ReferenceCache() if reference_cache is None else reference_cache
+        )
+        self.number_cache: ReferenceCache[int, Matrikkelnummer] = (
+            ReferenceCache() if number_cache is None else number_cache
+        )
         store = self._services["StoreServiceWS"]
         self._context = store.type(_DOMAIN + "MatrikkelContext")(
             locale="no_NO_B",
@@ -160,6 +188,13 @@ class MatrikkelClient(SoapConnector):
         )
         return template.render(id=person_id)
 
+    def _search_request(self, operation: str, pid: str) -> bytes:
+        """A search by owner (``nummerForPerson``), rendered from its template."""
+        _service, parameter = _HOT_REQUESTS[operation]
+        # A plain dict takes the parameter's declared search model (no xsi:type needed).
+        model = {"nummerForPerson": slot("pid")}
+        return self._template(operation, **{parameter: model}).render(pid=pid)
+
     def _with_ids(self, operation: str, typed_ids: Sequence[tuple[str, int]]) -> bytes:
         """The request of an id-list operation, rendered from its template."""
         service, parameter = _HOT_REQUESTS[operation]
@@ -205,13 +240,55 @@ class MatrikkelClient(SoapConnector):
             for pid_, p in zip(ids, properties, strict=True)
         ]
 
+    async def property_ids_of(self, pid: str) -> list[int]:
+        """The MatrikkelenhetIds of the properties the person with fødselsnummer ``pid`` owns.
+
+        One round trip, straight from the fødselsnummer (``findMatrikkelenheter`` searching
+        by ``nummerForPerson``): no PersonId lookup first. An unknown person owns nothing.
+        """
+        return await self._read(
+            "MatrikkelenhetServiceWS",
+            "findMatrikkelenheter",
+            ID_VALUES,
+            prepared=self._search_request("findMatrikkelenheter", pid),
+        )
+
+    async def addresses_of_person(self, pid: str) -> dict[int, list[Address]]:
+        """Street addresses of every property the person owns, by MatrikkelenhetId.
+
+        Starts from the fødselsnummer (``findAdresseInfoObjekter`` by ``nummerForPerson``),
+        so it needs neither the PersonId nor the property ids: two round trips, the second
+        being the addresses' getObjects, plus one for roads and postal areas not yet in the
+        reference cache.
+        """
+        mapping = await self._read(
+            "AdresseServiceWS",
+            "findAdresseInfoObjekter",
+            ADDRESS_INFO,
+            prepared=self._search_request("findAdresseInfoObjekter", pid),
+        )
+        property_ids = list(mapping)
+        found = await self._addresses(property_ids, mapping)
+        return dict(zip(property_ids, found, strict=True))
+
     # --- objects by id ---------------------------------------------------------------------
 
     async def get_properties(self, ids: Sequence[int]) -> list[Property | None]:
         """Properties by MatrikkelenhetId, aligned with ``ids`` (None where unknown)."""
         typed = [(_MATRIKKELENHET + "MatrikkelenhetId", i) for i in ids]
         found = await self._get_objects(typed)
-        return [_property(found.get(("MatrikkelenhetId", i))) for i in ids]
+        properties = [_property(found.get(("MatrikkelenhetId", i))) for i in ids]
+        self.number_cache.put_many({p.id: p.matrikkelnummer for p in properties if p})
+        return properties
+
+    def known_numbers(self, ids: Sequence[int]) -> dict[int, Matrikkelnummer]:
+        """The matrikkelnummer of those of ``ids`` seen lately (no call).
+
+        A hint for starting reads keyed by the number early: the number the properties'
+        objects carry is the truth, and may differ after a renumbering.
+        """
+        found, _missing = self.number_cache.get_many(ids)
+        return found
 
     async def addresses_for(self, property_ids: Sequence[int]) -> list[list[Address]]:
         """Street addresses of each property, aligned with ``property_ids`` (three round trips:
@@ -225,6 +302,13 @@ class MatrikkelClient(SoapConnector):
             ID_MAP,
             prepared=self._with_ids("findAdresserForMatrikkelenheter", typed),
         )
+        return await self._addresses(property_ids, mapping)
+
+    async def _addresses(
+        self, property_ids: Sequence[int], mapping: dict[int, list[int]]
+    ) -> list[list[Address]]:
+        """The addresses of ``mapping`` (property id -> address ids) as models, aligned with
+        ``property_ids``: their getObjects, then roads and postal areas (reference cache)."""
         address_ids = distinct(a for i in property_ids for a in mapping.get(i, []))
         found = await self._get_objects([(_ADRESSE + "AdresseId", a) for a in address_ids])
         addresses = {a: found.get(("AdresseId", a)) for a in address_ids}
@@ -232,7 +316,7 @@ class MatrikkelClient(SoapConnector):
         for obj in addresses.values():
             if isinstance(obj, AddressRecord):
                 related.extend(_related_ids(obj))
-        found_related = await self._get_objects(distinct(related))
+        found_related = await self._reference_objects(distinct(related))
         result: list[list[Address]] = []
         for i in property_ids:
             rows = []
@@ -268,6 +352,19 @@ class MatrikkelClient(SoapConnector):
     async def ping(self) -> None:
         """Readiness: one cheap authenticated call that touches no personal data."""
         await self._read("StoreServiceWS", "getObjectsIgnoreMissing", IGNORED, ids={"item": []})
+
+    async def _reference_objects(
+        self, typed_ids: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], StoreRecord]:
+        """Reference objects (roads, postal areas) by id: the cached ones, the rest from
+        getObjects, which are then cached."""
+        keys = {(_family(qname), value): (qname, value) for qname, value in typed_ids}
+        found, missing = self.reference_cache.get_many(keys)
+        if missing:
+            fetched = await self._get_objects([keys[key] for key in missing])
+            self.reference_cache.put_many(fetched)
+            found.update(fetched)
+        return found
 
     async def _get_objects(
         self, typed_ids: Sequence[tuple[str, int]]
@@ -310,7 +407,10 @@ _HOT_REQUESTS: dict[str, tuple[str, str]] = {
     "getObjectsIgnoreMissing": ("StoreServiceWS", "ids"),
     "findAdresserForMatrikkelenheter": ("AdresseServiceWS", "matrikkelenhetIds"),
     "findByggForMatrikkelenheter": ("BygningServiceWS", "matrikkelenhetIdList"),
+    "findMatrikkelenheter": ("MatrikkelenhetServiceWS", "matrikkelenhetsokModel"),
+    "findAdresseInfoObjekter": ("AdresseServiceWS", "model"),
 }
+
 _LIST_PARAMETERS = frozenset({"ids", "matrikkelenhetIds", "matrikkelenhetIdList"})
 
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from connectors.matrikkel.read import read_id_map, read_id_values, read_objects, read_person_id
+from connectors.matrikkel.read import (
+    read_address_info,
+    read_id_map,
+    read_id_values,
+    read_objects,
+    read_person_id,
+)
 from connectors.matrikkel.records import (
     StoreRecord,
+    address_info_from_zeep,
     id_map_from_zeep,
     id_values_from_zeep,
     objects_from_zeep,
@@ -20,11 +27,15 @@ from connectors.matrikkel.records import (
 )
 from connectors.soap import ReplyDecoder
 
-__all__ = ["ID_MAP", "ID_VALUES", "IGNORED", "PERSON_ID", "objects"]
+__all__ = ["ADDRESS_INFO", "ID_MAP", "ID_VALUES", "IGNORED", "PERSON_ID", "objects"]
 
 PERSON_ID: Final[ReplyDecoder[int]] = ReplyDecoder(person_id_from_zeep, read_person_id)
 ID_VALUES: Final[ReplyDecoder[list[int]]] = ReplyDecoder(id_values_from_zeep, read_id_values)
 ID_MAP: Final[ReplyDecoder[dict[int, list[int]]]] = ReplyDecoder(id_map_from_zeep, read_id_map)
+#: findAdresseInfoObjekter: each property's address ids.
+ADDRESS_INFO: Final[ReplyDecoder[dict[int, list[int]]]] = ReplyDecoder(
+    address_info_from_zeep, read_address_info
+)
 
 
 def _ignore(_reply: Any) -> None:

@@ -26,7 +26,13 @@ from connectors.matrikkel.records import (
 )
 from connectors.xmlread import child, children, date_value, double, integer, local_type, text
 
-__all__ = ["read_id_map", "read_id_values", "read_objects", "read_person_id"]
+__all__ = [
+    "read_address_info",
+    "read_id_map",
+    "read_id_values",
+    "read_objects",
+    "read_person_id",
+]
 
 _V1: Final = "http://matrikkel.statkart.no/matrikkelapi/wsapi/v1"
 D: Final = f"{{{_V1}/domain}}"
@@ -76,6 +82,23 @@ def read_id_map(output: etree._Element) -> dict[int, list[int]]:
         key = child(entry, f"{{{namespace}}}key")
         values = child(entry, f"{{{namespace}}}value")
         found[_id_value(key)] = [_id_value(item) for item in _entries(values)]
+    return found
+
+
+def read_address_info(output: etree._Element) -> dict[int, list[int]]:
+    """``findAdresseInfoObjekterResponse``: each property's address ids, in reply order.
+
+    Only ``adresseId`` and ``matrikkelenhetDTO/matrikkelenhetId`` are read (the addresses'
+    own fields come from getObjects, as for findAdresserForMatrikkelenheter); an item without
+    either is left out.
+    """
+    found: dict[int, list[int]] = {}
+    for item in _entries(_return(output)):
+        address = child(item, A + "adresseId")
+        prop = child(child(item, A + "matrikkelenhetDTO"), M + "matrikkelenhetId")
+        if address is None or prop is None:
+            continue
+        found.setdefault(_id_value(prop), []).append(_id_value(address))
     return found
 
 

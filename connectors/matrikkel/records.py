@@ -28,6 +28,7 @@ __all__ = [
     "PostalAreaRecord",
     "RoadRecord",
     "StoreRecord",
+    "address_info_from_zeep",
     "family_of",
     "id_map_from_zeep",
     "id_values_from_zeep",
@@ -151,6 +152,18 @@ def id_map_from_zeep(result: Any) -> dict[int, list[int]]:
     else:
         entries = result.entry or []
     return {int(e.key.value): id_values_from_zeep(e.value) for e in entries}
+
+
+def address_info_from_zeep(result: Any) -> dict[int, list[int]]:
+    """findAdresseInfoObjekter's AdresseBokInfo list as each property's address ids."""
+    found: dict[int, list[int]] = {}
+    for item in _items(result):
+        address = getattr(item, "adresseId", None)
+        prop = getattr(getattr(item, "matrikkelenhetDTO", None), "matrikkelenhetId", None)
+        if address is None or prop is None:
+            continue
+        found.setdefault(int(_value(prop)), []).append(int(_value(address)))
+    return found
 
 
 def objects_from_zeep(result: Any, asked: Mapping[int, str]) -> dict[tuple[str, int], StoreRecord]:

@@ -1,10 +1,14 @@
 """Per-request dataloaders of Mine dokumenter, over the Public 360 connector.
 
-A citizen's cases and documents are fetched person-wide, once per request, whatever the number
-of cases in the answer: :class:`CasesByPidLoader` (``GetCases`` by contact, all pages) and
-:class:`DocumentsByPidLoader` (``GetDocuments`` by contact, all pages). Per-case lookups go
-through :class:`DocumentsByCaseNumberLoader`, which batches every case's request into that one
-person-wide fetch, so ``documents`` and ``decision`` on 120 cases cost what they cost on two.
+A citizen's case list is fetched person-wide, once per request (:class:`CasesByPidLoader`,
+``GetCases`` by contact, all pages): paging and filtering need all of it. Documents follow the
+page instead: :class:`DocumentsByCaseNumberLoader` asks ``GetDocuments`` only for the cases the
+query reaches (the five of ``cases(first: 5)``, not the person's 120), every case of one query
+level in one batched connector call. ``GetDocumentsQuery`` takes a single ``CaseNumber``, so
+that call fans out in parallel, one round trip deep. When a level asks for most of the
+person's cases, or more than :data:`PER_CASE_LIMIT` (what the connector asks at once), one
+person-wide ``GetDocuments`` by contact (:class:`DocumentsByPidLoader`) is cheaper than many
+calls or waves of them, and is used.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from connectors.p360.client import P360Client
+from connectors.p360.client import DEFAULT_PARALLEL_CASES, P360Client
 from connectors.p360.models import Case, Document
 from resolvers.loaders import RequestLoader
 from resolvers.read_cache import CachePolicy
 
 __all__ = [
     "PERSON_PAGE_SIZE",
+    "PER_CASE_LIMIT",
     "CasesByPidLoader",
     "DocumentsByCaseNumberLoader",
     "DocumentsByPidLoader",
 ]
+
+#: Most cases whose documents are asked case by case; a larger page reads person-wide. The
+#: connector runs this many GetDocuments at once, so case by case stays one round trip deep.
+PER_CASE_LIMIT: Final = DEFAULT_PARALLEL_CASES
 
 #: Page size of the person-wide reads. Large, so a citizen with a few hundred journal entries
 #: is one call per operation; paging still covers anyone with more.
@@ -64,11 +73,10 @@ def _journal_order(document: Document) -> tuple[int, str]:
 
 
 class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
-    """The viewer's documents of each case, in journal order, from one person-wide fetch.
+    """The documents of each case, in journal order: only the cases asked for (the page).
 
-    Keys must be case numbers of the viewer's own cases (callers check): the person-wide
-    result can name documents of other people's cases in which the viewer was only a
-    recipient, and those are never served through a case of someone else.
+    Keys must be case numbers of the viewer's own cases (callers check, from the viewer's
+    case list), so a case number of someone else's case is never asked for.
     """
 
     system = "p360"
@@ -77,5 +85,12 @@ class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
         viewer = self.context.viewer
         if viewer is None:
             raise RuntimeError("documents are only loaded for a logged-in viewer")
-        grouped = await self.context.loader(DocumentsByPidLoader).load(viewer.pid)
-        return [sorted(grouped.get(number, []), key=_journal_order) for number in case_numbers]
+        # Callers found these numbers in the case list, so it is loaded: no extra call.
+        every_case = await self.context.loader(CasesByPidLoader).load(viewer.pid)
+        if len(case_numbers) > PER_CASE_LIMIT or 2 * len(case_numbers) > len(every_case):
+            grouped = await self.context.loader(DocumentsByPidLoader).load(viewer.pid)
+            found = [grouped.get(number, []) for number in case_numbers]
+        else:
+            p360 = self.context.services.connectors.get(P360Client)
+            found = await self.call(p360.documents_for_cases(list(case_numbers)))
+        return [sorted(documents, key=_journal_order) for documents in found]

@@ -9,6 +9,7 @@ from auth.viewer import Viewer
 from resolvers.context import Context
 from resolvers.property import properties
 from schema.property import nodes as _nodes  # noqa: F401  (registers node(id:) resolvers)
+from schema.property.lookahead import wanted_branches
 from schema.property.types import Property
 from schema.relay import Connection, check_page_size, paginate
 
@@ -26,6 +27,10 @@ class CitizenPropertyFields:
     async def properties(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Property] | None:
-        check_page_size(first)  # a bad argument is the client's error even if Matrikkel is down
-        owned = await properties.owned_properties(info.context, self.viewer)
+        size = check_page_size(first)  # a bad argument is the client's error even if Matrikkel
+        # is down. Branches start now, not when their fields are reached; after a cursor the
+        # page is a slice not known before the list is sorted.
+        branches = wanted_branches(info)
+        page_size = 0 if after else size
+        owned = await properties.owned_properties(info.context, self.viewer, branches, page_size)
         return paginate([Property.from_owned(o) for o in owned], first, after)

@@ -55,14 +55,16 @@ class MatrikkelSimulator:
         services: dict[str, dict[str, Handler]] = {
             "PersonServiceWS": {"findPersonIdForIdent": self.find_person_id_for_ident},
             "MatrikkelenhetServiceWS": {
-                "findEideMatrikkelenheterForPerson": self.find_eide_matrikkelenheter_for_person
+                "findEideMatrikkelenheterForPerson": self.find_eide_matrikkelenheter_for_person,
+                "findMatrikkelenheter": self.find_matrikkelenheter,
             },
             "StoreServiceWS": {
                 "getObjects": self.get_objects,
                 "getObjectsIgnoreMissing": self.get_objects_ignore_missing,
             },
             "AdresseServiceWS": {
-                "findAdresserForMatrikkelenheter": self.find_adresser_for_matrikkelenheter
+                "findAdresserForMatrikkelenheter": self.find_adresser_for_matrikkelenheter,
+                "findAdresseInfoObjekter": self.find_adresse_info_objekter,
             },
             "BygningServiceWS": {
                 "findByggForMatrikkelenheter": self.find_bygg_for_matrikkelenheter
@@ -140,6 +142,46 @@ class MatrikkelSimulator:
             for owned in self.population.properties_of(person.pid)
         ]
         return {"return": {"item": ids}}
+
+    async def find_matrikkelenheter(
+        self, matrikkelenhetsokModel: Any, matrikkelContext: Any
+    ) -> Any:
+        """MatrikkelenhetServiceWS.findMatrikkelenheter: a search; here by ``nummerForPerson``.
+
+        The simulator answers the one criterion Min side searches by, the owner's
+        fødselsnummer: the ids of the properties they own (none for an unknown number, as a
+        search that matches nothing). A search by anything else is refused as unsupported.
+        """
+        pid = self._search_pid(matrikkelenhetsokModel)
+        ids = [
+            self.bubbles.id(MATRIKKELENHET + "MatrikkelenhetId", owned.property.matrikkelenhet_id)
+            for owned in self.population.properties_of(pid)
+        ]
+        return {"return": {"item": ids}}
+
+    async def find_adresse_info_objekter(self, model: Any, matrikkelContext: Any) -> Any:
+        """AdresseServiceWS.findAdresseInfoObjekter: address summaries; here by ``nummerForPerson``.
+
+        The addresses of the properties the person owns, each with its property
+        (``matrikkelenhetDTO``), road (``vegDTO``) and house number.
+        """
+        pid = self._search_pid(model)
+        items = []
+        for owned in self.population.properties_of(pid):
+            prop = owned.property
+            for address in self.population.addresses_of(prop.matrikkelenhet_id):
+                items.append(self.bubbles.adresse_info(address, prop))
+        return {"return": {"item": items}}
+
+    def _search_pid(self, model: Any) -> str:
+        pid = getattr(model, "nummerForPerson", None)
+        if not isinstance(pid, str) or not pid:
+            raise self.service_exception(
+                VALIDATION,
+                "Simulatoren søker bare etter nummerForPerson",
+                "no.statkart.matrikkel.ValidationException",
+            )
+        return pid
 
     async def get_objects(self, ids: Any, matrikkelContext: Any) -> Any:
         """StoreServiceWS.getObjects: every id must exist (FinderException otherwise)."""

@@ -138,6 +138,30 @@ class BubbleFactory:
             bokstav=address.letter or None,
         )
 
+    def adresse_info(self, address: Address, prop: Property) -> Any:
+        """An ``AdresseBokInfo`` (findAdresseInfoObjekter): an address, its property and road."""
+        return self.build(
+            ADRESSE + "AdresseBokInfo",
+            adresseId=self.id(ADRESSE + "VegadresseId", address.adresse_id),
+            vegDTO=self.build(
+                ADRESSE + "VegDTO",
+                kommuneId={"value": int(address.kommunenummer)},
+                adressenavn=address.street,
+                kommunenr=address.kommunenummer,
+                vegId=self.id(ADRESSE + "VegId", address.adresse_id),
+            ),
+            matrikkelenhetDTO=self.build(
+                MATRIKKELENHET + "MatrikkelenhetDTO",
+                matrikkelenhetId=self.id(
+                    MATRIKKELENHET + "MatrikkelenhetId", prop.matrikkelenhet_id
+                ),
+                kommuneId={"value": int(prop.kommunenummer)},
+                kommunenr=prop.kommunenummer,
+            ),
+            nr=address.number,
+            bokstav=address.letter or None,
+        )
+
     def veg(self, address: Address) -> Any:
         """The road (``Veg``) of an address: its name."""
         return self.build(

@@ -253,8 +253,9 @@ async def test_calls_per_operation_do_not_grow_with_the_number_of_properties(gra
     assert counts[2]["fees"] == {"queryProperties": 1}
     matrikkel = counts[2]["matrikkel"]
     assert matrikkel["findPersonIdForIdent"] == 1
-    assert matrikkel["findEideMatrikkelenheterForPerson"] == 1
-    assert matrikkel["findAdresserForMatrikkelenheter"] == 1
+    # The chain of issue 10: the ids and the addresses are searched by fødselsnummer.
+    assert matrikkel["findMatrikkelenheter"] == 1
+    assert matrikkel["findAdresseInfoObjekter"] == 1
     assert matrikkel["findByggForMatrikkelenheter"] == 1
     assert sum(matrikkel.values()) <= 10
 
@@ -327,7 +328,7 @@ async def test_fee_service_down_costs_only_its_fields(graph):
 
 @pytest.mark.gateway(matrikkel_deadline_s=1.0)
 async def test_matrikkel_timeout_nulls_the_properties_only(graph):
-    await graph.fault("matrikkel", operation="findEideMatrikkelenheterForPerson", latency_ms=4000)
+    await graph.fault("matrikkel", operation="findMatrikkelenheter", latency_ms=4000)
     result = await graph.query(
         "{ viewer { levelOfAssurance properties { totalCount } } }", pid=graph.pid(1)
     )
