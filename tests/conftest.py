@@ -40,6 +40,7 @@ INTEGRATION = (
     "auth/test_logging_privacy.py",
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
+    "connectors/matrikkel/test_search_by_owner.py",
     "connectors/p360/test_p360_client.py",
     "connectors/p360/test_reads_use_lxml.py",
     "connectors/test_session.py",

@@ -80,6 +80,7 @@ class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
     """
 
     system = "p360"
+    cache_policy = CachePolicy("p360.case_documents", ttl_s=60)
 
     async def fetch(self, case_numbers: Sequence[str]) -> list[list[Document]]:
         viewer = self.context.viewer

@@ -63,6 +63,7 @@ class PropertyIdsByPidLoader(RequestLoader[str, list[int]]):
     """The MatrikkelenhetIds of the properties a person owns, searched by fødselsnummer."""
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.property_ids", ttl_s=3600)
 
     async def fetch(self, pids: Sequence[str]) -> list[list[int]]:
         matrikkel = self.context.services.connectors.get(MatrikkelClient)
@@ -73,6 +74,7 @@ class PersonIdByPidLoader(RequestLoader[str, int | None]):
     """The Matrikkel PersonId of a person (None if unknown): it names them among the owners."""
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.person_id", ttl_s=3600)
 
     async def fetch(self, pids: Sequence[str]) -> list[int | None]:
         matrikkel = self.context.services.connectors.get(MatrikkelClient)
@@ -117,6 +119,7 @@ class AddressesByPidLoader(RequestLoader[str, dict[int, list[Address]]]):
     fødselsnummer: it needs no property id, so it can start with the request."""
 
     system = "matrikkel"
+    cache_policy = CachePolicy("matrikkel.addresses_of_person", ttl_s=6 * 3600)
 
     async def fetch(self, pids: Sequence[str]) -> list[dict[int, list[Address]]]:
         matrikkel = self.context.services.connectors.get(MatrikkelClient)

@@ -39,6 +39,9 @@ async def forget_meter_property(context: Context, viewer: Viewer, matrikkelnumme
 
 
 async def forget_cases(context: Context, viewer: Viewer) -> None:
-    """An application was accepted: refetch the viewer's cases and documents."""
+    """An application was accepted: refetch the viewer's cases and documents.
+
+    (Documents read per case, :class:`DocumentsByCaseNumberLoader`, need no forgetting: an
+    application makes a new case, whose number nothing has cached yet.)"""
     for loader in (CasesByPidLoader, DocumentsByPidLoader):
         await forget(context, viewer, loader, [viewer.pid])
