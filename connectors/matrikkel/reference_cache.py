@@ -15,9 +15,10 @@ and no shared backend.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Generic, TypeVar
+
+from cachetools import TTLCache
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_TTL_S", "ReferenceCache"]
 
@@ -31,7 +32,8 @@ V = TypeVar("V")
 
 
 class ReferenceCache(Generic[K, V]):
-    """An LRU of reference objects by key, each kept at most ``ttl_s`` seconds.
+    """An LRU of reference objects by key, each kept at most ``ttl_s`` seconds
+    (cachetools' :class:`~cachetools.TTLCache`, with the batch interface the connector uses).
 
     Not thread-safe: it lives on one event loop, inside one connector.
     """
@@ -45,38 +47,25 @@ class ReferenceCache(Generic[K, V]):
     ) -> None:
         if ttl_s <= 0 or max_entries < 1:
             raise ValueError("ttl_s must be positive and max_entries at least 1")
-        self._ttl = ttl_s
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._entries: TTLCache[K, V] = TTLCache(maxsize=max_entries, ttl=ttl_s, timer=clock)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get_many(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
         """The fresh entries among ``keys``, and the keys to fetch (missing or expired)."""
-        now = self._clock()
         found: dict[K, V] = {}
         missing: list[K] = []
         for key in keys:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] <= now:
-                if entry is not None:
-                    del self._entries[key]
+            try:
+                found[key] = self._entries[key]  # a hit counts as a use for the LRU order
+            except KeyError:
                 missing.append(key)
-                continue
-            self._entries.move_to_end(key)
-            found[key] = entry[1]
         return found, missing
 
     def put_many(self, values: Mapping[K, V]) -> None:
         """Keep ``values`` for the TTL, evicting the least recently used beyond the bound."""
-        expires = self._clock() + self._ttl
-        for key, value in values.items():
-            self._entries[key] = (expires, value)
-            self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        self._entries.update(values)
 
     def clear(self) -> None:
         """Forget everything (tests, and an operator's reload)."""
