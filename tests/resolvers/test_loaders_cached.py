@@ -19,14 +19,7 @@ from resolvers.shared import SharedServices
 from resolvers.sources import SourceState
 from resolvers.testing import context_for_test, services_for_test
 from stores.read_cache import MemoryReadCache
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FakeClock
 
 
 class _Register:
@@ -68,7 +61,7 @@ def _state(context: Context) -> tuple[SourceState, datetime | None]:
 
 
 async def test_a_later_request_is_served_from_the_cache_as_of_its_fetch() -> None:
-    clock, register = FakeClock(), _Register()
+    clock, register = FakeClock(1_800_000_000.0), _Register()
     services = _services(clock)
     loader_class = _loader_class(register)
     fetched_at = clock()
@@ -82,7 +75,7 @@ async def test_a_later_request_is_served_from_the_cache_as_of_its_fetch() -> Non
 
 
 async def test_a_failing_system_is_served_stale_and_reported_so() -> None:
-    clock, register = FakeClock(), _Register()
+    clock, register = FakeClock(1_800_000_000.0), _Register()
     services = _services(clock)
     loader_class = _loader_class(register)
     fetched_at = clock()
@@ -98,7 +91,7 @@ async def test_a_failing_system_is_served_stale_and_reported_so() -> None:
 
 
 async def test_a_key_without_a_kept_copy_still_fails_and_makes_the_system_unavailable() -> None:
-    clock, register = FakeClock(), _Register()
+    clock, register = FakeClock(1_800_000_000.0), _Register()
     services = _services(clock)
     loader_class = _loader_class(register)
     await context_for_test(services).loader(loader_class).value("a")
@@ -113,7 +106,7 @@ async def test_a_key_without_a_kept_copy_still_fails_and_makes_the_system_unavai
 
 
 async def test_concurrent_requests_share_one_call() -> None:
-    clock, register = FakeClock(), _Register()
+    clock, register = FakeClock(1_800_000_000.0), _Register()
     register.gate = asyncio.Event()
     services = _services(clock)
     loader_class = _loader_class(register)
@@ -127,7 +120,7 @@ async def test_concurrent_requests_share_one_call() -> None:
 
 
 async def test_concurrent_requests_share_a_failure_and_each_reports_it() -> None:
-    clock, register = FakeClock(), _Register()
+    clock, register = FakeClock(1_800_000_000.0), _Register()
     register.gate, register.down = asyncio.Event(), True
     services = _services(clock)
     loader_class = _loader_class(register)

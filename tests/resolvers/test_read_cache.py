@@ -21,22 +21,10 @@ from resolvers.read_cache import (
     open_read_cache,
 )
 from stores.read_cache import MemoryReadCache
+from tests.clocks import FakeClock
 
 PID = "01017012345"  # synthetic
 CASES = CachePolicy("p360.cases", ttl_s=60)
-
-
-class FakeClock:
-    """Seconds that move only when the test says so."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class CountingFetch:
@@ -82,7 +70,7 @@ def values(outcomes: list[Served[str] | BatchFailed]) -> list[str]:
 
 
 async def test_fresh_inside_the_ttl_and_fetched_again_after_it() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock)
     assert values(await cache.read(CASES, [PID], fetch)) == [f"{PID}@v0"]
     fetch.version = 1
@@ -96,7 +84,7 @@ async def test_fresh_inside_the_ttl_and_fetched_again_after_it() -> None:
 
 
 async def test_only_the_missing_keys_are_fetched_in_one_batch() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock)
     policy = CachePolicy("matrikkel.addresses", ttl_s=3600)
     await cache.read(policy, ["a", "b"], fetch)
@@ -110,7 +98,7 @@ async def test_only_the_missing_keys_are_fetched_in_one_batch() -> None:
 
 
 async def test_a_configured_ttl_replaces_the_policys() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock, **{"p360.cases": 5})
     assert cache.ttl(CASES) == 5
     await cache.read(CASES, [PID], fetch)
@@ -120,7 +108,7 @@ async def test_a_configured_ttl_replaces_the_policys() -> None:
 
 
 async def test_concurrent_identical_reads_share_one_call() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     fetch.gate = asyncio.Event()
     cache = make_cache(clock)
     readers = [asyncio.create_task(cache.read(CASES, [PID], fetch)) for _ in range(20)]
@@ -133,7 +121,7 @@ async def test_concurrent_identical_reads_share_one_call() -> None:
 
 
 async def test_concurrent_readers_share_a_failure_too() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     fetch.gate, fetch.down = asyncio.Event(), True
     cache = make_cache(clock)
     readers = [asyncio.create_task(cache.read(CASES, [PID], fetch)) for _ in range(5)]
@@ -148,7 +136,7 @@ async def test_concurrent_readers_share_a_failure_too() -> None:
 
 
 async def test_a_cancelled_fetcher_leaves_its_waiters_to_fetch_themselves() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     fetch.gate = asyncio.Event()
     cache = make_cache(clock)
     owner = asyncio.create_task(cache.read(CASES, [PID], fetch))
@@ -164,7 +152,7 @@ async def test_a_cancelled_fetcher_leaves_its_waiters_to_fetch_themselves() -> N
 
 
 async def test_stale_if_error_serves_the_kept_copy_with_its_fetch_time() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock, stale_s=3600)
     fetched_at = clock()
     await cache.read(CASES, [PID], fetch)
@@ -181,7 +169,7 @@ async def test_stale_if_error_serves_the_kept_copy_with_its_fetch_time() -> None
 
 
 async def test_a_failure_without_a_kept_copy_fails_only_the_keys_without_one() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock)
     policy = CachePolicy("fees.records", ttl_s=10)
     await cache.read(policy, ["a"], fetch)
@@ -193,7 +181,7 @@ async def test_a_failure_without_a_kept_copy_fails_only_the_keys_without_one() -
 
 
 async def test_invalidate_makes_the_next_read_ask_again() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     cache = make_cache(clock)
     await cache.read(CASES, [PID], fetch)
     fetch.version = 1
@@ -202,7 +190,7 @@ async def test_invalidate_makes_the_next_read_ask_again() -> None:
 
 
 async def test_keys_hold_no_clear_text_and_differ_by_policy_and_viewer() -> None:
-    cache = make_cache(FakeClock())
+    cache = make_cache(FakeClock(1_800_000_000.0))
     key = cache.key(CASES, PID)
     assert PID not in key and PID[:6] not in key and PID[-5:] not in key
     assert key.startswith("p360.cases:")
@@ -212,13 +200,16 @@ async def test_keys_hold_no_clear_text_and_differ_by_policy_and_viewer() -> None
     assert mine != theirs and PID not in mine
     # The secret matters: another process's secret gives other keys.
     other = ReadThroughCache(
-        MemoryReadCache(10, FakeClock()), b"x" * 32, clock=FakeClock(), stale_s=0
+        MemoryReadCache(10, FakeClock(1_800_000_000.0)),
+        b"x" * 32,
+        clock=FakeClock(1_800_000_000.0),
+        stale_s=0,
     )
     assert other.key(CASES, PID) != key
 
 
 async def test_the_store_stays_within_its_bound() -> None:
-    clock, fetch = FakeClock(), CountingFetch()
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
     store = MemoryReadCache(50, clock)
     cache = ReadThroughCache(store, b"k" * 32, clock=clock, stale_s=60)
     for batch in range(20):

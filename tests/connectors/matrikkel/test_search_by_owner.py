@@ -17,11 +17,11 @@ from kernel.servers import ServerSpec, running_servers
 from simulators.admin import SimulatorControl
 from simulators.matrikkel import build_app
 from simulators.population import Population
+from tests.clocks import FakeClock
 from tests.connectors.matrikkel.test_matrikkel_client import (
     API,
     PASSWORD,
     USER,
-    FakeClock,
     Stack,
     owner_with_properties,
 )
@@ -87,16 +87,8 @@ async def test_the_numbers_of_properties_seen_are_known_without_a_call(stack: St
     assert not stack.control.calls
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_reference_cache_expires_after_its_ttl() -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     cache: ReferenceCache[str, int] = ReferenceCache(ttl_s=10, clock=clock)
     cache.put_many({"a": 1})
     clock.now = 9.9
@@ -107,7 +99,7 @@ def test_reference_cache_expires_after_its_ttl() -> None:
 
 
 def test_reference_cache_evicts_the_least_recently_used() -> None:
-    cache: ReferenceCache[str, int] = ReferenceCache(max_entries=2, clock=Clock())
+    cache: ReferenceCache[str, int] = ReferenceCache(max_entries=2, clock=FakeClock(0.0))
     cache.put_many({"a": 1, "b": 2})
     cache.get_many(["a"])  # a is now the most recently used
     cache.put_many({"c": 3})
