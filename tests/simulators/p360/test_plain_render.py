@@ -10,49 +10,22 @@ validate against the WSDL's schemas is checked by test_p360_simulator.py, over H
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 from lxml import etree
 
-from bench.replies import Exchange, Replies
+from bench.replies import Replies
 from connectors.p360.decoders import DECODERS
 from connectors.soap import Parser
 from simulators.population import Population, documented
-from simulators.soap import SoapEndpoint
 from simulators.soap_render import PlainRenderer
+from tests.simulators.plain_render import canonical, handler_result
 
 GENERATED = range(documented.MIN_POPULATION_SIZE, 40)
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 @pytest.fixture(scope="module")
 def replies() -> Replies:
     return Replies(Population(seed=2026, size=GENERATED.stop))
-
-
-def canonical(element: etree._Element) -> tuple[Any, ...]:
-    """An element as a comparable tree: Clark tags, attributes (xsi:type resolved), text."""
-    attributes = dict(element.attrib)
-    if XSI_TYPE in attributes:
-        prefix, _, local = attributes[XSI_TYPE].rpartition(":")
-        attributes[XSI_TYPE] = f"{{{element.nsmap.get(prefix or None)}}}{local}"
-    return (
-        element.tag,
-        sorted(attributes.items()),
-        element.text,
-        [canonical(child) for child in element],
-    )
-
-
-def handler_result(endpoint: SoapEndpoint, exchange: Exchange) -> Any:
-    envelope = etree.fromstring(exchange.request)
-    body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
-    assert body is not None
-    operation = endpoint._by_element[body[0].tag]
-    parsed = operation.input.deserialize(envelope)
-    return asyncio.run(endpoint.handlers[operation.name](**{key: parsed[key] for key in parsed}))
 
 
 def assert_renders_alike(replies: Replies, index: int) -> None:
