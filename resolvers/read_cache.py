@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, GatewayTimeout
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.errors import SourceError
@@ -176,9 +176,13 @@ class ReadThroughCache:
         try:
             values = await fetch([keys[index] for index in mine])
         except BatchFailed as failed:
+            # A failure of the gateway's own making (this request's time budget spent, no
+            # back-office slot in time) says nothing about the system: the requests waiting
+            # on this fetch ask again under their own budgets instead of inheriting it.
+            ours = any(isinstance(error, GatewayTimeout) for _, error in failed.failures)
             for index, flight in mine.items():
                 results[index] = failed
-                flight.set_exception(failed)
+                flight.set_exception(_Abandoned() if ours else failed)
                 flight.exception()  # retrieved: each waiter handles it itself
             return
         fetched_at = self.clock()

@@ -212,15 +212,20 @@ class P360Client(SoapConnector):
         return found
 
     async def documents_for_case(
-        self, case_number: str, page_size: int = DEFAULT_PAGE_SIZE
+        self, case_number: str, page_size: int = DEFAULT_PAGE_SIZE, *, contact: str | None = None
     ) -> list[Document]:
-        """Every document of one case (``GetDocuments`` by ``CaseNumber``), all pages."""
+        """The documents of one case (``GetDocuments`` by ``CaseNumber``), all pages; with
+        ``contact`` (a fødselsnummer, sent as ``ContactReferenceNumber``) only those naming
+        that person, as :meth:`documents_for_person` finds them."""
+        criteria: dict[str, object] = {"CaseNumber": case_number}
+        if contact is not None:
+            criteria["ContactReferenceNumber"] = contact
         return await self._paged(
             "DocumentService",
             "GetDocuments",
             DOCUMENTS_PAGE,
             lambda page: {
-                "CaseNumber": case_number,
+                **criteria,
                 "MaxReturnedDocuments": page_size,
                 "Page": page,
                 "IncludeFileData": False,
@@ -228,8 +233,11 @@ class P360Client(SoapConnector):
             page_size=page_size,
         )
 
-    async def documents_for_cases(self, case_numbers: Sequence[str]) -> list[list[Document]]:
-        """Documents of each case, aligned with ``case_numbers``.
+    async def documents_for_cases(
+        self, case_numbers: Sequence[str], *, contact: str | None = None
+    ) -> list[list[Document]]:
+        """Documents of each case (naming ``contact``, when given), aligned with
+        ``case_numbers``.
 
         ``GetDocumentsQuery`` takes a single ``CaseNumber``, so this fans out one call per
         distinct case number, at most ``parallel_cases`` at a time. If any call fails, the
@@ -240,7 +248,7 @@ class P360Client(SoapConnector):
 
         async def one(case_number: str) -> list[Document]:
             async with limit:
-                return await self.documents_for_case(case_number)
+                return await self.documents_for_case(case_number, contact=contact)
 
         # gather rather than a TaskGroup: callers expect the ConnectorError itself, not an
         # ExceptionGroup around it; the siblings of a failed call are cancelled by hand.

@@ -73,14 +73,16 @@ def _journal_order(document: Document) -> tuple[int, str]:
 
 
 class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
-    """The documents of each case, in journal order: only the cases asked for (the page).
+    """The viewer's documents of each case, in journal order: only the cases asked for (the
+    page).
 
     Keys must be case numbers of the viewer's own cases (callers check, from the viewer's
     case list), so a case number of someone else's case is never asked for.
     """
 
     system = "p360"
-    cache_policy = CachePolicy("p360.case_documents", ttl_s=60)
+    # Per viewer: what a case's documents are depends on who asks (those naming them).
+    cache_policy = CachePolicy("p360.case_documents", ttl_s=60, per_viewer=True)
 
     async def fetch(self, case_numbers: Sequence[str]) -> list[list[Document]]:
         viewer = self.context.viewer
@@ -93,5 +95,9 @@ class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
             found = [grouped.get(number, []) for number in case_numbers]
         else:
             p360 = self.context.services.connectors.get(P360Client)
-            found = await self.call(p360.documents_for_cases(list(case_numbers)))
+            # The documents naming the viewer, as the person-wide read finds them: both paths
+            # (and the download check) see the same documents of a case with several parties.
+            found = await self.call(
+                p360.documents_for_cases(list(case_numbers), contact=viewer.pid)
+            )
         return [sorted(documents, key=_journal_order) for documents in found]

@@ -134,7 +134,8 @@ class AddressesByPropertyIdLoader(RequestLoader[int, list[Address]]):
     """
 
     system = "matrikkel"
-    cache_policy = CachePolicy("matrikkel.addresses", ttl_s=6 * 3600)
+    # No cache of its own: it is cut from the viewer's address search, which is cached per
+    # person (a second, per-property copy could outlive it and serve it to other owners).
 
     async def fetch(self, property_ids: Sequence[int]) -> list[list[Address]]:
         viewer = self.context.viewer

@@ -294,6 +294,8 @@ class SifService:
         if number is not None:
             case = self.population.case_by_number(number)
             documents = list(case.documents) if case is not None else []
+            if pid is not None and case not in self.population.cases_of(pid):
+                documents = []  # both criteria: the case's documents that name the person
         elif recno is not None:
             found = self.population.document_by_recno(int(recno))
             documents = [found] if found is not None else []

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from connectors.errors import SystemUnavailable
+from connectors.errors import RequestBudgetSpent, SystemUnavailable
 from kernel.errors import ErrorCode
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
@@ -133,6 +133,37 @@ async def test_concurrent_readers_share_a_failure_too() -> None:
     for (outcome,) in results:
         assert isinstance(outcome, BatchFailed)
         assert outcome.failures and outcome.failures[0][0] == "p360"
+
+
+async def test_a_fetcher_out_of_its_own_time_budget_leaves_its_waiters_to_fetch() -> None:
+    # The first request's budget ran out (RequestBudgetSpent, a GatewayTimeout): that says
+    # nothing about Public 360, so the others ask again under their own budgets.
+    clock, fetch = FakeClock(1_800_000_000.0), CountingFetch()
+    fetch.gate = asyncio.Event()
+    cache = make_cache(clock)
+    spent = BatchFailed(
+        SourceError("p360", ErrorCode.SOURCE_TIMEOUT, "Public 360 did not answer in time"),
+        [("p360", RequestBudgetSpent("budget spent"))],
+    )
+    first = True
+
+    async def fetch_once_out_of_budget(keys: Sequence[str]) -> list[str]:
+        nonlocal first
+        if first:
+            first = False
+            await fetch.gate.wait()
+            raise spent
+        return await fetch(keys)
+
+    owner = asyncio.create_task(cache.read(CASES, [PID], fetch_once_out_of_budget))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(cache.read(CASES, [PID], fetch_once_out_of_budget))
+    await asyncio.sleep(0)
+    fetch.gate.set()
+    (owned,) = await owner
+    assert owned is spent  # the request whose budget it was gets its timeout
+    assert values(await waiter) == [f"{PID}@v0"]  # the waiter asked again, and got the data
+    assert len(fetch.calls) == 1
 
 
 async def test_a_cancelled_fetcher_leaves_its_waiters_to_fetch_themselves() -> None:

@@ -40,3 +40,21 @@ async def test_a_page_covering_most_cases_reads_person_wide_once(graph):
     await graph.reset()
     _nodes(await graph.query(FULL, {"first": 100}, pid=graph.pid(documented.MANY_CASES)))
     assert await graph.calls("p360") == {"GetCases": 1, "GetDocuments": 1}
+
+
+async def test_a_cases_documents_are_read_as_naming_the_viewer(graph):
+    # With several parties on a case, "its documents" depends on who asks; the per-case read
+    # asks for those naming the viewer, like the person-wide read and the download check.
+    from connectors.p360.client import P360Client
+    from connectors.registry import open_connectors
+    from connectors.session import open_session
+
+    owner = graph.pid(documented.MANY_CASES)
+    someone_else = graph.pid(documented.HOMEOWNER)
+    (case,) = _nodes(await graph.query(FULL, {"first": 1}, pid=owner))
+    async with open_session() as session:
+        p360 = open_connectors(graph.stack.settings, session).get(P360Client)
+        mine = await p360.documents_for_cases([case["caseNumber"]], contact=owner)
+        theirs = await p360.documents_for_cases([case["caseNumber"]], contact=someone_else)
+    assert [d.document_number for d in mine[0]] == [d["documentNumber"] for d in case["documents"]]
+    assert mine[0] and theirs == [[]]
