@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--size", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the CPU figures")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of the CPU figures")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=15.0, help="each throughput run")
     parser.add_argument("--trip-runs", type=int, default=7, help="samples per round-trip p50")
