@@ -32,7 +32,7 @@ from connectors.session import send_once_more_if_stale
 from connectors.soap_template import ItemTemplate, RequestTemplate, item_of
 from contracts.soap import load_client, pick_binding
 
-__all__ = ["SHAPE_ERRORS", "Parser", "ReplyDecoder", "SoapFault", "SoapService"]
+__all__ = ["SHAPE_ERRORS", "Parser", "ReplyDecoder", "SoapFault", "SoapService", "read_shaped"]
 
 T = TypeVar("T")
 
@@ -49,6 +49,19 @@ SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # Parsing a large reply (a StoreService batch of 1,000 objects) takes long enough to stall every
 # other request on the event loop, so big bodies are parsed in a worker thread.
 _THREAD_PARSE_BYTES = 256 * 1024
+
+
+def read_shaped(read: Callable[[Any], T], value: Any, *, system: str, operation: str) -> T:
+    """``read(value)``, with a reply of the wrong shape as :class:`MalformedResponse` (the
+    connector's own errors pass through)."""
+    try:
+        return read(value)
+    except ConnectorError:
+        raise
+    except SHAPE_ERRORS as exc:
+        raise MalformedResponse(
+            "reply has an unexpected shape", system=system, operation=operation
+        ) from exc
 
 
 class SoapFault(RemoteFault):
@@ -236,12 +249,12 @@ class SoapService:
         if path is Parser.LXML and decoder.from_xml is not None:
             output = _output_element(doc)
             assert output is not None  # _document checked the body
-            return self._shaped(operation, decoder.from_xml, output)
+            return read_shaped(decoder.from_xml, output, system=self.system, operation=operation)
         try:
             result = op.process_reply(doc)
         except (zeep.exceptions.Error, etree.LxmlError, ValueError, TypeError, KeyError) as exc:
             raise MalformedResponse("reply does not match the WSDL", **where) from exc
-        return self._shaped(operation, decoder.from_zeep, result)
+        return read_shaped(decoder.from_zeep, result, system=self.system, operation=operation)
 
     def _operation(self, operation: str) -> Any:
         try:
@@ -249,17 +262,6 @@ class SoapService:
         except ValueError as exc:
             raise ConnectorError(
                 "unknown SOAP operation", system=self.system, operation=operation
-            ) from exc
-
-    def _shaped(self, operation: str, read: Callable[[Any], T], value: Any) -> T:
-        """``read(value)``, with a reply of the wrong shape as :class:`MalformedResponse`."""
-        try:
-            return read(value)
-        except ConnectorError:
-            raise
-        except SHAPE_ERRORS as exc:
-            raise MalformedResponse(
-                "reply has an unexpected shape", system=self.system, operation=operation
             ) from exc
 
     async def _post(

@@ -16,11 +16,10 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from connectors.errors import ConnectorError, MalformedResponse
 from connectors.resilience import Resilience
-from connectors.soap import SHAPE_ERRORS, ReplyDecoder, SoapService
+from connectors.soap import ReplyDecoder, SoapService, read_shaped
 
-__all__ = ["SHAPE_ERRORS", "SoapConnector"]
+__all__ = ["SoapConnector"]
 
 T = TypeVar("T")
 
@@ -82,14 +81,7 @@ class SoapConnector(ABC):
             result = await soap.call(
                 self._session, self._auth, operation, idempotent=idempotent, **body
             )
-            try:
-                return parse(result)
-            except ConnectorError:
-                raise
-            except SHAPE_ERRORS as exc:
-                raise MalformedResponse(
-                    "reply has an unexpected shape", system=self.system, operation=operation
-                ) from exc
+            return read_shaped(parse, result, system=self.system, operation=operation)
 
         return await self._resilience.call(operation, attempt, idempotent=idempotent)
 
