@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.critical_path import DASHBOARD_FILE
 from bench.queries import DASHBOARD
 from kernel.systems import SYSTEM_NAMES as SYSTEMS
 from minside.stack import StackPorts, stack_environment
@@ -182,7 +183,7 @@ async def batching(stack: Stack) -> dict[str, Any]:
     return {"sizes": sizes, "calls": table}
 
 
-PAGE = (Path(__file__).with_name("dashboard.graphql")).read_text()
+PAGE = DASHBOARD_FILE.read_text()  # Min side's first page
 MIXED = tuple(range(1, 10))  # the documented test persons
 MANY_CASES = 3  # 120 cases, 355 documents; the page shows 5
 
@@ -309,7 +310,7 @@ async def throughput(
     The systems are healthy, so any SOURCE_* error is a false one (the gateway's own
     saturation blamed on a back-office); a 503 is load shed on purpose."""
     rng = random.Random(7)  # noqa: S311 - load pattern, not security
-    tokens = [await stack.token(stack.population.person(i).pid) for i in range(1, people + 1)]
+    tokens = await tokens_for(stack, tuple(range(1, people + 1)))
     await reset_all(stack)
     latencies: list[float] = []
     errors = 0
@@ -362,32 +363,25 @@ async def throughput(
 
 async def round_trips(persons: tuple[int, ...], runs: int) -> dict[str, float]:
     """Sequential back-office round trips, cache off, reference data warm (critical_path)."""
-    import aiohttp as _aiohttp
-
-    from bench.critical_path import DASHBOARD_FILE, measure
+    from bench.critical_path import measure
     from kernel.settings import load_settings
     from minside.stack import running_stack
 
-    os.environ["MINSIDE_CACHE"] = "off"
-    try:
-        deadlines = {f"{name}_deadline_s": 10.0 for name in SYSTEMS}
-        query = DASHBOARD_FILE.read_text()
-        figures: dict[str, float] = {}
-        async with (
-            running_stack(load_settings(**deadlines)) as stack,
-            _aiohttp.ClientSession() as http,
-        ):
-            for person in persons:
-                for cold in (True, False):
-                    found = await measure(
-                        stack, http, person, query, latency_ms=100, runs=runs, cold=cold
-                    )
-                    figures[f"#{person} {'cold' if cold else 'warm'}"] = round(
-                        found["round_trips"], 2
-                    )
-        return figures
-    finally:
-        del os.environ["MINSIDE_CACHE"]
+    deadlines = {f"{name}_deadline_s": 10.0 for name in SYSTEMS}
+    query = PAGE
+    figures: dict[str, float] = {}
+    async with (
+        running_stack(load_settings(cache="off", **deadlines)) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        for person in persons:
+            for cold in (True, False):
+                found = await measure(
+                    stack, http, person, query, latency_ms=100, runs=runs, cold=cold
+                )
+                label = f"#{person} {'cold' if cold else 'warm'}"
+                figures[label] = round(found["round_trips"], 2)
+    return figures
 
 
 async def overload(clients: int) -> dict[str, Any]:
