@@ -171,6 +171,67 @@ class CommonSettings(BaseSettings):
         "accepted (default: retry forever).",
     )
 
+    delivery_max_lost_leases: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="A record whose delivery never ended this many times (its worker died "
+        "each time) is parked FAILED instead of being claimed again.",
+    )
+
+    # --- scale-out: shared stores for many workers ----------------------------------------
+    redis_url: str | None = Field(
+        None,
+        description="Redis (redis://host:6379/0 or rediss://) shared by every worker for "
+        "sessions, the read cache and ID-porten's metadata; unset: in-process (one worker).",
+    )
+    redis_key_prefix: str = Field(
+        "minside:",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key (lets one Redis serve several gateways).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL (postgresql://user@host:5432/db) for the outbox; unset: the "
+        "SQLite file of MINSIDE_OUTBOX_URL.",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Gateway processes `minside serve` starts on one port (more than one "
+        "needs MINSIDE_REDIS_URL).",
+    )
+    shutdown_grace_s: float = Field(
+        20.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, how long in-flight requests may take to finish.",
+    )
+
+    # --- observability: metrics, traces, logs -------------------------------------------------
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port (worker i of N on port + i) instead of the "
+        "public one; unset: /metrics on the gateway port (demo).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines: 'text' for people, 'json' for a log pipeline."
+    )
+    tracing: Literal["off", "otlp"] = Field(
+        "off", description="OpenTelemetry traces: 'otlp' exports them to MINSIDE_OTLP_ENDPOINT."
+    )
+    otlp_endpoint: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:4318/v1/traces"),
+        description="OTLP/HTTP traces endpoint (an OpenTelemetry Collector).",
+    )
+    service_name: str = Field(
+        "minside-gateway", description="service.name of traces and JSON logs."
+    )
+
     # --- citizen submissions: meter readings and applications ----------------------------
     application_types_file: Path = Field(
         DEFAULT_APPLICATION_TYPES_FILE,

@@ -22,6 +22,9 @@ import pytest
 
 from tests.environment import isolated_environment
 
+# Fixtures of the real Redis and PostgreSQL (redis_namespace, database_url).
+pytest_plugins = ("tests.services",)
+
 LAYERS = ("unit", "integration", "slow")
 TESTS = Path(__file__).parent
 
