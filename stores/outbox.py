@@ -54,6 +54,7 @@ __all__ = [
     "OutboxError",
     "OutboxKind",
     "OutboxRecord",
+    "OutboxStats",
     "OutboxStatus",
     "RecordNotFound",
     "check_idempotency_key",
@@ -135,6 +136,19 @@ class AcceptResult:
 
     record: OutboxRecord
     created: bool
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """How much is waiting in the outbox (for ``/metrics`` and alerts; no personal data).
+
+    ``oldest_waiting_at`` is when the oldest record not yet final was accepted: its age is how
+    long a citizen's write has waited for the back-office, the figure to alert on.
+    """
+
+    pending: int
+    delivering: int
+    oldest_waiting_at: datetime | None
 
 
 class OutboxError(Exception):
@@ -256,6 +270,10 @@ class Outbox(Protocol):
         self, record_id: uuid.UUID, reason: str, lease_token: str
     ) -> OutboxRecord:
         """End a claimed record as ``REJECTED`` with a short reason (no personal data)."""
+        ...
+
+    async def stats(self) -> OutboxStats:
+        """Counts of the records not yet final and when the oldest of them was accepted."""
         ...
 
     async def close(self) -> None:

@@ -33,6 +33,7 @@ from stores.outbox import (
     OutboxConflict,
     OutboxKind,
     OutboxRecord,
+    OutboxStats,
     OutboxStatus,
     RecordNotFound,
     check_idempotency_key,
@@ -326,6 +327,19 @@ class SqliteOutbox:
                 "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('PENDING', 'DELIVERING')"
             ).fetchone()
             return _moment(earliest)
+
+        return await self._run(read)
+
+    async def stats(self) -> OutboxStats:
+        """See :meth:`stores.outbox.Outbox.stats`."""
+
+        def read(db: sqlite3.Connection) -> OutboxStats:
+            pending, delivering, oldest = db.execute(
+                "SELECT COALESCE(SUM(status = 'PENDING'), 0), "
+                "COALESCE(SUM(status = 'DELIVERING'), 0), MIN(created_at) "
+                "FROM outbox WHERE status IN ('PENDING', 'DELIVERING')"
+            ).fetchone()
+            return OutboxStats(int(pending), int(delivering), _moment(oldest))
 
         return await self._run(read)
 

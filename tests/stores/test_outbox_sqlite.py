@@ -275,3 +275,18 @@ async def test_closed_outbox_refuses_work(tmp_path, clock):
     await store.close()  # idempotent
     with pytest.raises(RuntimeError):
         await store.get(uuid.uuid4())
+
+
+async def test_stats_count_what_waits_and_date_the_oldest(outbox, clock):
+    assert (await outbox.stats()).oldest_waiting_at is None
+    first = (await accept(outbox, "k1")).record
+    clock.advance(30)
+    await accept(outbox, "k2", payload={**READING, "value": "11"})
+    (claimed,) = await outbox.claim_due(clock(), 60, 1)
+    stats = await outbox.stats()
+    assert (stats.pending, stats.delivering) == (1, 1)
+    assert stats.oldest_waiting_at == first.created_at
+    await outbox.mark_delivered(claimed.id, {"receipt": "r"}, claimed.lease_token)
+    stats = await outbox.stats()
+    assert (stats.pending, stats.delivering) == (1, 0)
+    assert stats.oldest_waiting_at == first.created_at + timedelta(seconds=30)
