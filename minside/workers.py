@@ -26,13 +26,14 @@ are safe between processes of one host), but a deployment of several hosts needs
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -47,6 +48,7 @@ __all__ = ["check_workers", "run_worker", "serve_workers"]
 
 log = logging.getLogger("minside.workers")
 
+HANDLED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 CRASH_WINDOW_S: Final = 10.0
 MAX_QUICK_CRASHES: Final = 3
 KILL_AFTER_S: Final = 10.0
@@ -81,6 +83,21 @@ def _uvicorn_config(settings: Settings) -> uvicorn.Config:
     )
 
 
+class _WorkerServer(uvicorn.Server):
+    """uvicorn's server, but a SIGTERM/SIGINT that stopped it gracefully ends the process with
+    status 0 (uvicorn raises the signal again after its shutdown, making the exit -15: a
+    supervisor or an orchestrator would read a clean stop as a crash)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def run_worker(sockets: list[socket.socket] | None = None) -> None:
     """Serve the gateway in this process until SIGTERM/SIGINT (then shut down gracefully).
 
@@ -88,7 +105,7 @@ def run_worker(sockets: list[socket.socket] | None = None) -> None:
     """
     settings = load_settings()
     configure_logging(settings.log_level)
-    uvicorn.Server(_uvicorn_config(settings)).run(sockets=sockets)
+    _WorkerServer(_uvicorn_config(settings)).run(sockets=sockets)
 
 
 def _child_main(environment: Mapping[str, str], sockets: list[socket.socket]) -> None:

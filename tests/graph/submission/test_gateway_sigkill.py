@@ -12,10 +12,7 @@ one case and one document — and the citizen's receipts (same ids) must say DEL
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,12 +24,12 @@ import pytest
 
 from kernel.server_secret import ServerSecret
 from kernel.servers import free_port
-from kernel.settings import PROJECT_ROOT, Settings
-from kernel.systems import SYSTEM_NAMES
+from kernel.settings import Settings
 from minside.stack import RunningStack, running_stack
 from simulators.population import Population, documented
 from stores.outbox import OutboxStatus
 from stores.outbox_sqlite import SqliteOutbox
+from tests.gateway_process import GatewayProcess, backoffice_environment
 from tests.graph.submission.helpers import (
     PDF,
     SUBMISSIONS,
@@ -72,13 +69,6 @@ class Backoffice:
     def token(self, pid: str) -> str:
         return self.stack.token(pid)
 
-    def environment(self) -> dict[str, str]:
-        """MINSIDE_* variables that point a gateway at this stand-in and these simulators."""
-        settings = self.stack.settings
-        env = {f"MINSIDE_{name.upper()}_URL": settings.system(name).url for name in SYSTEM_NAMES}
-        env["MINSIDE_IDPORTEN_ISSUER"] = str(settings.idporten_issuer)
-        return env
-
 
 @pytest.fixture
 async def backoffice() -> AsyncIterator[Backoffice]:
@@ -89,52 +79,23 @@ async def backoffice() -> AsyncIterator[Backoffice]:
         yield Backoffice(stack, free_port(), http, SimulatorAdmin(http, stack.urls))
 
 
-class Gateway:
-    """``minside serve`` as a child process, its output in a log file."""
-
-    def __init__(self, backoffice: Backoffice, tmp_path: Path, name: str) -> None:
-        self.log = tmp_path / f"{name}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
-        env.update(
-            PYTHONPATH=str(PROJECT_ROOT),
-            MINSIDE_PORT=str(backoffice.gateway_port),
-            MINSIDE_PUBLIC_URL=backoffice.gateway_url,
-            **backoffice.environment(),
-            MINSIDE_OUTBOX_URL=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
-            MINSIDE_SECRET_KEY=SECRET,
-            MINSIDE_DELIVERY_LEASE_S=str(LEASE_S),
-            MINSIDE_DELIVERY_BACKOFF_MAX_S="2",
-            MINSIDE_FEES_DEADLINE_S="15",
-            MINSIDE_P360_DEADLINE_S="15",
-            MINSIDE_SUBMISSION_WAIT_S="0",
-            MINSIDE_LOG_LEVEL="INFO",
-        )
-        command = [str(Path(sys.executable).with_name("minside")), "serve"]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.url = backoffice.gateway_url
-
-    async def ready(self, http: aiohttp.ClientSession) -> None:
-        async with asyncio.timeout(60):
-            while True:
-                assert self.process.poll() is None, self.log.read_text()
-                try:
-                    async with http.get(self.url + "/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-
-    async def stop(self, sig: signal.Signals) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        async with asyncio.timeout(30):
-            while self.process.poll() is None:  # noqa: ASYNC110 - a child process, no event
-                await asyncio.sleep(0.05)
-        return self.process.returncode
+def gateway(backoffice: Backoffice, tmp_path: Path, name: str) -> GatewayProcess:
+    """``minside serve`` on the test's port and outbox file, with short leases."""
+    return GatewayProcess(
+        backoffice.gateway_port,
+        {
+            **backoffice_environment(backoffice.stack.settings),
+            "MINSIDE_OUTBOX_URL": f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+            "MINSIDE_SECRET_KEY": SECRET,
+            "MINSIDE_DELIVERY_LEASE_S": str(LEASE_S),
+            "MINSIDE_DELIVERY_BACKOFF_MAX_S": "2",
+            "MINSIDE_FEES_DEADLINE_S": "15",
+            "MINSIDE_P360_DEADLINE_S": "15",
+            "MINSIDE_SUBMISSION_WAIT_S": "0",
+        },
+        tmp_path,
+        name,
+    )
 
 
 async def graphql(backoffice: Backoffice, pid: str, query: str, variables: Any) -> Any:
@@ -186,7 +147,7 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, 
     for operation in ("CreateCase", "CreateDocument"):
         await backoffice.admin.fault("p360", operation=operation, latency_ms=LATENCY_MS)
 
-    first = Gateway(backoffice, tmp_path, "first")
+    first = gateway(backoffice, tmp_path, "first")
     try:
         await first.ready(backoffice.http)
         reading, application = await submit_both(backoffice, pid)
@@ -219,7 +180,7 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, 
 
     await backoffice.admin.clear_faults("fees")
     await backoffice.admin.clear_faults("p360")
-    second = Gateway(backoffice, tmp_path, "second")
+    second = gateway(backoffice, tmp_path, "second")
     try:
         await second.ready(backoffice.http)
 
@@ -231,7 +192,7 @@ async def test_sigkill_of_the_gateway_loses_nothing_and_delivers_once(tmp_path, 
 
         items = await wait_until(all_delivered, within_s=90)
     finally:
-        assert await second.stop(signal.SIGTERM) == 0, (tmp_path / "second.log").read_text()
+        assert await second.stop(signal.SIGTERM) == 0, second.output()
 
     # The killed process's calls may still be running at the simulators: let them land.
     await asyncio.sleep(LATENCY_MS / 1000 + 0.5)
