@@ -35,6 +35,8 @@ SLOW = (
     "idporten_standin/test_standin_dev_token.py",
     "minside/test_cli.py",
     "minside/test_demo.py",
+    "minside/test_workers.py",
+    "scaleout/",
 )
 # Files (or folders) whose tests start servers on loopback sockets.
 INTEGRATION = (

@@ -43,6 +43,10 @@ class GatewayProcess:
         workers: int = 1,
     ) -> None:
         self.name = name
+        self.port = port
+        self.environment = dict(environment)
+        self.workdir = workdir
+        self.workers = workers
         self.log = workdir / f"{name}.log"
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
@@ -60,6 +64,10 @@ class GatewayProcess:
             self.process = subprocess.Popen(
                 command, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT
             )
+
+    def again(self, name: str) -> GatewayProcess:
+        """A new process like this one (same port and settings), e.g. after it was stopped."""
+        return GatewayProcess(self.port, self.environment, self.workdir, name, workers=self.workers)
 
     def output(self) -> str:
         """What the process logged so far."""
