@@ -12,13 +12,16 @@ gateway's CPU is read from /proc. The query is Min side's first page, `bench/das
 - sequential back-office round trips (issue 10's method, :mod:`bench.critical_path`);
 - when the first `@defer` part arrives with Matrikkel at 300 ms per call;
 - 64 concurrent clients, cache off and warm: dashboards/s, p50/p99, false SOURCE_* errors, 503s;
-- 1,000 concurrent dashboards with Public 360 at 1 s, cache off (:mod:`bench.overload`).
+- 1,000 concurrent dashboards with Public 360 at 1 s, cache off (:mod:`bench.overload`);
+- scale-out: 64 clients, cache warm, sessions and cache in Redis (``--redis-url``), with 1 and
+  with 2 gateway workers (``minside serve --workers N``) on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -52,13 +55,9 @@ class Stack:
     env: dict[str, str]
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time (user + system) used so far by each stack process (Linux /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        used = {}
-        for name, pid in self.pids.items():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[name] = (int(fields[11]) + int(fields[12])) / ticks
-        return used
+        """CPU time (user + system) used so far by each stack process and its children (the
+        gateway's workers under ``--workers N``), from Linux /proc."""
+        return {name: _tree_cpu_s(pid) for name, pid in self.pids.items()}
 
     async def token(self, pid: str) -> str:
         body = {"pid": pid, "scope": "openid minside:api"}
@@ -90,12 +89,33 @@ class Stack:
             return await r.json() if r.content_type == "application/json" else None
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of process `pid` and of its live children, recursively."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = (int(fields[11]) + int(fields[12])) / ticks
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(FileNotFoundError):  # it ended meanwhile
+                used += _tree_cpu_s(int(child))
+    return used
+
+
 @asynccontextmanager
-async def stack_processes(seed: int, size: int, cache: str = "off") -> AsyncIterator[Stack]:
+async def stack_processes(
+    seed: int,
+    size: int,
+    cache: str = "off",
+    *,
+    workers: int = 1,
+    redis_url: str | None = None,
+) -> AsyncIterator[Stack]:
     """Start the simulators, the stand-in and the gateway as three processes on free ports.
 
     Separate processes, as in production: the gateway's event loop is not shared with the
-    simulators' SOAP work, and the load generator (this process) is a fourth.
+    simulators' SOAP work, and the load generator (this process) is a fourth. With
+    `redis_url`, the gateway keeps sessions and the read cache there (under a key prefix of
+    this run's own), and `workers` gateway processes share it.
     """
     ports = StackPorts.free()
     urls = ports.urls()
@@ -107,8 +127,12 @@ async def stack_processes(seed: int, size: int, cache: str = "off") -> AsyncIter
             "MINSIDE_POPULATION_SIZE": str(size),
             "MINSIDE_LOG_LEVEL": "WARNING",
             "MINSIDE_CACHE": cache,
+            "MINSIDE_WORKERS": str(workers),
         }
     )
+    if redis_url is not None:
+        env["MINSIDE_REDIS_URL"] = redis_url
+        env["MINSIDE_REDIS_KEY_PREFIX"] = f"minside-bench:{os.getpid()}:{time.time_ns()}:"
     minside = str(Path(sys.executable).parent / "minside")
     processes = [
         # Popen only forks and execs; readiness is polled below without blocking the loop.
@@ -425,6 +449,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         results["warm_calls"] = await warm_calls(stack, MIXED)
         results["cpu_warm_mixed"] = await cpu_per_dashboard(stack, MIXED, 3 * args.rounds)
         results["load_warm"] = await throughput(stack, args.clients, args.seconds, len(MIXED), PAGE)
+    if args.redis_url:
+        results["workers"] = {}
+        for workers in (1, 2):
+            async with stack_processes(
+                args.seed, args.size, cache="on", workers=workers, redis_url=args.redis_url
+            ) as stack:
+                for token in await tokens_for(stack, MIXED):  # warm the shared cache
+                    await stack.dashboard(token, PAGE)
+                results["workers"][workers] = await throughput(
+                    stack, args.clients, args.seconds, len(MIXED), PAGE
+                )
     results["round_trips"] = await round_trips((1, 3), args.trip_runs)
     if args.overload_clients:
         results["overload"] = await overload(args.overload_clients)
@@ -503,6 +538,19 @@ def print_report(results: dict[str, Any]) -> None:
                 "0 failed, p99 <= 30 s, <= 300 MB",
             )
         )
+    if "workers" in results:
+        one, two = results["workers"][1], results["workers"][2]
+        rows.append(
+            (
+                f"{one['clients']} clients, cache warm in Redis: 1 worker / 2 workers",
+                f"{one['requests_per_s']}/s / {two['requests_per_s']}/s "
+                f"({two['requests_per_s'] / max(one['requests_per_s'], 0.1):.2f}x); p99 "
+                f"{one['p99_ms']} / {two['p99_ms']} ms; false SOURCE_* "
+                f"{one['false_source_errors']} / {two['false_source_errors']}",
+                "",
+                "2 workers > 1 worker",
+            )
+        )
     print("| figure | gateway | hand-built baseline | target |")
     print("|---|---|---|---|")
     for figure, measured, baseline, target in rows:
@@ -538,6 +586,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trip-runs", type=int, default=7, help="samples per round-trip p50")
     parser.add_argument(
         "--overload-clients", type=int, default=1000, help="0 skips the overload row"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/0",
+        help="Redis for the scale-out row (1 and 2 workers); '' skips the row",
     )
 
 
