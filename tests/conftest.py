@@ -41,6 +41,7 @@ INTEGRATION = (
     "auth/test_bearer.py",
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
+    "auth/test_session_store.py",
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
     "connectors/matrikkel/test_search_by_owner.py",
