@@ -60,6 +60,7 @@ INTEGRATION = (
     "simulators/test_admin.py",
     "simulators/test_soap.py",
     "simulators/visma/",
+    "stores/test_read_cache_store.py",
     "test_app.py",
 )
 
