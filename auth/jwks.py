@@ -93,7 +93,7 @@ class JwksCache:
             # first fetch is still under way, wait for it instead: see _refresh.)
             raise IssuerUnavailable("JWKS is unavailable")
         if self._keys is None or self._expired():
-            await self._refresh(force=True)
+            await self._refresh(force=True, kid=kid)
         keys = self._keys or {}
         if kid in keys:
             return keys[kid]
@@ -129,7 +129,7 @@ class JwksCache:
                 if self._shared is None:
                     self._keys = rsa_signing_keys(await self._fetch())
                 else:
-                    document = await self._load_shared(self._shared, force=force, kid=kid)
+                    document = await self._load_shared(self._shared, kid=kid)
                     if document is not None:
                         self._keys = rsa_signing_keys(document)
             except IssuerUnavailable as exc:
@@ -140,13 +140,14 @@ class JwksCache:
                 self._generation += 1
 
     async def _load_shared(
-        self, shared: MetadataStore, *, force: bool, kid: str | None
+        self, shared: MetadataStore, *, kid: str | None
     ) -> Mapping[str, Any] | None:
         """The key set to use now, from the store or (when the limit allows) the issuer;
         ``None`` keeps the current one."""
         document = await shared.get("jwks")
-        if document is not None and (force or (kid is not None and _has_kid(document, kid))):
+        if document is not None and (kid is None or _has_kid(document, kid)):
             return document
+        # Not there (or the shared set lacks this kid): the issuer, if the shared limit allows.
         if await shared.claim_refresh("jwks", self._min_refresh_interval_s):
             fetched = dict(await self._fetch())
             await shared.put("jwks", fetched, self._max_age_s)

@@ -42,6 +42,7 @@ INTEGRATION = (
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
     "auth/test_session_store.py",
+    "auth/test_shared_metadata.py",
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
     "connectors/matrikkel/test_search_by_owner.py",
