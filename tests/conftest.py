@@ -39,6 +39,7 @@ SLOW = (
 # Files (or folders) whose tests start servers on loopback sockets.
 INTEGRATION = (
     "auth/test_bearer.py",
+    "auth/test_gateway_workers.py",
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
     "auth/test_session_store.py",
