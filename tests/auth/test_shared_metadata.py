@@ -130,3 +130,18 @@ async def test_a_cold_worker_waits_for_the_peer_fetching_the_jwks(issuer: Issuer
     results = await asyncio.gather(a.key(kid), b.key(kid))
     assert all(key is not None for key in results)
     assert issuer.asked("/jwks") == 1
+
+
+async def test_a_redis_that_is_down_leaves_each_worker_to_ask_the_issuer(issuer: Issuer) -> None:
+    client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    issuer.clients.append(client)
+    shared = RedisMetadataStore(client, issuer.url, prefix=issuer.namespace.prefix)
+    clock = FakeClock()
+    discovery = Discovery(issuer.http, issuer.url, clock=clock, shared=shared)
+
+    async def fetch_jwks() -> dict[str, object]:
+        return await fetch_json(issuer.http, (await discovery.metadata()).jwks_uri, "JWKS")
+
+    jwks = JwksCache(fetch_jwks, clock=clock, shared=shared)
+    assert await jwks.key(issuer.config.keys.active_kid) is not None
+    assert issuer.asked(WELL_KNOWN) == 1 and issuer.asked("/jwks") == 1

@@ -17,6 +17,7 @@ from connectors.errors import SystemUnavailable
 from connectors.p360.models import Case, CaseKind
 from kernel.errors import ErrorCode
 from kernel.server_secret import ServerSecret
+from kernel.servers import free_port
 from kernel.settings import load_settings
 from resolvers.errors import SourceError
 from resolvers.read_cache import BatchFailed, CachePolicy, ReadThroughCache, Served, open_read_cache
@@ -322,5 +323,19 @@ async def test_the_settings_put_the_cache_in_redis(redis_namespace: RedisNamespa
         keys = [key async for key in client.scan_iter(match=redis_namespace.prefix + "read:*")]
         assert len(keys) == 1
         assert open_read_cache(settings, SECRET) is not None  # no client: in memory
+    finally:
+        await client.aclose()
+
+
+async def test_a_redis_that_is_down_makes_reads_misses_not_failures() -> None:
+    client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    try:
+        store = RedisReadCache(client, SECRET.fernet_key("read-cache"), clock=FakeClock(NOW))
+        cache = ReadThroughCache(store, b"k" * 32, clock=FakeClock(NOW), stale_s=3600)
+        fetch = CountingFetch()
+        assert values(await cache.read(CASES, [PID], fetch)) == [f"{PID}@v1"]
+        assert values(await cache.read(CASES, [PID], fetch)) == [f"{PID}@v1"]
+        assert len(fetch.calls) == 2  # nothing kept, every read asks the system
+        await store.delete_many(["k"])
     finally:
         await client.aclose()
