@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from connectors.budget import budget_deadline
 from connectors.errors import ConnectorError, GatewayTimeout
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
@@ -252,11 +253,15 @@ class ReadThroughCache:
         """Keys another process is fetching: poll the store for its answers.
 
         A key whose lock comes free without an answer (the other fetch failed) is locked and
-        fetched here; whatever is still missing after ``flight_wait_s`` is fetched here too.
+        fetched here; whatever is still missing after ``flight_wait_s`` (or when the request's
+        budget ends, if sooner) is fetched here too.
         """
         pending = dict(pending)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._flight_wait_s
+        budget = budget_deadline()  # not past the request's own budget either
+        if budget is not None:
+            deadline = min(deadline, budget)
         delay = POLL_FIRST_S
         while pending:
             if loop.time() >= deadline:

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
+from connectors.budget import request_budget
 from connectors.errors import SystemUnavailable
 from connectors.p360.models import Case, CaseKind
 from kernel.errors import ErrorCode
@@ -288,6 +289,19 @@ async def test_a_lock_held_too_long_is_waited_out(clients: Clients) -> None:
     served = await asyncio.wait_for(a.read(CASES, [PID], fetch), 3)
     assert values(served) == [f"{PID}@v1"]
     assert len(fetch.calls) == 1
+
+
+async def test_a_waiter_stops_waiting_when_its_request_budget_ends(clients: Clients) -> None:
+    clock, fetch = FakeClock(NOW), CountingFetch()
+    a = worker(clients, clock)  # waits up to 5 s for another worker's answer...
+    dead = clients.store(clock)
+    assert await dead.try_lock_many([a.key(CASES, PID)], "dead-worker", 30) != set()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with request_budget(0.2):  # ...but not past its request's budget
+        served = await a.read(CASES, [PID], fetch)
+    assert loop.time() - started < 1.0
+    assert values(served) == [f"{PID}@v1"] and len(fetch.calls) == 1
 
 
 async def test_stale_if_error_on_redis(clients: Clients) -> None:
