@@ -10,6 +10,7 @@ from typing import cast
 
 import aiohttp
 from cross_web import HTTPException
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -21,9 +22,11 @@ from strawberry.http import GraphQLHTTPResponse
 
 from auth.bff import BffRoutes
 from auth.config import AuthConfig
+from auth.metadata import RedisMetadataStore
 from auth.middleware import ViewerGate, viewer_of
 from auth.redaction import install_log_redaction
 from auth.service import Auth
+from auth.session_redis import RedisSessionStore
 from auth.sessions import InMemorySessionStore, SessionStore
 from connectors.registry import ConnectorProbe, Connectors, open_connectors
 from connectors.session import open_session
@@ -46,6 +49,7 @@ from gateway.state import GatewayState
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
+from kernel.redis_client import RedisProbe, open_redis
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
@@ -202,9 +206,14 @@ class OutboxProbe:
 
 
 def dependency_checks(
-    settings: Settings, http: aiohttp.ClientSession, connectors: Connectors, outbox: Outbox
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    connectors: Connectors,
+    outbox: Outbox,
+    redis: Redis | None = None,
 ) -> list[DependencyCheck]:
-    """One readiness check per back-office system, the ID-porten issuer and the outbox.
+    """One readiness check per back-office system, the ID-porten issuer, the outbox and (when
+    configured) Redis.
 
     Back-office systems are probed through their connectors (``ping``: a call that reads no
     personal data), so readiness sees exactly what the resolvers would: credentials, paths
@@ -220,6 +229,7 @@ def dependency_checks(
         issuer,
         *(ConnectorProbe(system, connectors) for system in SYSTEM_NAMES),
         OutboxProbe(outbox),
+        *([RedisProbe(redis)] if redis is not None else []),
     ]
 
 
@@ -227,19 +237,35 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz, /readyz and /metrics."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
     auth_config = AuthConfig.from_settings(settings)
-    sessions = (
-        session_store
-        if session_store is not None
-        else InMemorySessionStore(
-            idle_timeout_s=auth_config.session_idle_timeout_s,
-            max_lifetime_s=auth_config.session_max_lifetime_s,
-        )
-    )
-    state = GatewayState(settings=settings, auth=Auth(auth_config, sessions))
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
     application_types = load_application_types(settings.application_types_file)
     server_secret = ServerSecret.from_settings(settings)
+    # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
+    # worker. The client connects on first use and is closed when the lifespan ends.
+    redis = open_redis(settings)
+    sessions: SessionStore
+    if session_store is not None:
+        sessions = session_store
+    elif redis is not None:
+        sessions = RedisSessionStore(
+            redis,
+            server_secret.fernet_key("session-store"),
+            prefix=settings.redis_key_prefix,
+            idle_timeout_s=auth_config.session_idle_timeout_s,
+            max_lifetime_s=auth_config.session_max_lifetime_s,
+        )
+    else:
+        sessions = InMemorySessionStore(
+            idle_timeout_s=auth_config.session_idle_timeout_s,
+            max_lifetime_s=auth_config.session_max_lifetime_s,
+        )
+    metadata = (
+        RedisMetadataStore(redis, auth_config.issuer, prefix=settings.redis_key_prefix)
+        if redis is not None
+        else None
+    )
+    state = GatewayState(settings=settings, auth=Auth(auth_config, sessions, metadata=metadata))
     file_links = FileLinks(server_secret, settings.file_link_ttl_s)
     admission = Admission(
         settings.graphql_max_concurrency,
@@ -263,7 +289,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
             outbox = await open_outbox(settings.outbox_url)
-            state.checks = dependency_checks(settings, http, connectors, outbox)
+            state.checks = dependency_checks(settings, http, connectors, outbox, redis)
             worker = build_worker(settings, outbox, connectors)
             state.services = SharedServices(
                 settings=settings,
@@ -274,7 +300,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 connectors=connectors,
                 outbox=outbox,
                 notify_delivery=worker.notify,
-                read_cache=open_read_cache(settings, server_secret),
+                read_cache=open_read_cache(settings, server_secret, redis=redis),
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             try:
@@ -286,6 +312,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                     await delivery
                 state.services = None
                 await outbox.close()
+                if redis is not None:
+                    await redis.aclose()
             state.auth.close()
             state.checks = []
 

@@ -1,4 +1,9 @@
-"""The issuer's OpenID Connect discovery document: fetched with the app's HTTP session, cached."""
+"""The issuer's OpenID Connect discovery document: fetched with the app's HTTP session, cached.
+
+With a shared :class:`~auth.metadata.MetadataStore` (Redis, many workers) the document is read
+from there first and written back after a fetch; each worker keeps its copy for a short while
+(``LOCAL_MAX_AGE_S``) so a token does not cost a Redis round trip.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ import aiohttp
 
 from auth.clock import Clock, system_clock
 from auth.errors import IssuerUnavailable
+from auth.metadata import MetadataStore
 
 log = logging.getLogger(__name__)
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 FETCH_TIMEOUT_S = 5.0
+# With a shared store, how long a worker serves its own copy before looking there again.
+LOCAL_MAX_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,13 @@ class Discovery:
         *,
         max_age_s: float = 24 * 3600,
         clock: Clock = system_clock,
+        shared: MetadataStore | None = None,
     ) -> None:
         self._http = http
         self._issuer = issuer.rstrip("/")
         self._max_age_s = max_age_s
+        self._local_max_age_s = max_age_s if shared is None else min(LOCAL_MAX_AGE_S, max_age_s)
+        self._shared = shared
         self._clock = clock
         self._metadata: IssuerMetadata | None = None
         self._fetched_at = 0.0
@@ -104,10 +115,7 @@ class Discovery:
             if self._metadata is not None and not self._stale():
                 return self._metadata
             try:
-                document = await fetch_json(
-                    self._http, self._issuer + WELL_KNOWN, "discovery document"
-                )
-                self._metadata = IssuerMetadata.from_document(document, self._issuer)
+                self._metadata = await self._load()
             except IssuerUnavailable as exc:
                 if self._metadata is None:
                     raise
@@ -115,5 +123,19 @@ class Discovery:
             self._fetched_at = self._clock()
             return self._metadata
 
+    async def _load(self) -> IssuerMetadata:
+        if self._shared is not None:
+            document = await self._shared.get("discovery")
+            if document is not None:
+                try:
+                    return IssuerMetadata.from_document(document, self._issuer)
+                except IssuerUnavailable:
+                    pass  # a shared copy of another issuer or shape: fetch a good one
+        document = await fetch_json(self._http, self._issuer + WELL_KNOWN, "discovery document")
+        metadata = IssuerMetadata.from_document(document, self._issuer)
+        if self._shared is not None:
+            await self._shared.put("discovery", document, self._max_age_s)
+        return metadata
+
     def _stale(self) -> bool:
-        return self._clock() - self._fetched_at >= self._max_age_s
+        return self._clock() - self._fetched_at >= self._local_max_age_s

@@ -9,6 +9,7 @@ from auth.clock import Clock, system_clock
 from auth.config import AuthConfig
 from auth.discovery import Discovery, fetch_json
 from auth.jwks import JwksCache
+from auth.metadata import MetadataStore
 from auth.sessions import SessionStore
 from auth.tokens import AccessTokenValidator, TokenPolicy
 
@@ -21,10 +22,17 @@ class Auth:
     """Everything request handlers need to authenticate; issuer clients bound in the lifespan."""
 
     def __init__(
-        self, config: AuthConfig, sessions: SessionStore, *, clock: Clock = system_clock
+        self,
+        config: AuthConfig,
+        sessions: SessionStore,
+        *,
+        clock: Clock = system_clock,
+        metadata: MetadataStore | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
+        # Shared with the other workers (Redis) when set: the discovery document and JWKS.
+        self.metadata = metadata
         self.clock = clock
         # Read at start-up so a broken key file stops the app instead of the first login.
         self._client_key = (
@@ -41,7 +49,11 @@ class Auth:
         """Bind the issuer clients to the app's HTTP session (nothing is fetched yet)."""
         config = self.config
         discovery = Discovery(
-            http, config.issuer, max_age_s=config.metadata_cache_s, clock=self.clock
+            http,
+            config.issuer,
+            max_age_s=config.metadata_cache_s,
+            clock=self.clock,
+            shared=self.metadata,
         )
 
         async def fetch_jwks() -> dict[str, object]:
@@ -53,6 +65,7 @@ class Auth:
             max_age_s=config.metadata_cache_s,
             min_refresh_interval_s=config.jwks_min_refresh_s,
             clock=self.clock,
+            shared=self.metadata,
         )
         policy = TokenPolicy(
             required_scope=config.required_scope,

@@ -1,7 +1,8 @@
 """Server-side browser sessions and pending logins, behind a store interface.
 
 The browser only ever holds a random session id. The store keys everything by a SHA-256 hash
-of that id, so a dump of the store (or a later Redis backend) cannot be replayed as cookies.
+of that id, so a dump of the store (in memory here, or Redis: :mod:`auth.session_redis`)
+cannot be replayed as cookies.
 Sessions are also findable by ID-porten's ``sid`` so a front-channel logout, which arrives
 without the cookie, can end them.
 """
@@ -61,7 +62,8 @@ class PendingLogin:
 
 
 class SessionStore(Protocol):
-    """Where sessions and pending logins live (in memory by default; Redis later)."""
+    """Where sessions and pending logins live: in this process (:class:`InMemorySessionStore`)
+    or, shared by every worker, in Redis (:class:`auth.session_redis.RedisSessionStore`)."""
 
     async def create(self, data: SessionData) -> str:
         """Store a new session and return its (new, random) id."""

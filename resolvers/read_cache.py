@@ -6,6 +6,11 @@ through here:
 - **fresh** entry (inside the policy's TTL): served, no call;
 - **single-flight**: a key another request is fetching right now in this process is not asked
   again; the reader waits for that fetch and shares its answer (or its failure);
+- **across processes** (a shared store, Redis): a fetch first takes the key's lock in the store;
+  a worker that finds it taken polls the store for the other worker's answer (every 20-50 ms,
+  at most ``flight_wait_s``), takes the lock itself when the other gave up without one, and
+  asks the system itself when the wait runs out, so N workers missing one key at once make one
+  back-office call;
 - otherwise the loader's batch fetches the missing keys in one call, and the answers are kept
   for the TTL and then, as a fallback only, for ``cache_stale_s`` more;
 - **stale-if-error**: when that fetch fails (the system is down, or slow past its deadline),
@@ -13,8 +18,8 @@ through here:
 
 Keys are pseudonymised with the server secret (an HMAC of the policy's name and the loader's
 key), so the store never holds a fødselsnummer, a case number or a matrikkelnummer in clear
-text. The store itself is a :class:`stores.read_cache.ReadCache`: in-process by default, a
-shared backend (Redis) when the scale-out work plugs one in.
+text. The store itself is a :class:`stores.read_cache.ReadCache`: in-process by default, Redis
+(:class:`stores.read_cache_redis.RedisReadCache`) when ``MINSIDE_REDIS_URL`` is set.
 """
 
 from __future__ import annotations
@@ -23,16 +28,22 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from connectors.budget import budget_deadline
 from connectors.errors import ConnectorError, GatewayTimeout
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.errors import SourceError
 from stores.read_cache import CachedRead, MemoryReadCache, ReadCache
+from stores.read_cache_redis import RedisReadCache
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = [
     "BatchFailed",
@@ -41,6 +52,13 @@ __all__ = [
     "Served",
     "open_read_cache",
 ]
+
+# Waiting for another worker's fetch of a key: poll the store this often (growing from the
+# first to the last), for at most flight_wait_s; a fetch lock outlives a dead worker this long.
+POLL_FIRST_S = 0.02
+POLL_MAX_S = 0.05
+FLIGHT_WAIT_S = 5.0
+LOCK_TTL_S = 10.0
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -97,8 +115,12 @@ class ReadThroughCache:
         clock: Callable[[], float],
         stale_s: float,
         ttl_overrides: Mapping[str, float] | None = None,
+        flight_wait_s: float = FLIGHT_WAIT_S,
+        lock_ttl_s: float = LOCK_TTL_S,
     ) -> None:
         self.store = store
+        self._flight_wait_s = flight_wait_s
+        self._lock_ttl_s = lock_ttl_s
         self.clock = clock
         self._key_secret = key_secret
         self._stale_s = stale_s
@@ -147,7 +169,7 @@ class ReadThroughCache:
                 mine[index] = self._flights[cache_key] = loop.create_future()
         try:
             if mine:
-                await self._fetch(policy, keys, cache_keys, mine, fetch, results)
+                await self._fetch_shared(policy, keys, cache_keys, mine, fetch, results)
         finally:
             for index, flight in mine.items():
                 if not flight.done():
@@ -163,6 +185,103 @@ class ReadThroughCache:
                 if stale is not None:
                     results[index] = Served(stale.value, stale.fetched_at, stale=True)  # type: ignore[arg-type]
         return [outcome for outcome in results if outcome is not None]
+
+    async def _fetch_shared(
+        self,
+        policy: CachePolicy,
+        keys: Sequence[K],
+        cache_keys: Sequence[str],
+        mine: dict[int, asyncio.Future[CachedRead]],
+        fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
+        results: list[Served[V] | BatchFailed | None],
+    ) -> None:
+        """Fetch the keys whose store lock this process gets; wait for the others' answers."""
+        token = secrets.token_hex(8)
+        taken = await self.store.try_lock_many(
+            [cache_keys[index] for index in mine], token, self._lock_ttl_s
+        )
+        ours = {i: flight for i, flight in mine.items() if cache_keys[i] in taken}
+        elsewhere = {i: flight for i, flight in mine.items() if cache_keys[i] not in taken}
+        if not elsewhere:  # always so in one process: as if there were no locks
+            await self._fetch_locked(policy, keys, cache_keys, ours, fetch, results, token)
+            return
+        jobs = [
+            asyncio.ensure_future(
+                self._await_elsewhere(policy, keys, cache_keys, elsewhere, fetch, results, token)
+            )
+        ]
+        if ours:
+            jobs.append(
+                asyncio.ensure_future(
+                    self._fetch_locked(policy, keys, cache_keys, ours, fetch, results, token)
+                )
+            )
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            for job in jobs:
+                job.cancel()
+
+    async def _fetch_locked(
+        self,
+        policy: CachePolicy,
+        keys: Sequence[K],
+        cache_keys: Sequence[str],
+        subset: dict[int, asyncio.Future[CachedRead]],
+        fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
+        results: list[Served[V] | BatchFailed | None],
+        token: str,
+    ) -> None:
+        """Fetch `subset`, whose store locks are held with `token`, and give the locks back."""
+        if not subset:
+            return
+        try:
+            await self._fetch(policy, keys, cache_keys, subset, fetch, results)
+        finally:
+            await self.store.unlock_many([cache_keys[index] for index in subset], token)
+
+    async def _await_elsewhere(
+        self,
+        policy: CachePolicy,
+        keys: Sequence[K],
+        cache_keys: Sequence[str],
+        pending: dict[int, asyncio.Future[CachedRead]],
+        fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
+        results: list[Served[V] | BatchFailed | None],
+        token: str,
+    ) -> None:
+        """Keys another process is fetching: poll the store for its answers.
+
+        A key whose lock comes free without an answer (the other fetch failed) is locked and
+        fetched here; whatever is still missing after ``flight_wait_s`` (or when the request's
+        budget ends, if sooner) is fetched here too.
+        """
+        pending = dict(pending)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._flight_wait_s
+        budget = budget_deadline()  # not past the request's own budget either
+        if budget is not None:
+            deadline = min(deadline, budget)
+        delay = POLL_FIRST_S
+        while pending:
+            if loop.time() >= deadline:
+                await self._fetch(policy, keys, cache_keys, pending, fetch, results)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, POLL_MAX_S)
+            found = await self.store.get_many(cache_keys[index] for index in pending)
+            now = self.clock()
+            for index in list(pending):
+                entry = found.get(cache_keys[index])
+                if entry is not None and entry.is_fresh(now):
+                    results[index] = Served(entry.value, entry.fetched_at, cached=True)  # type: ignore[arg-type]
+                    pending.pop(index).set_result(entry)
+            if pending:
+                taken = await self.store.try_lock_many(
+                    [cache_keys[index] for index in pending], token, self._lock_ttl_s
+                )
+                freed = {i: pending.pop(i) for i in list(pending) if cache_keys[i] in taken}
+                await self._fetch_locked(policy, keys, cache_keys, freed, fetch, results, token)
 
     async def _fetch(
         self,
@@ -216,14 +335,32 @@ class ReadThroughCache:
 
 
 def open_read_cache(
-    settings: Settings, server_secret: ServerSecret, clock: Callable[[], float] | None = None
+    settings: Settings,
+    server_secret: ServerSecret,
+    clock: Callable[[], float] | None = None,
+    redis: Redis | None = None,
 ) -> ReadThroughCache | None:
-    """The process's read cache as configured; None when ``MINSIDE_CACHE=off``."""
+    """The process's read cache as configured; None when ``MINSIDE_CACHE=off``.
+
+    With `redis` (the process's client, :func:`kernel.redis_client.open_redis`) the entries
+    live there under ``MINSIDE_REDIS_KEY_PREFIX``, shared by every worker; otherwise in this
+    process, at most ``MINSIDE_CACHE_MAX_ENTRIES`` of them.
+    """
     if settings.cache == "off":
         return None
     tick = clock or time.time  # wall time: fetched_at is the asOf a citizen is shown
+    store: ReadCache = (
+        MemoryReadCache(settings.cache_max_entries, tick)
+        if redis is None
+        else RedisReadCache(
+            redis,
+            server_secret.fernet_key("read-cache"),
+            prefix=settings.redis_key_prefix,
+            clock=tick,
+        )
+    )
     return ReadThroughCache(
-        MemoryReadCache(settings.cache_max_entries, tick),
+        store,
         server_secret.derive("read-cache-key"),
         clock=tick,
         stale_s=settings.cache_stale_s,

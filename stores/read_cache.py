@@ -4,14 +4,19 @@ An entry is a value with three times: when it was fetched (``asOf`` in ``viewer.
 until when it is fresh (served without asking the system), and until when it is kept (served
 only while the system fails: stale-if-error). The in-process default is
 :class:`MemoryReadCache`, bounded by a maximum number of entries; a shared backend for many
-processes (Redis: one key per entry, ``EXPIREAT keep_until``, the entry pickled) implements the
-same three coroutines. Keys arrive already pseudonymised (:mod:`resolvers.read_cache`): no
-store ever sees a fødselsnummer.
+processes (:class:`stores.read_cache_redis.RedisReadCache`: one key per entry, expiring at
+``keep_until``, the entry encrypted) implements the same coroutines. Keys arrive already
+pseudonymised (:mod:`resolvers.read_cache`): no store ever sees a fødselsnummer.
+
+A shared store also offers fetch locks (:meth:`ReadCache.try_lock_many`), so that when two
+workers miss the same key at once only one asks the back-office system; the in-process store
+needs none (single-flight within a process is :class:`resolvers.read_cache.ReadThroughCache`'s)
+and grants every lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +58,16 @@ class ReadCache(Protocol):
         """Forget `keys` (the viewer's own write changed what they hold)."""
         ...
 
+    async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
+        """Take the fetch lock of each of `keys` that nobody holds, for at most `ttl_s`;
+        return the keys taken. Whoever holds a key's lock is fetching it for every process."""
+        ...
+
+    async def unlock_many(self, keys: Iterable[str], token: str) -> None:
+        """Give back the locks of `keys` taken with `token` (a lock since expired and taken by
+        someone else is left alone)."""
+        ...
+
 
 def _keep_until(_key: str, entry: CachedRead, _now: float) -> float:
     return entry.keep_until
@@ -88,3 +103,10 @@ class MemoryReadCache:
     async def delete_many(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._entries.pop(key, None)
+
+    async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
+        # One process: its ReadThroughCache's single-flight already lets one caller fetch.
+        return set(keys)
+
+    async def unlock_many(self, keys: Iterable[str], token: str) -> None:
+        return None

@@ -41,8 +41,11 @@ SLOW = (
 # Files (or folders) whose tests start servers on loopback sockets.
 INTEGRATION = (
     "auth/test_bearer.py",
+    "auth/test_gateway_workers.py",
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
+    "auth/test_session_store.py",
+    "auth/test_shared_metadata.py",
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
     "connectors/matrikkel/test_search_by_owner.py",
@@ -61,6 +64,7 @@ INTEGRATION = (
     "simulators/test_admin.py",
     "simulators/test_soap.py",
     "simulators/visma/",
+    "stores/test_read_cache_store.py",
     "test_app.py",
 )
 
