@@ -7,9 +7,11 @@ endpoint, ``GET /auth/frontchannel-logout`` ← ID-porten's single logout iframe
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from html import escape
 from urllib.parse import urlencode
 
@@ -20,8 +22,9 @@ from starlette.routing import Route
 from auth import csrf
 from auth.acr import Acr
 from auth.client import pkce_challenge
-from auth.errors import IssuerUnavailable, LoginError
+from auth.errors import IssuerUnavailable, LoginError, SessionStoreUnavailable
 from auth.idtoken import validate_id_token
+from auth.middleware import error_response
 from auth.service import Auth
 from auth.sessions import PendingLogin, SessionData, digest, new_secret
 
@@ -57,6 +60,22 @@ def _page(status: int, title: str, message: str) -> HTMLResponse:
     return HTMLResponse(body, status, headers=NO_STORE)
 
 
+def _store_guarded(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint, answering 503 ``AUTH_UNAVAILABLE`` while the session store is down."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except SessionStoreUnavailable as exc:
+            log.warning("%s: %s", request.url.path, exc.description)
+            return error_response(exc)
+
+    return guarded
+
+
 class BffRoutes:
     """The four /auth endpoints, bound to one :class:`Auth`."""
 
@@ -67,10 +86,14 @@ class BffRoutes:
     def routes(self) -> list[Route]:
         """Starlette routes for the app."""
         return [
-            Route("/auth/login", self.login, methods=["GET"]),
-            Route("/auth/callback", self.callback, methods=["GET"]),
-            Route("/auth/logout", self.logout, methods=["POST"]),
-            Route("/auth/frontchannel-logout", self.frontchannel_logout, methods=["GET"]),
+            Route("/auth/login", _store_guarded(self.login), methods=["GET"]),
+            Route("/auth/callback", _store_guarded(self.callback), methods=["GET"]),
+            Route("/auth/logout", _store_guarded(self.logout), methods=["POST"]),
+            Route(
+                "/auth/frontchannel-logout",
+                _store_guarded(self.frontchannel_logout),
+                methods=["GET"],
+            ),
         ]
 
     def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:

@@ -41,6 +41,10 @@ class IssuerUnavailable(AuthError):
     """ID-porten's discovery document or JWKS could not be fetched (not the caller's fault)."""
 
 
+class SessionStoreUnavailable(AuthError):
+    """The shared session store (Redis) did not answer (not the caller's fault)."""
+
+
 class LoginError(AuthError):
     """A browser login callback cannot be completed (bad state, issuer, code or ID token)."""
 

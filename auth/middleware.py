@@ -23,6 +23,7 @@ from auth.errors import (
     InsufficientScope,
     InvalidToken,
     IssuerUnavailable,
+    SessionStoreUnavailable,
 )
 from auth.service import Auth
 from auth.viewer import Viewer
@@ -102,6 +103,12 @@ def error_response(error: AuthError) -> JSONResponse:
         return JSONResponse(_body(error.description, ErrorCode.UNAUTHENTICATED), 401, headers)
     if isinstance(error, CsrfRefused):
         return JSONResponse(_body(error.description, ErrorCode.CSRF_REFUSED), 403, headers)
+    if isinstance(error, SessionStoreUnavailable):
+        return JSONResponse(
+            _body("sessions are unavailable; try again shortly", ErrorCode.AUTH_UNAVAILABLE),
+            503,
+            headers | {"Retry-After": "5"},
+        )
     if isinstance(error, IssuerUnavailable):
         return JSONResponse(
             _body("ID-porten is unavailable; try again shortly", ErrorCode.AUTH_UNAVAILABLE),

@@ -21,19 +21,45 @@ records; the store's clock is checked as well, so both agree with the in-memory 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from auth.acr import Acr
 from auth.clock import Clock, system_clock
+from auth.errors import SessionStoreUnavailable
 from auth.sessions import PendingLogin, SessionData, digest, new_secret
 
 __all__ = ["RedisSessionStore"]
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _unavailable_on_redis_errors(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Redis down or slow: a typed refusal (503 ``AUTH_UNAVAILABLE``), not a crash, and not
+    "logged out" either (the session is still there once Redis answers again)."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except RedisError as exc:
+            raise SessionStoreUnavailable(
+                f"the session store is unavailable ({type(exc).__name__})"
+            ) from None
+
+    return guarded
 
 
 def _ms(seconds: float) -> int:
@@ -113,6 +139,7 @@ class RedisSessionStore:
 
     # --- SessionStore -------------------------------------------------------------------
 
+    @_unavailable_on_redis_errors
     async def create(self, data: SessionData) -> str:
         """Store a new session and return its (new, random) id."""
         session_id = new_secret()
@@ -131,6 +158,7 @@ class RedisSessionStore:
             await pipe.execute()
         return session_id
 
+    @_unavailable_on_redis_errors
     async def get(self, session_id: str) -> SessionData | None:
         """The live session for this id, marking it used; ``None`` if unknown or expired."""
         key = self._session_key(digest(session_id))
@@ -149,6 +177,7 @@ class RedisSessionStore:
             return None
         return data
 
+    @_unavailable_on_redis_errors
     async def delete(self, session_id: str) -> SessionData | None:
         """End the session with this id; return what it held, if it existed."""
         hashed = digest(session_id)
@@ -157,6 +186,7 @@ class RedisSessionStore:
             await self.client.srem(self._sid_key(data.sid), hashed)
         return data
 
+    @_unavailable_on_redis_errors
     async def delete_by_sid(self, sid: str) -> int:
         """End every session of this ID-porten ``sid``; return how many there were."""
         sid_key = self._sid_key(sid)
@@ -170,12 +200,14 @@ class RedisSessionStore:
             deleted, _ = await pipe.execute()
         return int(deleted)
 
+    @_unavailable_on_redis_errors
     async def put_login(self, state: str, pending: PendingLogin) -> None:
         """Remember a pending login under its ``state``."""
         pending = replace(pending, created_at=self.clock())
         record = {**asdict(pending), "acr": pending.acr.value}
         await self.client.set(self._login_key(state), self._seal(record), px=_ms(self.login_ttl_s))
 
+    @_unavailable_on_redis_errors
     async def take_login(self, state: str) -> PendingLogin | None:
         """Remove and return the pending login for ``state`` (one-time); ``None`` if unknown."""
         record = self._open(await self.client.getdel(self._login_key(state)))

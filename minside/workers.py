@@ -42,6 +42,7 @@ from typing import Final
 import uvicorn
 
 from kernel.logs import configure_logging
+from kernel.server_secret import ServerSecret
 from kernel.settings import Settings, SettingsError, load_settings
 
 __all__ = ["check_workers", "run_worker", "serve_workers"]
@@ -164,6 +165,15 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 after a crash loop."""
+        if self.settings.secret_key is None:
+            # Every worker must hold the same secret (sessions and cached reads are encrypted
+            # with keys derived from it): the generated file is made once, here, before them.
+            ServerSecret.from_settings(self.settings)
+            log.warning(
+                "MINSIDE_SECRET_KEY is not set: the workers share the secret generated in "
+                "var/secret_key, which holds for one host only; replicas on several hosts "
+                "need the same MINSIDE_SECRET_KEY"
+            )
         self._socket = _bind(self.settings)
         previous = {
             sig: signal.signal(sig, self._ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.asyncio
 from starlette.applications import Starlette
 from yarl import URL
 
@@ -157,3 +158,31 @@ async def test_readiness_checks_redis(workers: Workers) -> None:
     async with workers.http.get(workers.urls[1] + "/readyz") as response:
         body = await response.json()
     assert body["dependencies"]["redis"]["status"] == "ok"
+
+
+async def test_redis_down_is_a_typed_503_not_a_crash_nor_a_logout(workers: Workers) -> None:
+    await workers.login(0)
+    assert signed_in(await workers.viewer(1))
+    sessions = workers.apps[1].state.gateway.auth.sessions
+    working = sessions.client
+    # Worker B loses Redis (a port where nothing listens): cookie requests are refused with
+    # 503 AUTH_UNAVAILABLE and Retry-After, and a new login is not started.
+    sessions.client = redis.asyncio.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        async with workers.http.post(
+            workers.urls[1] + "/graphql",
+            json={"query": VIEWER_QUERY},
+            headers={"Content-Type": "application/json"},
+        ) as response:
+            assert response.status == 503
+            assert response.headers["Retry-After"]
+            body = await response.json()
+        assert body["errors"][0]["extensions"]["code"] == "AUTH_UNAVAILABLE"
+        async with workers.http.get(workers.urls[1] + "/auth/login", allow_redirects=False) as r:
+            assert r.status == 503
+            assert (await r.json())["errors"][0]["extensions"]["code"] == "AUTH_UNAVAILABLE"
+    finally:
+        await sessions.client.aclose()
+        sessions.client = working
+    # Redis back: the session was never lost.
+    assert signed_in(await workers.viewer(1))
