@@ -205,6 +205,8 @@ class PostgresOutbox:
             max_size=max_size,
             timeout=timeout_s,
             kwargs={"autocommit": True},
+            # A connection broken by a database restart is replaced before use, not failed on.
+            check=AsyncConnectionPool.check_connection,
             name="minside-outbox",
             open=False,
         )
