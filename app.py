@@ -288,7 +288,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
-            outbox = await open_outbox(settings.outbox_url)
+            # PostgreSQL when MINSIDE_DATABASE_URL is set, else the SQLite file; opening
+            # migrates (production runs `minside migrate` first, so that is a no-op here).
+            outbox = await open_outbox(settings)
             state.checks = dependency_checks(settings, http, connectors, outbox, redis)
             worker = build_worker(settings, outbox, connectors)
             state.services = SharedServices(

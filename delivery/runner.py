@@ -2,7 +2,7 @@
 
 In the app's lifespan::
 
-    outbox = await open_outbox(settings.outbox_url)
+    outbox = await open_outbox(settings)  # PostgreSQL or SQLite, by the settings
     connectors = open_connectors(settings, session)
     worker = build_worker(settings, outbox, connectors)
     task = asyncio.create_task(worker.run())
@@ -57,6 +57,7 @@ def build_worker(
         backoff=BackoffPolicy(base_s=1.0, max_s=settings.delivery_backoff_max_s),
         lease_s=settings.delivery_lease_s,
         concurrency=settings.delivery_concurrency,
+        max_lost_leases=settings.delivery_max_lost_leases,
         max_age=None if max_age is None else timedelta(seconds=max_age),
     )
 
@@ -67,7 +68,7 @@ async def run_standalone(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    outbox = await open_outbox(settings.outbox_url)
+    outbox = await open_outbox(settings)
     try:
         async with aiohttp.ClientSession() as session:
             worker = build_worker(settings, outbox, open_connectors(settings, session))

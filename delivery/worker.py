@@ -7,7 +7,10 @@ leases each record to one of them. The worker
 1. claims due records (``PENDING`` and due, or ``DELIVERING`` with an expired lease: that is how
    the in-flight records of a killed process are recovered), at most ``concurrency`` in flight;
 2. delivers each with the handler of its kind (:mod:`delivery.handlers`), which passes the
-   record's delivery key on to the back-office so a repeated delivery changes nothing there;
+   record's delivery key on to the back-office so a repeated delivery changes nothing there,
+   renewing the record's lease every ``renew_every_s`` (a third of the lease by default) while
+   the handler runs; if a renewal finds the claim lost (another worker has the record), the
+   delivery is cancelled and its outcome not stored;
 3. stores the outcome: ``DELIVERED`` with the result, ``REJECTED`` with the reason, or back to
    ``PENDING`` with a back-off (:mod:`delivery.policy`);
 4. sleeps until the next record is due, at most ``poll_s`` (another process may accept into the
@@ -15,9 +18,12 @@ leases each record to one of them. The worker
 
 Exactly once: a record is marked ``DELIVERED`` only after the back-office answered; if the
 process dies in between, the lease expires and the next claim delivers again with the same key,
-which the back-office answers with what it did the first time. ``lease_s`` must therefore be
-longer than a delivery can take (every call has a deadline), or a slow delivery would be claimed
-twice (still harmless, thanks to the key, but wasted work).
+which the back-office answers with what it did the first time. Thanks to the renewals
+``lease_s`` only bounds how long a dead worker's records wait, not how long a delivery may take.
+
+Poison records: a record whose delivery kills its worker every time (its lease always expires)
+is parked ``FAILED`` by ``claim_due`` once it lost ``max_lost_leases`` leases, instead of taking
+down every worker that claims it, for ever.
 """
 
 from __future__ import annotations
@@ -25,17 +31,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from delivery.handlers import DeliveryHandler
 from delivery.policy import BackoffPolicy, classify
-from stores.outbox import LeaseLost, Outbox, OutboxKind, OutboxRecord
+from stores.outbox import DEFAULT_MAX_LOST_LEASES, LeaseLost, Outbox, OutboxKind, OutboxRecord
 
 __all__ = ["DeliveryWorker"]
 
 logger = logging.getLogger("minside.delivery")
+
+T = TypeVar("T")
 
 # Shortest sleep of the loop: a record due "now" that another process holds must not spin us.
 _MIN_SLEEP_S: Final = 0.05
@@ -50,7 +58,9 @@ class DeliveryWorker:
 
     ``clock`` gives the current UTC time (tests inject one); ``rng`` jitters the back-off;
     ``max_age`` (None: retry forever) rejects a record that still fails transiently that long
-    after it was accepted.
+    after it was accepted; ``max_lost_leases`` goes to ``claim_due`` (parking poison records);
+    ``renew_every_s`` (default ``lease_s / 3``, real seconds) is how often a running delivery
+    renews its lease.
     """
 
     def __init__(
@@ -65,11 +75,16 @@ class DeliveryWorker:
         poll_s: float = 5.0,
         max_age: timedelta | None = None,
         rng: random.Random | None = None,
+        max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
+        renew_every_s: float | None = None,
     ) -> None:
         if lease_s <= 0 or poll_s <= 0:
             raise ValueError("lease_s and poll_s must be positive")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        if concurrency < 1 or max_lost_leases < 1:
+            raise ValueError("concurrency and max_lost_leases must be at least 1")
+        renew_every_s = lease_s / 3 if renew_every_s is None else renew_every_s
+        if not 0 < renew_every_s < lease_s:
+            raise ValueError("renew_every_s must be positive and shorter than lease_s")
         self._outbox = outbox
         self._handlers = dict(handlers)
         self._clock = clock
@@ -78,6 +93,8 @@ class DeliveryWorker:
         self._concurrency = concurrency
         self._poll_s = poll_s
         self._max_age = max_age
+        self._max_lost_leases = max_lost_leases
+        self._renew_every_s = renew_every_s
         # Not for security: jitter only needs to differ between workers.
         self._rng = rng or random.Random()  # noqa: S311
         self._wake = asyncio.Event()
@@ -89,7 +106,12 @@ class DeliveryWorker:
     async def run_once(self) -> list[OutboxRecord]:
         """Claim the records due now (up to ``concurrency``), deliver them, and return them as
         they ended this attempt (records whose claim was lost meanwhile are left out)."""
-        claimed = await self._outbox.claim_due(self._clock(), self._lease_s, self._concurrency)
+        claimed = await self._outbox.claim_due(
+            self._clock(),
+            self._lease_s,
+            self._concurrency,
+            max_lost_leases=self._max_lost_leases,
+        )
         outcomes = await asyncio.gather(*(self.deliver(record) for record in claimed))
         return [record for record in outcomes if record is not None]
 
@@ -133,7 +155,9 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[OutboxRecord]:
         try:
-            return await self._outbox.claim_due(self._clock(), self._lease_s, limit)
+            return await self._outbox.claim_due(
+                self._clock(), self._lease_s, limit, max_lost_leases=self._max_lost_leases
+            )
         except Exception:
             # A locked or failing store must not end the loop; try again after a poll.
             logger.exception("claiming due outbox records failed")
@@ -192,7 +216,7 @@ class DeliveryWorker:
             await self._outbox.mark_progress(record.id, step, token)
 
         try:
-            result = await handler.deliver(record, record_step)
+            result = await self._with_renewals(record, token, handler.deliver(record, record_step))
         except LeaseLost:
             raise
         except Exception as exc:
@@ -218,6 +242,48 @@ class DeliveryWorker:
             record.attempts,
         )
         return delivered
+
+    async def _with_renewals(
+        self, record: OutboxRecord, token: str, delivery: Coroutine[Any, Any, T]
+    ) -> T:
+        """Run ``delivery`` while renewing the record's lease; raise :class:`LeaseLost` (after
+        cancelling it) when a renewal finds the claim taken over."""
+        task = asyncio.ensure_future(delivery)
+        lost = asyncio.Event()
+        renewer = asyncio.create_task(self._renew_until_done(record, token, task, lost))
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if lost.is_set() and (current is None or not current.cancelling()):
+                raise LeaseLost("the lease was lost during the delivery") from None
+            raise
+        finally:
+            renewer.cancel()
+            task.cancel()  # a no-op once it ended; stops it if we are cancelled ourselves
+            await asyncio.gather(renewer, task, return_exceptions=True)
+
+    async def _renew_until_done(
+        self, record: OutboxRecord, token: str, task: asyncio.Future[Any], lost: asyncio.Event
+    ) -> None:
+        while not task.done():
+            await asyncio.sleep(self._renew_every_s)
+            if task.done():
+                return
+            try:
+                await self._outbox.renew_lease(
+                    record.id, token, self._clock() + timedelta(seconds=self._lease_s)
+                )
+            except LeaseLost:
+                logger.warning(
+                    "outbox record %s: lease lost during delivery; abandoning it", record.id
+                )
+                lost.set()
+                task.cancel()
+                return
+            except Exception:
+                # The store hiccuped: try again next time (the lease has time left).
+                logger.exception("outbox record %s: renewing the lease failed", record.id)
 
     async def _retry(self, record: OutboxRecord, token: str, reason: str) -> OutboxRecord:
         now = self._clock()

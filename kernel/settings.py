@@ -158,7 +158,11 @@ class CommonSettings(BaseSettings):
         description="Outbox store: sqlite:///<relative path> or sqlite:////<absolute path>.",
     )
     delivery_lease_s: float = Field(
-        60.0, gt=0, le=3600, description="How long a delivery attempt owns a record."
+        60.0,
+        gt=0,
+        le=3600,
+        description="How long a delivery attempt owns a record unless renewed (a running "
+        "delivery renews it every third of this); a dead worker's records wait this long.",
     )
     delivery_concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight.")
     delivery_backoff_max_s: float = Field(

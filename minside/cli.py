@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.export_schema",
     "minside.commands.bench",
     "minside.commands.settings",
+    "minside.commands.migrate",
     "minside.commands.population",
     "minside.commands.dev_token",
     "minside.commands.idporten",

@@ -1,9 +1,10 @@
 """The gateway's durable stores; for now the outbox of accepted citizen writes.
 
 Each store is a protocol (:class:`~stores.outbox.Outbox`) with an embedded default (an SQLite
-file) and, in a later issue, a PostgreSQL backend chosen by the URL in the settings
-(``MINSIDE_OUTBOX_URL``). Open one store per process in the app's lifespan with
-:func:`open_outbox` and close it on shutdown.
+file, ``MINSIDE_OUTBOX_URL``) and a PostgreSQL backend for many workers, chosen when
+``MINSIDE_DATABASE_URL`` is set (:func:`outbox_url`). Open one store per process in the app's
+lifespan with :func:`open_outbox` and close it on shutdown; :func:`migrate_outbox` only brings
+the schema up to date (``minside migrate``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
+from kernel.settings import Settings
 from stores.outbox import (
     AcceptResult,
     LeaseLost,
@@ -25,6 +29,9 @@ from stores.outbox import (
     RecordNotFound,
     fingerprint,
 )
+from stores.outbox_postgres import PostgresOutbox
+from stores.outbox_postgres import migrate as migrate_postgres
+from stores.outbox_sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from stores.outbox_sqlite import SqliteOutbox
 
 __all__ = [
@@ -37,31 +44,59 @@ __all__ = [
     "OutboxRecord",
     "OutboxStats",
     "OutboxStatus",
+    "PostgresOutbox",
     "RecordNotFound",
     "SqliteOutbox",
     "fingerprint",
+    "migrate_outbox",
     "open_outbox",
     "outbox_path",
+    "outbox_url",
 ]
 
 SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+def outbox_url(settings: Settings) -> str:
+    """The outbox the settings name: ``database_url`` (PostgreSQL) when set, else the SQLite
+    file of ``outbox_url``."""
+    return settings.database_url or settings.outbox_url
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(POSTGRES_PREFIXES)
 
 
 def outbox_path(url: str) -> Path:
     """The file of an ``sqlite:///`` URL: ``sqlite:///var/o.db`` is relative to the working
     directory, ``sqlite:////srv/o.db`` absolute (SQLAlchemy's convention).
 
-    Raises ``ValueError`` for any other scheme (PostgreSQL arrives with the scale-out issue).
+    Raises ``ValueError`` for any other scheme.
     """
     if not url.startswith(SQLITE_PREFIX) or len(url) == len(SQLITE_PREFIX):
-        raise ValueError(
-            "the outbox URL must be sqlite:///<path> (PostgreSQL is not supported yet)"
-        )
+        raise ValueError("the outbox URL must be sqlite:///<path> or postgresql://...")
     return Path(url[len(SQLITE_PREFIX) :])
 
 
 async def open_outbox(
-    url: str, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    source: Settings | str, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> Outbox:
-    """Open the outbox named by ``url`` (see :func:`outbox_path`); close it when done."""
+    """Open (and migrate) the outbox of the settings (see :func:`outbox_url`) or of a URL:
+    ``postgresql://`` / ``postgres://`` or ``sqlite:///<path>``. Close it when done."""
+    url = source if isinstance(source, str) else outbox_url(source)
+    if _is_postgres(url):
+        return await PostgresOutbox.open(url, clock=clock)
     return await SqliteOutbox.open(outbox_path(url), clock=clock)
+
+
+async def migrate_outbox(source: Settings | str) -> int:
+    """Bring the schema of the outbox of the settings (or URL) up to date without serving;
+    return its version. What ``minside migrate`` runs before a deployment starts workers."""
+    url = source if isinstance(source, str) else outbox_url(source)
+    if _is_postgres(url):
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await migrate_postgres(conn)
+    outbox = await SqliteOutbox.open(outbox_path(url))  # opening migrates
+    await outbox.close()
+    return SQLITE_SCHEMA_VERSION

@@ -12,6 +12,12 @@ Life of a record::
     accept ─► PENDING ─claim_due─► DELIVERING ─mark_delivered─► DELIVERED
                  ▲                   │  │  └──mark_rejected──► REJECTED
                  └────mark_retry─────┘  └─ lease expires (process died) ─► claimable again
+                                            └─ ... for the Nth time ─claim_due─► FAILED (parked)
+
+A long delivery keeps its claim with :meth:`Outbox.renew_lease`. A record whose lease expired
+(its worker died mid-delivery) counts one *lost lease* when it is claimed again; a record that
+lost ``max_lost_leases`` of them (a poison record that kills its worker every time) is parked
+``FAILED`` by :meth:`Outbox.claim_due` instead of being claimed for ever.
 
 Identity and privacy:
 
@@ -28,10 +34,11 @@ Identity and privacy:
   ``last_error`` must never carry personal data (the worker stores connector messages, which are
   scrubbed by the connectors).
 
-Implementations: :class:`stores.outbox_sqlite.SqliteOutbox` (embedded default, one file). A
-PostgreSQL implementation fits the same protocol: ``accept`` is ``INSERT ... ON CONFLICT DO
-NOTHING RETURNING`` then a read, ``claim_due`` is an ``UPDATE ... WHERE id IN (SELECT ... FOR
-UPDATE SKIP LOCKED LIMIT n) RETURNING *``, and the lease token check is a ``WHERE`` clause.
+Implementations: :class:`stores.outbox_sqlite.SqliteOutbox` (embedded default, one file) and
+:class:`stores.outbox_postgres.PostgresOutbox` (many workers on one PostgreSQL): ``accept`` is
+``INSERT ... ON CONFLICT DO NOTHING RETURNING`` then a read, ``claim_due`` an ``UPDATE`` of the
+rows a ``SELECT ... FOR UPDATE SKIP LOCKED LIMIT n`` picked, and the lease token check a
+``WHERE`` clause. The same contract tests run against both (``tests/stores``).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 __all__ = [
+    "DEFAULT_MAX_LOST_LEASES",
     "MAX_ERROR_LENGTH",
     "AcceptResult",
     "LeaseLost",
@@ -59,12 +67,15 @@ __all__ = [
     "RecordNotFound",
     "check_idempotency_key",
     "fingerprint",
+    "parked_reason",
 ]
 
 #: ``last_error`` and rejection reasons are cut to this length: a short code and message.
 MAX_ERROR_LENGTH: Final = 300
 #: Longest client idempotency key accepted (the back-office stores keys of up to 200).
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 200
+#: Lost leases after which :meth:`Outbox.claim_due` parks a record (``delivery_max_lost_leases``).
+DEFAULT_MAX_LOST_LEASES: Final = 3
 
 
 class OutboxKind(StrEnum):
@@ -81,11 +92,20 @@ class OutboxStatus(StrEnum):
     DELIVERING = "DELIVERING"
     DELIVERED = "DELIVERED"
     REJECTED = "REJECTED"
+    #: Parked: its delivery never finished ``max_lost_leases`` times (the worker died each
+    #: time); an operator looks at it, no worker claims it again.
+    FAILED = "FAILED"
 
     @property
     def is_final(self) -> bool:
-        """True for ``DELIVERED`` and ``REJECTED``: nothing changes a final record any more."""
-        return self in (OutboxStatus.DELIVERED, OutboxStatus.REJECTED)
+        """True for ``DELIVERED``, ``REJECTED`` and ``FAILED``: nothing changes a final record
+        any more."""
+        return self in (OutboxStatus.DELIVERED, OutboxStatus.REJECTED, OutboxStatus.FAILED)
+
+
+def parked_reason(lost_leases: int) -> str:
+    """The ``last_error`` of a record parked ``FAILED`` after ``lost_leases`` lost leases."""
+    return f"parked: delivery never finished {lost_leases} times"
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,9 @@ class OutboxRecord:
     application remembers its case number after ``CreateCase``); ``result`` is what the last step
     answered (receipt id, case number...). ``lease_token`` identifies the current claim: the
     ``mark_*`` calls of a worker whose lease was taken over by another are refused with
-    :class:`LeaseLost`. ``payload`` is excluded from ``repr`` because it may hold personal data.
+    :class:`LeaseLost`. ``lost_leases`` counts the claims that ended with their lease expiring
+    (the worker died mid-delivery). ``payload`` is excluded from ``repr`` because it may hold
+    personal data.
     """
 
     id: uuid.UUID
@@ -116,6 +138,7 @@ class OutboxRecord:
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+    lost_leases: int = 0
 
     @property
     def delivery_key(self) -> str:
@@ -149,6 +172,8 @@ class OutboxStats:
     pending: int
     delivering: int
     oldest_waiting_at: datetime | None
+    #: Records parked ``FAILED`` (poison records): each needs an operator.
+    failed: int = 0
 
 
 class OutboxError(Exception):
@@ -231,12 +256,32 @@ class Outbox(Protocol):
         """A viewer's records, newest first, optionally only some kinds and statuses."""
         ...
 
-    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[OutboxRecord]:
+    async def claim_due(
+        self,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        *,
+        max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
+    ) -> list[OutboxRecord]:
         """Lease up to ``limit`` due records for delivery, oldest due first.
 
         Due: ``PENDING`` with ``next_attempt_at <= now``, or ``DELIVERING`` with an expired
         lease (its worker died). Each claimed record becomes ``DELIVERING`` with
         ``lease_until = now + lease_s``, a fresh ``lease_token`` and ``attempts + 1``, atomically.
+
+        Taking a ``DELIVERING`` record adds one to its ``lost_leases``; when that reaches
+        ``max_lost_leases`` the record is parked instead (``FAILED``, ``last_error`` from
+        :func:`parked_reason`, no lease) and not returned.
+        """
+        ...
+
+    async def renew_lease(
+        self, record_id: uuid.UUID, lease_token: str, until: datetime
+    ) -> OutboxRecord:
+        """Extend the current claim's lease to ``until`` (a long delivery keeps its record).
+
+        Raises :class:`LeaseLost` when ``lease_token`` is no longer the record's claim.
         """
         ...
 
@@ -273,7 +318,8 @@ class Outbox(Protocol):
         ...
 
     async def stats(self) -> OutboxStats:
-        """Counts of the records not yet final and when the oldest of them was accepted."""
+        """Counts of the records not yet final (and of parked ones) and when the oldest record
+        not yet final was accepted."""
         ...
 
     async def close(self) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from stores.outbox import (
+    DEFAULT_MAX_LOST_LEASES,
     AcceptResult,
     LeaseLost,
     OutboxConflict,
@@ -37,6 +38,7 @@ from stores.outbox import (
     OutboxStatus,
     RecordNotFound,
     check_idempotency_key,
+    parked_reason,
     short_error,
 )
 
@@ -44,7 +46,7 @@ __all__ = ["SCHEMA_VERSION", "SqliteOutbox"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
 
 # Version n is reached by running MIGRATIONS[n - 1]; never edit a released step, add one.
@@ -80,12 +82,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "CREATE INDEX outbox_viewer ON outbox (viewer_key, created_at)",
     ),
+    # 2: poison records. Claims whose lease expired are counted, and a record is parked with
+    # status 'FAILED' (status is free text here: no table change for the new value).
+    (
+        "ALTER TABLE outbox ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX outbox_failed ON outbox (created_at) WHERE status = 'FAILED'",
+    ),
 )
 
 COLUMNS: Final = (
     "id, kind, idempotency_key, request_fingerprint, viewer_key, payload, status, attempts, "
     "next_attempt_at, lease_until, lease_token, last_error, result, progress, created_at, "
-    "updated_at, delivered_at"
+    "updated_at, delivered_at, lost_leases"
 )
 
 
@@ -118,6 +126,7 @@ def _record(row: sqlite3.Row) -> OutboxRecord:
         created_at=datetime.fromtimestamp(row["created_at"], UTC),
         updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
         delivered_at=_moment(row["delivered_at"]),
+        lost_leases=row["lost_leases"],
     )
 
 
@@ -216,7 +225,7 @@ class SqliteOutbox:
                 return AcceptResult(_record(row), created=False)
             row = db.execute(
                 f"INSERT INTO outbox ({COLUMNS}) VALUES "  # noqa: S608 - fixed column list
-                "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL) "
+                "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL, 0) "
                 f"RETURNING {COLUMNS}",
                 (
                     new_id,
@@ -290,10 +299,19 @@ class SqliteOutbox:
 
     # --- delivery --------------------------------------------------------------------------
 
-    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[OutboxRecord]:
+    async def claim_due(
+        self,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        *,
+        max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
+    ) -> list[OutboxRecord]:
         """See :meth:`stores.outbox.Outbox.claim_due`."""
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
+        if max_lost_leases < 1:
+            raise ValueError("max_lost_leases must be at least 1")
         if limit < 1:
             return []
         at = _epoch(now)
@@ -302,22 +320,44 @@ class SqliteOutbox:
 
         def claim(db: sqlite3.Connection) -> list[OutboxRecord]:
             due = db.execute(
-                "SELECT id FROM outbox WHERE status IN ('PENDING', 'DELIVERING') "
+                "SELECT id, status, lost_leases FROM outbox "
+                "WHERE status IN ('PENDING', 'DELIVERING') "
                 "AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
                 (at, limit),
             ).fetchall()
             claimed = []
-            for (record_id,) in due:
+            for record_id, status, lost_leases in due:
+                # DELIVERING and due: its lease expired, the claim before this one was lost.
+                lost = lost_leases + (status == OutboxStatus.DELIVERING)
+                if lost >= max_lost_leases:
+                    db.execute(
+                        "UPDATE outbox SET status = 'FAILED', lost_leases = ?, last_error = ?, "
+                        "lease_until = NULL, lease_token = NULL, updated_at = ? WHERE id = ?",
+                        (lost, parked_reason(lost), stamp, record_id),
+                    )
+                    continue
                 row = db.execute(
                     "UPDATE outbox SET status = 'DELIVERING', attempts = attempts + 1, "  # noqa: S608
-                    "next_attempt_at = ?, lease_until = ?, lease_token = ?, updated_at = ? "
-                    f"WHERE id = ? RETURNING {COLUMNS}",
-                    (until, until, uuid.uuid4().hex, stamp, record_id),
+                    "next_attempt_at = ?, lease_until = ?, lease_token = ?, updated_at = ?, "
+                    f"lost_leases = ? WHERE id = ? RETURNING {COLUMNS}",
+                    (until, until, uuid.uuid4().hex, stamp, lost, record_id),
                 ).fetchone()
                 claimed.append(_record(row))
             return claimed
 
         return await self._run(claim)
+
+    async def renew_lease(
+        self, record_id: uuid.UUID, lease_token: str, until: datetime
+    ) -> OutboxRecord:
+        """See :meth:`stores.outbox.Outbox.renew_lease`."""
+        moment = _epoch(until)
+        return await self._update_claimed(
+            record_id,
+            lease_token,
+            "lease_until = ?, next_attempt_at = ?",
+            (moment, moment),
+        )
 
     async def next_due_at(self) -> datetime | None:
         """See :meth:`stores.outbox.Outbox.next_due_at`."""
@@ -339,7 +379,8 @@ class SqliteOutbox:
                 "COALESCE(SUM(status = 'DELIVERING'), 0), MIN(created_at) "
                 "FROM outbox WHERE status IN ('PENDING', 'DELIVERING')"
             ).fetchone()
-            return OutboxStats(int(pending), int(delivering), _moment(oldest))
+            (failed,) = db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'FAILED'").fetchone()
+            return OutboxStats(int(pending), int(delivering), _moment(oldest), int(failed))
 
         return await self._run(read)
 

@@ -64,6 +64,8 @@ INTEGRATION = (
     "simulators/test_admin.py",
     "simulators/test_soap.py",
     "simulators/visma/",
+    "stores/test_outbox_contract.py",
+    "stores/test_outbox_postgres.py",
     "stores/test_read_cache_store.py",
     "test_app.py",
 )

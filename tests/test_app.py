@@ -6,6 +6,7 @@ import io
 import json
 
 import aiohttp
+import psycopg
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES, system
 from minside.stack import simulator_set
 from schema.build import build_schema
+from stores.outbox_postgres import SCHEMA_VERSION
 
 QUERY = "{ externalServices { id name description url minimumLevelOfAssurance } }"
 
@@ -168,3 +170,24 @@ async def test_an_oversized_json_request_is_413_before_parsing(gateway):
         assert response.status == 413
         answer = await response.json()
     assert answer["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_the_gateway_opens_its_outbox_on_postgresql_when_configured(database_url, tmp_path):
+    unused_file = tmp_path / "unused.sqlite3"
+    settings = Settings(
+        database_url=database_url,
+        outbox_url=f"sqlite:///{unused_file}",
+        readiness_timeout_s=2.0,
+        system_retries=0,
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        running_servers([ServerSpec("gateway", build_app(settings))]) as (gw,),
+    ):
+        async with http.get(f"{gw.url}/readyz") as response:
+            body = await response.json()
+        assert body["dependencies"]["outbox"]["status"] == "ok", body
+    assert not unused_file.exists()
+    with psycopg.connect(database_url) as db:
+        (version,) = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    assert version == SCHEMA_VERSION

@@ -94,10 +94,13 @@ async def viewer_records(
     kinds: Collection[OutboxKind] | None = None,
     statuses: Collection[OutboxStatus] | None = None,
 ) -> list[OutboxRecord]:
-    """The viewer's submissions, newest first (``DELIVERING`` counts as ``PENDING``)."""
+    """The viewer's submissions, newest first (``DELIVERING`` counts as ``PENDING``, and
+    ``FAILED``, parked, as ``REJECTED``: the citizen sees it as not delivered)."""
     wanted: set[OutboxStatus] | None = None
     if statuses is not None:
         wanted = set(statuses)
         if OutboxStatus.PENDING in wanted:
             wanted.add(OutboxStatus.DELIVERING)
+        if OutboxStatus.REJECTED in wanted:
+            wanted.add(OutboxStatus.FAILED)
     return await context.services.outbox.list_for_viewer(context.viewer_key(viewer), kinds, wanted)

@@ -81,10 +81,11 @@ class SubmissionError:
 
 
 def status_of(record: OutboxRecord) -> SubmissionStatus:
-    """The receipt status: a record being delivered right now is still pending."""
+    """The receipt status: a record being delivered right now is still pending; one parked
+    ``FAILED`` (its delivery never finished) is shown as not delivered: ``REJECTED``."""
     if record.status is OutboxStatus.DELIVERED:
         return SubmissionStatus.DELIVERED
-    if record.status is OutboxStatus.REJECTED:
+    if record.status in (OutboxStatus.REJECTED, OutboxStatus.FAILED):
         return SubmissionStatus.REJECTED
     return SubmissionStatus.PENDING
 
@@ -167,6 +168,13 @@ REJECTION_LABELS: dict[str, Label] = {
         "The municipality's system was unavailable for too long. Please submit again.",
     ),
 }
+#: The rejection code of a record parked FAILED (the outbox's last_error is for operators).
+DELIVERY_FAILED = "delivery_failed"
+REJECTION_LABELS[DELIVERY_FAILED] = Label(
+    "Kommunen kunne ikke ta imot innsendingen. Ta kontakt med kommunen.",
+    "Kommunen kunne ikkje ta imot innsendinga. Ta kontakt med kommunen.",
+    "The municipality could not receive the submission. Please contact the municipality.",
+)
 _GENERIC_REJECTION = Label(
     "Kommunen avviste innsendingen. Ta kontakt med kommunen.",
     "Kommunen avviste innsendinga. Ta kontakt med kommunen.",
@@ -177,6 +185,9 @@ _GENERIC_REJECTION = Label(
 def _rejection(record: OutboxRecord, language: Language) -> dict[str, str | None]:
     # last_error is "code: detail" from the delivery worker; the detail can be the
     # back-office's own text, which is for operators (logs), not for citizens.
+    if record.status is OutboxStatus.FAILED:
+        text = REJECTION_LABELS[DELIVERY_FAILED]
+        return {"rejection_code": DELIVERY_FAILED, "rejection_reason": text.in_language(language)}
     if record.status is not OutboxStatus.REJECTED:
         return {"rejection_code": None, "rejection_reason": None}
     code = (record.last_error or "").split(":", 1)[0].strip()

@@ -4,7 +4,9 @@ The simulators run in this test's process; the worker runs in a child process on
 outbox file (``python -m delivery``, or :mod:`tests.delivery.worker_process` where it must stop
 at a precise moment). Each scenario accepts a meter reading and an application, kills the worker
 at one moment, restarts the real ``python -m delivery``, and then checks the simulators' state:
-one reading, one case, one document, whatever the moment of the kill.
+one reading, one case, one document, whatever the moment of the kill. Every moment runs on the
+SQLite file; the kill after the back-office call (lease expiry, then a replay) also on the real
+PostgreSQL (``MINSIDE_DATABASE_URL``), kept to one case for time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kernel.settings import PROJECT_ROOT
+from stores import PostgresOutbox
 from stores.outbox import OutboxKind, OutboxStatus
 from tests.delivery.stack import (
     accept,
@@ -67,8 +70,10 @@ class WorkerProcess:
         return self.process.returncode
 
 
-def worker_env(stack, outbox_path: Path) -> dict[str, str]:
+def worker_env(stack, outbox_path: Path, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
+    if database_url is not None:
+        env["MINSIDE_DATABASE_URL"] = database_url
     env.update(
         PYTHONPATH=str(PROJECT_ROOT),
         MINSIDE_OUTBOX_URL=f"sqlite:///{outbox_path}",
@@ -80,12 +85,41 @@ def worker_env(stack, outbox_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("moment", ["before_claim", "during_call", "after_call"])
+@pytest.fixture
+def database(request, backend) -> str | None:
+    """The PostgreSQL URL of the test (a schema of its own), or None on SQLite."""
+    return None if backend == "sqlite" else request.getfixturevalue("database_url")
+
+
+@pytest.fixture
+async def store(database, outbox, clock):
+    """The test's view of the outbox the worker processes use: the SQLite file of the
+    ``outbox`` fixture, or the test's PostgreSQL schema."""
+    if database is None:
+        yield outbox
+        return
+    on_postgres = await PostgresOutbox.open(database, clock=clock)
+    try:
+        yield on_postgres
+    finally:
+        await on_postgres.close()
+
+
+@pytest.mark.parametrize(
+    ("backend", "moment"),
+    [
+        ("sqlite", "before_claim"),
+        ("sqlite", "during_call"),
+        ("sqlite", "after_call"),
+        ("postgres", "after_call"),
+    ],
+)
 async def test_sigkill_at_any_moment_loses_nothing_and_delivers_once(
-    tmp_path, stack, outbox, moment
+    tmp_path, stack, database, store, moment
 ):
+    outbox = store
     outbox_path = tmp_path / "outbox.sqlite3"
-    env = worker_env(stack, outbox_path)
+    env = worker_env(stack, outbox_path, database)
     meter = stack.meter()
     readings_before = len(meter.readings)
     reading = reading_payload(stack)
@@ -159,3 +193,5 @@ async def test_sigkill_at_any_moment_loses_nothing_and_delivers_once(
     assert done[1].result["case_number"] == case.case_number
     assert done[1].result["document_number"] == case.documents[0].document_number
     assert all(record.attempts >= (1 if moment == "before_claim" else 2) for record in done)
+    # A kill mid-delivery is one lost lease, far from the parking limit.
+    assert all(record.lost_leases == (0 if moment == "before_claim" else 1) for record in done)

@@ -45,7 +45,7 @@ class PauseAfterCall:
 
 async def main(pause: str, markers: Path) -> None:
     settings = load_settings()
-    outbox = await open_outbox(settings.outbox_url)
+    outbox = await open_outbox(settings)
     async with aiohttp.ClientSession() as session:
         connectors = open_connectors(settings, session)
         if pause == "before_claim":

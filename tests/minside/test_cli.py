@@ -33,5 +33,13 @@ def test_bad_setting_stops_with_the_variable_named():
 def test_help_lists_the_commands():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("serve", "demo", "simulators", "export-schema", "population", "dev-token"):
+    for command in (
+        "serve",
+        "demo",
+        "simulators",
+        "export-schema",
+        "population",
+        "dev-token",
+        "migrate",
+    ):
         assert command in result.stdout

@@ -1,0 +1,93 @@
+"""How the outbox's statuses reach the citizen: a parked record (FAILED) is not delivered."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from kernel.i18n import Language
+from resolvers.submission.outbox import viewer_records
+from schema.submission.types import (
+    STATUS_LABELS,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    status_of,
+)
+from stores.outbox import OutboxKind, OutboxRecord, OutboxStatus, parked_reason
+from tests.clocks import T0
+
+RECORD = OutboxRecord(
+    id=uuid.uuid4(),
+    kind=OutboxKind.METER_READING,
+    idempotency_key="k1",
+    request_fingerprint="f",
+    viewer_key="viewer",
+    payload={},
+    status=OutboxStatus.FAILED,
+    attempts=3,
+    next_attempt_at=T0,
+    lease_until=None,
+    lease_token=None,
+    last_error=parked_reason(3),
+    result=None,
+    progress={},
+    created_at=T0,
+    updated_at=T0 + timedelta(minutes=5),
+    delivered_at=None,
+    lost_leases=3,
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        (Language.NB, "Kommunen kunne ikke ta imot innsendingen. Ta kontakt med kommunen."),
+        (Language.NN, "Kommunen kunne ikkje ta imot innsendinga. Ta kontakt med kommunen."),
+        (
+            Language.EN,
+            "The municipality could not receive the submission. Please contact the municipality.",
+        ),
+    ],
+)
+def test_a_parked_record_is_shown_as_not_delivered(language, reason):
+    assert status_of(RECORD) is SubmissionStatus.REJECTED
+    shown = Submission.common(RECORD, SubmissionKind.METER_READING, language)
+    assert shown["status"] is SubmissionStatus.REJECTED
+    assert shown["status_label"] == STATUS_LABELS[SubmissionStatus.REJECTED].in_language(language)
+    assert shown["rejection_code"] == "delivery_failed"
+    assert shown["rejection_reason"] == reason
+    assert shown["delivered_at"] is None
+
+
+def test_other_statuses_are_unchanged():
+    rejected = replace(RECORD, status=OutboxStatus.REJECTED, last_error="gave_up: timeout")
+    assert (
+        Submission.common(rejected, SubmissionKind.METER_READING, Language.NB)["rejection_code"]
+        == "gave_up"
+    )
+    delivering = replace(RECORD, status=OutboxStatus.DELIVERING, last_error=None)
+    assert status_of(delivering) is SubmissionStatus.PENDING
+
+
+async def test_the_rejected_filter_finds_parked_records():
+    asked: list[object] = []
+
+    class Outbox:
+        async def list_for_viewer(self, viewer_key, kinds, statuses):
+            asked.append(statuses)
+            return []
+
+    context = SimpleNamespace(
+        services=SimpleNamespace(outbox=Outbox()), viewer_key=lambda viewer: "viewer"
+    )
+    await viewer_records(context, object(), None, [OutboxStatus.REJECTED])  # type: ignore[arg-type]
+    await viewer_records(context, object(), None, [OutboxStatus.PENDING])  # type: ignore[arg-type]
+    assert asked == [
+        {OutboxStatus.REJECTED, OutboxStatus.FAILED},
+        {OutboxStatus.PENDING, OutboxStatus.DELIVERING},
+    ]

@@ -1,0 +1,144 @@
+"""What only the PostgreSQL outbox has: versioned migrations under an advisory lock, pools of
+many connections claiming at once, and the choice of backend by the settings.
+
+The behaviour every backend shares is in ``test_outbox_contract.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from kernel.settings import load_settings
+from minside.commands import migrate as migrate_command
+from stores import PostgresOutbox, SqliteOutbox, migrate_outbox, open_outbox, outbox_url
+from stores.outbox import OutboxKind, fingerprint
+from stores.outbox_postgres import MIGRATIONS, SCHEMA_VERSION
+from tests.clocks import T0, FakeDateTimeClock
+
+VIEWER = "viewer-key"
+
+
+def recorded_versions(url: str) -> list[int]:
+    with psycopg.connect(url) as db:
+        return [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+
+
+async def test_migrations_are_numbered_and_recorded_once(database_url):
+    assert [version for version, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+    assert SCHEMA_VERSION >= 2
+    for _ in range(2):  # idempotent: the second open finds nothing to do
+        store = await PostgresOutbox.open(database_url)
+        await store.close()
+    assert recorded_versions(database_url) == list(range(1, SCHEMA_VERSION + 1))
+    with psycopg.connect(database_url) as db:
+        columns = {
+            row[0]
+            for row in db.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'outbox' AND table_schema = current_schema()"
+            )
+        }
+    assert "lost_leases" in columns
+    assert "pid" not in columns  # the pid is only ever inside the payload
+
+
+async def test_concurrent_opens_migrate_once(database_url):
+    stores = await asyncio.gather(*(PostgresOutbox.open(database_url) for _ in range(4)))
+    try:
+        assert recorded_versions(database_url) == list(range(1, SCHEMA_VERSION + 1))
+        accepted = await stores[0].accept(OutboxKind.METER_READING, "k", "f", VIEWER, {})
+        assert await stores[3].get(accepted.record.id) == accepted.record
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_newer_schema_is_refused(database_url):
+    store = await PostgresOutbox.open(database_url)
+    await store.close()
+    with psycopg.connect(database_url) as db:
+        db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(RuntimeError, match="schema version"):
+        await PostgresOutbox.open(database_url)
+    with pytest.raises(RuntimeError, match="schema version"):
+        await migrate_outbox(database_url)
+
+
+async def test_two_pools_claiming_in_loops_share_the_records_exactly(database_url):
+    clock = FakeDateTimeClock(T0)
+    stores = [await PostgresOutbox.open(database_url, clock=clock, max_size=4) for _ in range(2)]
+    try:
+        ids = set()
+        for i in range(50):
+            payload = {"n": i}
+            accepted = await stores[0].accept(
+                OutboxKind.METER_READING, f"k{i}", fingerprint(payload), VIEWER, payload
+            )
+            ids.add(accepted.record.id)
+
+        async def drain(store: PostgresOutbox) -> list:
+            mine = []
+            while batch := await store.claim_due(T0, lease_s=60, limit=2):
+                mine.extend(batch)
+                await asyncio.sleep(0)
+            return mine
+
+        claims = await asyncio.gather(*(drain(stores[i % 2]) for i in range(8)))
+        claimed = [record.id for batch in claims for record in batch]
+        assert len(claimed) == len(set(claimed)) == 50
+        assert set(claimed) == ids
+        assert sum(1 for batch in claims if batch) > 1  # the work was really shared
+        stats = await stores[1].stats()
+        assert (stats.pending, stats.delivering) == (0, 50)
+        # Expired together: the next claims take them over once each, counting a lost lease.
+        later = T0 + timedelta(seconds=61)
+        again = await asyncio.gather(
+            *(stores[i % 2].claim_due(later, lease_s=60, limit=10) for i in range(8))
+        )
+        retaken = [record for batch in again for record in batch]
+        assert len(retaken) == len({r.id for r in retaken}) == 50
+        assert {r.lost_leases for r in retaken} == {1}
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_the_settings_choose_the_backend(database_url, tmp_path):
+    sqlite_url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
+    on_file = load_settings(outbox_url=sqlite_url)
+    on_postgres = load_settings(outbox_url=sqlite_url, database_url=database_url)
+    assert outbox_url(on_file) == sqlite_url
+    assert outbox_url(on_postgres) == database_url
+    for settings, kind in ((on_file, SqliteOutbox), (on_postgres, PostgresOutbox)):
+        store = await open_outbox(settings)
+        try:
+            assert isinstance(store, kind)
+        finally:
+            await store.close()
+    other_scheme = database_url.replace("postgresql://", "postgres://", 1)
+    store = await open_outbox(other_scheme)
+    await store.close()
+
+
+def test_minside_migrate_prints_the_version(database_url, monkeypatch, capsys):
+    monkeypatch.setenv("MINSIDE_DATABASE_URL", database_url)
+    assert migrate_command.run(argparse.Namespace()) == 0
+    assert f"outbox schema (PostgreSQL) is at version {SCHEMA_VERSION}" in capsys.readouterr().out
+    assert recorded_versions(database_url) == list(range(1, SCHEMA_VERSION + 1))
+    with psycopg.connect(database_url) as db:
+        db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    assert migrate_command.run(argparse.Namespace()) == 1
+    assert "schema version" in capsys.readouterr().err
+
+
+def test_minside_migrate_on_the_sqlite_file(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "state" / "outbox.sqlite3"
+    monkeypatch.setenv("MINSIDE_OUTBOX_URL", f"sqlite:///{path}")
+    assert migrate_command.run(argparse.Namespace()) == 0
+    assert "(SQLite, sqlite:///" in capsys.readouterr().out
+    assert path.exists()
