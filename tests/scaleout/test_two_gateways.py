@@ -31,6 +31,7 @@ import aiohttp
 import psycopg
 import pytest
 from pydantic import AnyHttpUrl
+from yarl import URL
 
 from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
 from idporten_standin.app import build_app as build_standin
@@ -216,7 +217,7 @@ async def test_two_workers_share_sessions_logout_and_cached_reads_and_both_serve
         ) as response:
             assert response.status == 303, await response.text()
         async with browser() as kept:
-            kept.cookie_jar.update_cookies({"minside_session": session_id}, response_url=a.url)
+            kept.cookie_jar.update_cookies({"minside_session": session_id}, response_url=URL(a.url))
             answer = await graphql(back_office, a, viewer_query, client=kept)
         assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
