@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
     spec = gateway_spec(settings)
     print(f"gateway  http://{spec.host}:{spec.port}/graphql", flush=True)
     asyncio.run(serve_forever([spec], settings.log_level))
