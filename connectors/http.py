@@ -33,6 +33,7 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.failures import TRANSPORT_ERRORS, status_error, transport_error
+from connectors.observe import with_trace_headers
 from connectors.session import send_once_more_if_stale
 
 __all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "problem_code"]
@@ -177,6 +178,7 @@ class JsonHttp:
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
+        with_trace_headers(send_headers)
 
         def send() -> Awaitable[aiohttp.ClientResponse]:
             return self._session.request(method, self.url(path), data=data, headers=send_headers)
@@ -214,6 +216,7 @@ class JsonHttp:
         send_headers = {"Accept": accept, "Authorization": self._authorization}
         if headers:
             send_headers.update(headers)
+        with_trace_headers(send_headers)
 
         def send() -> Awaitable[aiohttp.ClientResponse]:
             return self._session.get(self.url(path), headers=send_headers)
