@@ -11,6 +11,7 @@ from typing import cast
 import aiohttp
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -41,8 +42,11 @@ from gateway.incremental import (
     merge_payloads,
     wants_defer_20220824,
 )
-from gateway.metrics import GatewayMetrics, LoopLagMonitor
+from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
+from gateway.observe import ObservedGraphQL
+from gateway.request_id import RequestIdMiddleware
 from gateway.state import GatewayState
+from gateway.tracing import install_tracing
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
@@ -226,6 +230,7 @@ def dependency_checks(
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz, /readyz and /metrics."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
+    install_tracing(settings)  # once per process; nothing with MINSIDE_TRACING=off
     auth_config = AuthConfig.from_settings(settings)
     sessions = (
         session_store
@@ -251,6 +256,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         admission,
         loop_lag,
         lambda: state.services.connectors.resilience if state.services is not None else {},
+        lambda: state.services.outbox if state.services is not None else None,
     )
 
     @contextlib.asynccontextmanager
@@ -258,7 +264,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
         # Idle keep-alive shorter than the back-offices' own (connectors.session).
         async with open_session(timeout=timeout) as http:
-            connectors = open_connectors(settings, http)
+            connectors = open_connectors(settings, http, observer=metrics)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
@@ -275,10 +281,14 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 outbox=outbox,
                 notify_delivery=worker.notify,
                 read_cache=open_read_cache(settings, server_secret),
+                cache_observer=metrics,
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             try:
-                async with loop_lag.running():
+                async with (
+                    loop_lag.running(),
+                    serving_metrics(metrics, settings.host, settings.metrics_port),
+                ):
                     yield
             finally:
                 delivery.cancel()
@@ -306,19 +316,23 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         routes=[
             Route(
                 "/graphql",
-                RequestSizeLimit(
-                    # Who is asking is settled before a request queues for an execution slot.
-                    ViewerGate(
-                        AdmissionControl(
-                            graphql,
-                            admission,
-                            budget_s=settings.graphql_request_budget_s,
-                            retry_after_s=settings.overload_retry_after_s,
+                # Its span and metrics cover the requests turned away below, too.
+                ObservedGraphQL(
+                    RequestSizeLimit(
+                        # Who is asking is settled before a request queues for a slot.
+                        ViewerGate(
+                            AdmissionControl(
+                                graphql,
+                                admission,
+                                budget_s=settings.graphql_request_budget_s,
+                                retry_after_s=settings.overload_retry_after_s,
+                            ),
+                            state.auth,
                         ),
-                        state.auth,
+                        settings.upload_max_request_bytes,
+                        settings.graphql_max_body_bytes,
                     ),
-                    settings.upload_max_request_bytes,
-                    settings.graphql_max_body_bytes,
+                    metrics,
                 ),
                 methods=["GET", "POST"],
             ),
@@ -331,9 +345,16 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             assets_mount(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            # Outside admission control: it must answer when the worker is saturated.
-            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            # Outside admission control: it must answer when the worker is saturated. With
+            # MINSIDE_METRICS_PORT it is served there instead (the lifespan), not publicly.
+            *(
+                [Route("/metrics", metrics.endpoint, methods=["GET"])]
+                if settings.metrics_port is None
+                else []
+            ),
         ],
+        # A request id per request, in every log line and in X-Request-Id.
+        middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
     app.state.gateway = state

@@ -22,6 +22,8 @@ from typing import Any
 
 from strawberry.http.streaming import MultipartDataStream, MultipartTextStream, MultipartTransport
 
+from schema.observe import current_operation
+
 DEFER_SPEC = "20220824"
 
 Payload = dict[str, Any]
@@ -178,6 +180,13 @@ def merge_payloads(payloads: list[Payload]) -> Payload:
     return merged
 
 
+def _has_errors(payload: Payload) -> bool:
+    if payload.get("errors"):
+        return True
+    parts = [*(payload.get("incremental") or ()), *(payload.get("completed") or ())]
+    return any(isinstance(part, dict) and part.get("errors") for part in parts)
+
+
 class PayloadStream:
     """The multipart text of a response, with its payloads still at hand.
 
@@ -199,10 +208,14 @@ class PayloadStream:
     def adapted(self, adapter: Defer20220824) -> AsyncGenerator[Payload, None]:
         """The payloads, in order, with the 2022-08-24 fields added."""
 
+        record = current_operation.get()
+
         async def generate() -> AsyncGenerator[Payload, None]:
             async for payload in self.payloads():
                 if not isinstance(payload, dict):
                     raise TypeError("an incremental payload is a JSON object")
+                if record is not None and record.outcome == "ok" and _has_errors(payload):
+                    record.outcome = "errors"  # a deferred part failed (gateway.observe)
                 yield adapter(payload)
 
         return generate()
