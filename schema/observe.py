@@ -84,7 +84,13 @@ class RecordOperation(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         self._executed = False
-        yield
+        try:
+            yield
+        finally:
+            # Also when a hook raised (the parser cache raises a syntax error from on_parse).
+            self._record()
+
+    def _record(self) -> None:
         record = current_operation.get()
         if record is None:
             return
