@@ -98,7 +98,8 @@ def json_formatter(service: str) -> logging.Formatter:
 
 def text_formatter() -> logging.Formatter:
     """A single human-readable line per record, with the request id."""
-    return logging.Formatter(TEXT_FORMAT)
+    # The default covers a record that reached the handler without its filter.
+    return logging.Formatter(TEXT_FORMAT, defaults={"request_id": NO_REQUEST})
 
 
 def configure_logging(level: str, fmt: LogFormat = "text", service: str = "minside") -> None:
