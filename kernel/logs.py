@@ -6,7 +6,8 @@ active trace's id, to each record. Two formats (``MINSIDE_LOG_FORMAT``):
 
 - ``text``: one human-readable line, ``time LEVEL logger [request id]: message``;
 - ``json``: one JSON object per line for a log pipeline (python-json-logger), with ``time``,
-  ``level``, ``logger``, ``message``, ``request_id``, ``trace_id`` and ``service``, and the
+  ``level``, ``logger``, ``message``, ``request_id``, ``trace_id`` (null outside a request or
+  trace) and ``service``, and the
   traceback (already redacted by ``auth.redaction``) as ``exc_info``.
 
 Nothing here logs personal data; ``auth.redaction.install_log_redaction`` scrubs tokens and
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from datetime import UTC, datetime
 from typing import Final, Literal
 
 from opentelemetry import trace
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 __all__ = [
@@ -64,15 +67,31 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() or NO_REQUEST
+            record.request_id = current_request_id()
         if not hasattr(record, "trace_id"):
             record.trace_id = current_trace_id()
         return True
 
 
+class _TextFormatter(logging.Formatter):
+    """:data:`TEXT_FORMAT`, with ``-`` for a record outside a request (or one that reached
+    the handler without its filter)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        values = {**record.__dict__, "request_id": getattr(record, "request_id", None)}
+        values["request_id"] = values["request_id"] or NO_REQUEST
+        return TEXT_FORMAT % values
+
+
 class _RedactedJsonFormatter(JsonFormatter):
-    """python-json-logger, but a traceback already formatted (and redacted) on the record is
-    used as it is instead of being formatted again from the exception."""
+    """python-json-logger with ISO 8601 UTC times; a traceback already formatted (and
+    redacted) on the record is used as it is instead of being formatted again."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info and record.exc_text:
@@ -92,14 +111,15 @@ def json_formatter(service: str) -> logging.Formatter:
         _JSON_FIELDS,
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         static_fields={"service": service},
+        # uvicorn adds a copy of its messages with terminal colours.
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         json_ensure_ascii=False,
     )
 
 
 def text_formatter() -> logging.Formatter:
     """A single human-readable line per record, with the request id."""
-    # The default covers a record that reached the handler without its filter.
-    return logging.Formatter(TEXT_FORMAT, defaults={"request_id": NO_REQUEST})
+    return _TextFormatter()
 
 
 def configure_logging(level: str, fmt: LogFormat = "text", service: str = "minside") -> None:

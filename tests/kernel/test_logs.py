@@ -71,7 +71,7 @@ def test_a_json_line_has_the_request_and_trace_ids_and_nothing_personal() -> Non
 
 def test_outside_a_request_the_ids_are_empty() -> None:
     record = json.loads(emit(json_formatter("svc"), "idle"))
-    assert record["request_id"] == "-"
+    assert record["request_id"] is None
     assert record["trace_id"] is None
 
 
