@@ -76,6 +76,7 @@ def call_span(system: str, operation: str) -> Iterator[trace.Span]:
         # The outcome attribute says what failed; a traceback of a back-office outage on every
         # span would be noise (and exception messages are not for export).
         record_exception=False,
+        set_status_on_exception=False,  # Resilience.call sets it, without the exception's text
     ) as span:
         yield span
 

@@ -78,7 +78,9 @@ class ObservedGraphQL:
             "graphql",
             context=propagate.extract(carrier) if carrier else None,
             kind=trace.SpanKind.SERVER,
+            # No exception texts in spans (they may quote input); the outcome says what failed.
             record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             try:
                 await self.app(scope, receive, observed)

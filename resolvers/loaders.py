@@ -75,6 +75,9 @@ class RequestLoader(DataLoader[K, V]):
                 "minside.loader": type(self).__name__,
                 "minside.batch_size": len(keys),
             },
+            # Failures are returned, not raised; anything raised is not for export (its text).
+            record_exception=False,
+            set_status_on_exception=False,
         ):
             return await self._load_batch(keys)
 
