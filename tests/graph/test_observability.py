@@ -18,6 +18,7 @@ from minside.stack import RunningStack
 from simulators.population import documented
 from tests.graph.conftest import GRAPH_SETTINGS, GraphClient, own_gateway
 from tests.graph.submission.helpers import SUBMIT_READING, homeowner_meter, reading_input, receipt
+from tests.graph.test_defer import APOLLO_ACCEPT, DEFERRED_DASHBOARD, post
 
 DASHBOARD = (Path(__file__).parents[2] / "bench" / "dashboard.graphql").read_text()
 INVOICES = "query Invoices { viewer { invoices { totalCount } } }"
@@ -221,3 +222,19 @@ async def test_metrics_on_their_own_port_and_not_on_the_public_one(back_office, 
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"{metrics_url}/metrics")
+
+
+async def test_a_deferred_response_counts_once_with_its_deferred_errors(graph):
+    _, parts = await post(graph, DEFERRED_DASHBOARD, accept=APOLLO_ACCEPT, pid=graph.pid(1))
+    assert len(parts) > 1  # multipart
+    await graph.fault("matrikkel", operation="*", outage=True)
+    _, parts = await post(graph, DEFERRED_DASHBOARD, accept=APOLLO_ACCEPT, pid=graph.pid(2))
+    assert "errors" not in parts[0]  # only a deferred part failed
+
+    metrics = await scrape(graph)
+    requests = "minside_graphql_requests_total"
+    assert metrics.value(requests, operation="Dashboard", outcome="ok") == 1
+    assert metrics.value(requests, operation="Dashboard", outcome="errors") == 1
+    assert (
+        metrics.value("minside_graphql_request_duration_seconds_count", operation="Dashboard") == 2
+    )
