@@ -11,6 +11,8 @@ It does not retry and sets no deadline on a call: each call is meant to run insi
 :meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Only a streamed
 body, which outlives that call, gets its own deadline between chunks. Messages name
 the status and the problem code only, never the URL or a body (they may hold personal data).
+Every request carries the W3C ``traceparent`` of the active span
+(:func:`connectors.observe.with_trace_headers`).
 """
 
 from __future__ import annotations
