@@ -68,13 +68,17 @@ class RequestLoader(DataLoader[K, V]):
     ) -> list[V | SourceError]:
         """aiodataloader's entry point: :meth:`fetch`, through the cache, with the failure
         policy applied; one span per batch (system, loader, batch size: never the keys)."""
+        attributes: dict[str, str | int] = {
+            "minside.loader": type(self).__name__,
+            "minside.batch_size": len(keys),
+        }
+        # Loaders of the gateway's own stores (the outbox) ask no back-office system.
+        system = getattr(self, "system", None)
+        if system is not None:
+            attributes["minside.system"] = system
         with _tracer.start_as_current_span(
             f"{type(self).__name__} batch",
-            attributes={
-                "minside.system": self.system,
-                "minside.loader": type(self).__name__,
-                "minside.batch_size": len(keys),
-            },
+            attributes=attributes,
             # Failures are returned, not raised; anything raised is not for export (its text).
             record_exception=False,
             set_status_on_exception=False,
