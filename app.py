@@ -316,23 +316,19 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         routes=[
             Route(
                 "/graphql",
-                # Its span and metrics cover the requests turned away below, too.
-                ObservedGraphQL(
-                    RequestSizeLimit(
-                        # Who is asking is settled before a request queues for a slot.
-                        ViewerGate(
-                            AdmissionControl(
-                                graphql,
-                                admission,
-                                budget_s=settings.graphql_request_budget_s,
-                                retry_after_s=settings.overload_retry_after_s,
-                            ),
-                            state.auth,
+                RequestSizeLimit(
+                    # Who is asking is settled before a request queues for an execution slot.
+                    ViewerGate(
+                        AdmissionControl(
+                            graphql,
+                            admission,
+                            budget_s=settings.graphql_request_budget_s,
+                            retry_after_s=settings.overload_retry_after_s,
                         ),
-                        settings.upload_max_request_bytes,
-                        settings.graphql_max_body_bytes,
+                        state.auth,
                     ),
-                    metrics,
+                    settings.upload_max_request_bytes,
+                    settings.graphql_max_body_bytes,
                 ),
                 methods=["GET", "POST"],
             ),
@@ -353,8 +349,12 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 else []
             ),
         ],
-        # A request id per request, in every log line and in X-Request-Id.
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            # A request id per request, in every log line and in X-Request-Id.
+            Middleware(RequestIdMiddleware),
+            # /graphql's span and metrics, around the requests turned away before GraphQL too.
+            Middleware(ObservedGraphQL, metrics=metrics, path="/graphql"),
+        ],
         lifespan=lifespan,
     )
     app.state.gateway = state

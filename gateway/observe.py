@@ -1,6 +1,6 @@
 """Each /graphql request as observability sees it: :class:`ObservedGraphQL`.
 
-An ASGI wrapper, outermost on the ``/graphql`` route, so it also sees the requests turned
+An ASGI middleware of the app, for the ``/graphql`` path, so it also sees the requests turned
 away before GraphQL runs (too large, not authenticated, overloaded). Per request it
 
 - continues the caller's trace (an incoming W3C ``traceparent``) or starts one, with a
@@ -50,12 +50,13 @@ def outcome_of_request(record: OperationRecord, status: int | None) -> str | Non
 class ObservedGraphQL:
     """ASGI wrapper: the request's span and its GraphQL metrics (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics, path: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.path = path  # only requests to this path (None: every request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.path is not None and scope["path"] != self.path):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -13,10 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 import gateway.metrics
 from connectors.errors import NotFound, SystemUnavailable
 from connectors.resilience import Resilience, ResiliencePolicy
-from gateway.admission import Admission
+from gateway.admission import Admission, AdmissionControl
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, OperationLabels
 from gateway.observe import outcome_of_request
-from schema.observe import OperationRecord
+from schema.observe import OperationRecord, current_operation
 from stores import OutboxStats
 
 
@@ -190,3 +190,29 @@ async def test_outbox_gauges_show_the_last_values_when_the_store_fails(
     await metrics.refresh_outbox()
     assert value(metrics, "minside_outbox_stats_up") == 1
     assert value(metrics, "minside_outbox_oldest_age_seconds") == 0
+
+
+async def test_admission_control_marks_a_shed_request_overloaded() -> None:
+    admission = Admission(1, max_wait_s=0, max_queued=0)
+    assert await admission.acquire()  # the one slot is taken
+
+    async def app(scope, receive, send) -> None:  # never reached
+        raise AssertionError("executed")
+
+    sent: list[dict] = []
+
+    async def send(message) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    record = OperationRecord()
+    token = current_operation.set(record)
+    try:
+        control = AdmissionControl(app, admission, budget_s=5, retry_after_s=1)
+        await control({"type": "http", "method": "POST", "headers": []}, receive, send)
+    finally:
+        current_operation.reset(token)
+    assert sent[0]["status"] == 503
+    assert outcome_of_request(record, 503) == "overloaded"
