@@ -226,6 +226,7 @@ class GatewayMetrics:
         self.registry.register(self.outbox_values)
         # Children looked up once per label set: the hot path then only increments.
         self._call_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._cache_children: dict[tuple[str, str], Counter] = {}
 
     # --- told by the layers below (hot path) ---------------------------------------------
 
@@ -251,7 +252,12 @@ class GatewayMetrics:
         """:class:`resolvers.observe.CacheObserver`: one loader batch read the cache."""
         for result, count in (("hit", hits), ("miss", misses), ("stale", stale)):
             if count:
-                self._cache_reads.labels(policy, result).inc(count)
+                child = self._cache_children.get((policy, result))
+                if child is None:
+                    child = self._cache_children[policy, result] = self._cache_reads.labels(
+                        policy, result
+                    )
+                child.inc(count)
 
     # --- /metrics ------------------------------------------------------------------------
 

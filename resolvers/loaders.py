@@ -67,7 +67,13 @@ class RequestLoader(DataLoader[K, V]):
         self, keys: Sequence[K]
     ) -> list[V | SourceError]:
         """aiodataloader's entry point: :meth:`fetch`, through the cache, with the failure
-        policy applied; one span per batch (system, loader, batch size: never the keys)."""
+        policy applied; one span per batch (system, loader, batch size: never the keys).
+
+        The span is made only inside a recorded trace: with tracing off a no-op span would
+        cost more than the rest of a warm batch's bookkeeping.
+        """
+        if not trace.get_current_span().is_recording():
+            return await self._load_batch(keys)
         attributes: dict[str, str | int] = {
             "minside.loader": type(self).__name__,
             "minside.batch_size": len(keys),
