@@ -4,6 +4,9 @@ breaker states; /metrics on a port of its own; the request id of every response.
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +16,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from kernel.logs import RequestContextFilter, json_formatter
 from kernel.servers import free_port, running_servers
 from minside.stack import RunningStack
 from simulators.population import documented
@@ -238,3 +242,28 @@ async def test_a_deferred_response_counts_once_with_its_deferred_errors(graph):
     assert (
         metrics.value("minside_graphql_request_duration_seconds_count", operation="Dashboard") == 2
     )
+
+
+async def test_a_requests_log_lines_carry_its_request_id(graph):
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(json_formatter("minside-gateway"))
+    handler.addFilter(RequestContextFilter())
+    logger = logging.getLogger("minside.graphql")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        async with graph.http.post(
+            f"{graph.stack.gateway_url}/graphql",
+            json={"query": "query Typo { viewr { name } }"},
+            headers={"X-Request-Id": "support-case-4711"},
+        ) as response:
+            assert (await response.json())["errors"]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert line["request_id"] == "support-case-4711"
+    assert line["level"] == "INFO" and "GRAPHQL_VALIDATION" in line["message"]
+    assert "exc_info" not in line
