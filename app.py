@@ -12,6 +12,7 @@ import aiohttp
 from cross_web import HTTPException
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -44,8 +45,11 @@ from gateway.incremental import (
     merge_payloads,
     wants_defer_20220824,
 )
-from gateway.metrics import GatewayMetrics, LoopLagMonitor
+from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
+from gateway.observe import ObservedGraphQL
+from gateway.request_id import RequestIdMiddleware
 from gateway.state import GatewayState
+from gateway.tracing import install_tracing
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
@@ -236,6 +240,7 @@ def dependency_checks(
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz, /readyz and /metrics."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
+    install_tracing(settings)  # once per process; nothing with MINSIDE_TRACING=off
     auth_config = AuthConfig.from_settings(settings)
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
@@ -277,6 +282,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         admission,
         loop_lag,
         lambda: state.services.connectors.resilience if state.services is not None else {},
+        lambda: state.services.outbox if state.services is not None else None,
     )
 
     @contextlib.asynccontextmanager
@@ -284,7 +290,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         timeout = aiohttp.ClientTimeout(total=30, connect=5)
         # Idle keep-alive shorter than the back-offices' own (connectors.session).
         async with open_session(timeout=timeout) as http:
-            connectors = open_connectors(settings, http)
+            connectors = open_connectors(settings, http, observer=metrics)
             state.auth.open(http)
             # The outbox before the worker; on shutdown the worker stops (giving its in-flight
             # records back) before the outbox closes.
@@ -303,10 +309,14 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 outbox=outbox,
                 notify_delivery=worker.notify,
                 read_cache=open_read_cache(settings, server_secret, redis=redis),
+                cache_observer=metrics,
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             try:
-                async with loop_lag.running():
+                async with (
+                    loop_lag.running(),
+                    serving_metrics(metrics, settings.host, settings.metrics_port),
+                ):
                     yield
             finally:
                 delivery.cancel()
@@ -361,8 +371,19 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             assets_mount(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            # Outside admission control: it must answer when the worker is saturated.
-            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            # Outside admission control: it must answer when the worker is saturated. With
+            # MINSIDE_METRICS_PORT it is served there instead (the lifespan), not publicly.
+            *(
+                [Route("/metrics", metrics.endpoint, methods=["GET"])]
+                if settings.metrics_port is None
+                else []
+            ),
+        ],
+        middleware=[
+            # A request id per request, in every log line and in X-Request-Id.
+            Middleware(RequestIdMiddleware),
+            # /graphql's span and metrics, around the requests turned away before GraphQL too.
+            Middleware(ObservedGraphQL, metrics=metrics, path="/graphql"),
         ],
         lifespan=lifespan,
     )

@@ -11,6 +11,8 @@ It does not retry and sets no deadline on a call: each call is meant to run insi
 :meth:`connectors.resilience.Resilience.call`, which owns deadlines and retries. Only a streamed
 body, which outlives that call, gets its own deadline between chunks. Messages name
 the status and the problem code only, never the URL or a body (they may hold personal data).
+Every request carries the W3C ``traceparent`` of the active span
+(:func:`connectors.observe.with_trace_headers`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.failures import TRANSPORT_ERRORS, status_error, transport_error
+from connectors.observe import with_trace_headers
 from connectors.session import send_once_more_if_stale
 
 __all__ = ["BinaryStream", "JsonHttp", "JsonResponse", "problem_code"]
@@ -177,6 +180,7 @@ class JsonHttp:
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
+        with_trace_headers(send_headers)
 
         def send() -> Awaitable[aiohttp.ClientResponse]:
             return self._session.request(method, self.url(path), data=data, headers=send_headers)
@@ -214,6 +218,7 @@ class JsonHttp:
         send_headers = {"Accept": accept, "Authorization": self._authorization}
         if headers:
             send_headers.update(headers)
+        with_trace_headers(send_headers)
 
         def send() -> Awaitable[aiohttp.ClientResponse]:
             return self._session.get(self.url(path), headers=send_headers)

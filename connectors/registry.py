@@ -15,6 +15,7 @@ from typing import TypeVar
 import aiohttp
 
 from connectors.base import Connector
+from connectors.observe import NO_OBSERVER, CallObserver
 from connectors.resilience import Resilience, ResiliencePolicy
 from kernel.settings import Settings, SystemSettings
 from kernel.systems import SYSTEMS, load
@@ -81,12 +82,16 @@ def open_connector(
     )
 
 
-def open_connectors(settings: Settings, session: aiohttp.ClientSession) -> Connectors:
-    """Connectors for every registered system."""
+def open_connectors(
+    settings: Settings, session: aiohttp.ClientSession, observer: CallObserver = NO_OBSERVER
+) -> Connectors:
+    """Connectors for every registered system; ``observer`` is told of each call (metrics)."""
     by_system: dict[str, Connector] = {}
     resilience: dict[str, Resilience] = {}
     for entry in SYSTEMS:
         system = settings.system(entry.name)
-        resilience[entry.name] = Resilience(entry.name, _policy(settings, system))
+        resilience[entry.name] = Resilience(
+            entry.name, _policy(settings, system), observer=observer
+        )
         by_system[entry.name] = open_connector(system, session, resilience[entry.name])
     return Connectors(by_system=by_system, resilience=resilience)

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from opentelemetry import trace
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -60,6 +61,7 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.failures import TRANSPORT_ERRORS, transport_error
+from connectors.observe import NO_OBSERVER, CallObserver, call_span, outcome_of
 
 __all__ = ["Resilience", "ResiliencePolicy", "ResilienceSnapshot"]
 
@@ -146,6 +148,9 @@ class Resilience:
     the breaker and semaphore are only meaningful when shared. ``clock``
     (monotonic seconds) drives the breaker, ``wall_clock`` stamps the
     snapshot and ``sleep`` waits between retries; tests inject all three.
+
+    ``observer`` is told of every call as it ends (system, operation, outcome, seconds; see
+    :mod:`connectors.observe`); the app sets its metrics there after construction.
     """
 
     def __init__(
@@ -156,8 +161,10 @@ class Resilience:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: CallObserver = NO_OBSERVER,
     ) -> None:
         self.system = system
+        self.observer = observer
         self.policy = policy
         self._breaker = CircuitBreaker(
             policy.breaker_failure_threshold, policy.breaker_reset_s, clock=clock
@@ -209,12 +216,30 @@ class Resilience:
         ``fn`` is called once per attempt and must build a fresh awaitable each
         time. Raises the :mod:`connectors.errors` tree; ``CircuitOpen`` when the
         breaker refuses the call without running ``fn``.
+
+        The call, retries included, is one span (:func:`connectors.observe.call_span`) and one
+        report to :attr:`observer`.
         """
-        async for attempt in self.retrying(idempotent):
-            with attempt:
-                return await self._attempt(operation, fn)
-        # Unreachable: reraise=True makes tenacity raise the last error.
-        raise AssertionError("retry loop ended without result")  # pragma: no cover
+        started = time.perf_counter()
+        failure: BaseException | None = None
+        with call_span(self.system, operation) as span:
+            try:
+                async for attempt in self.retrying(idempotent):
+                    with attempt:
+                        return await self._attempt(operation, fn)
+                # Unreachable: reraise=True makes tenacity raise the last error.
+                raise AssertionError("retry loop ended without result")  # pragma: no cover
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                outcome = outcome_of(failure)
+                span.set_attribute("minside.outcome", outcome)
+                if failure is not None:
+                    span.set_status(trace.StatusCode.ERROR, outcome)
+                self.observer.on_call(
+                    self.system, operation, outcome, time.perf_counter() - started
+                )
 
     @property
     def in_flight(self) -> int:

@@ -28,6 +28,7 @@ from zeep.loader import parse_xml
 
 from connectors.errors import ConnectorError, MalformedResponse, RemoteFault
 from connectors.failures import SOAP_STATUSES, TRANSPORT_ERRORS, status_error, transport_error
+from connectors.observe import with_trace_headers
 from connectors.session import send_once_more_if_stale
 from connectors.soap_template import ItemTemplate, RequestTemplate, item_of
 from contracts.soap import load_client, pick_binding
@@ -219,6 +220,7 @@ class SoapService:
             "SOAPAction": f'"{op.soapaction or ""}"',
             "Authorization": auth if isinstance(auth, str) else auth.encode(),
         }
+        with_trace_headers(headers)  # W3C traceparent of the active span (connectors.observe)
         reply = await self._post(session, operation, data, headers, idempotent=idempotent)
         chosen = decoder or _RAW
         path = Parser.LXML if chosen.from_xml is not None else Parser.ZEEP

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connectors.budget import request_budget
 from kernel.errors import ErrorCode, error_envelope
+from schema.observe import current_operation
 
 __all__ = ["Admission", "AdmissionControl"]
 
@@ -126,6 +127,9 @@ class AdmissionControl:
                 self.admission.release()
 
     async def _overloaded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        record = current_operation.get()
+        if record is not None:  # for /metrics (gateway.observe)
+            record.outcome = "overloaded"
         response = JSONResponse(
             error_envelope(
                 ErrorCode.OVERLOADED, "Min side is very busy right now; try again shortly"

@@ -16,11 +16,18 @@ data at once).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry.http.streaming import MultipartDataStream, MultipartTextStream, MultipartTransport
+
+from kernel.errors import ErrorCode
+from kernel.logs import current_request_id
+from schema.observe import INTERNAL_MESSAGE, current_operation
+
+log = logging.getLogger("minside.graphql")
 
 DEFER_SPEC = "20220824"
 
@@ -178,6 +185,44 @@ def merge_payloads(payloads: list[Payload]) -> Payload:
     return merged
 
 
+def _has_errors(payload: Payload) -> bool:
+    if payload.get("errors"):
+        return True
+    parts = [*(payload.get("incremental") or ()), *(payload.get("completed") or ())]
+    return any(isinstance(part, dict) and part.get("errors") for part in parts)
+
+
+def mask_internal_errors(payload: Payload) -> None:
+    """Errors of later payloads as the schema's masking gives them in the first one.
+
+    Strawberry neither logs (``Schema.process_errors``) nor masks the errors of deferred parts.
+    Errors raised on purpose carry ``extensions.code`` and pass; one without a code is a fault
+    of the gateway: logged at ERROR (its traceback is gone by now) and sent as ``INTERNAL``
+    with the request id, never with the exception's text (:mod:`schema.observe`).
+    """
+    parts = [*(payload.get("incremental") or ()), *(payload.get("completed") or ())]
+    for part in parts:
+        if not isinstance(part, dict) or not part.get("errors"):
+            continue
+        part["errors"] = [_masked(error) for error in part["errors"]]
+
+
+def _masked(error: Any) -> Any:
+    if not isinstance(error, dict) or (error.get("extensions") or {}).get("code"):
+        return error
+    rid = current_request_id()
+    path = ".".join(str(key) for key in error.get("path") or ()) or "-"
+    log.error("GraphQL deferred field %s: internal error (request %s)", path, rid or "-")
+    extensions: dict[str, Any] = {"code": ErrorCode.INTERNAL.value}
+    if rid is not None:
+        extensions["requestId"] = rid
+    masked = {"message": INTERNAL_MESSAGE, "extensions": extensions}
+    for key in ("locations", "path"):
+        if key in error:
+            masked[key] = error[key]
+    return masked
+
+
 class PayloadStream:
     """The multipart text of a response, with its payloads still at hand.
 
@@ -199,10 +244,16 @@ class PayloadStream:
     def adapted(self, adapter: Defer20220824) -> AsyncGenerator[Payload, None]:
         """The payloads, in order, with the 2022-08-24 fields added."""
 
+        record = current_operation.get()
+
         async def generate() -> AsyncGenerator[Payload, None]:
             async for payload in self.payloads():
                 if not isinstance(payload, dict):
                     raise TypeError("an incremental payload is a JSON object")
+                if _has_errors(payload):
+                    if record is not None and record.outcome == "ok":
+                        record.outcome = "errors"  # a deferred part failed (gateway.observe)
+                    mask_internal_errors(payload)
                 yield adapter(payload)
 
         return generate()

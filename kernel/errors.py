@@ -34,6 +34,9 @@ class ErrorCode(StrEnum):
     SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
     SOURCE_ERROR = "SOURCE_ERROR"
+    # A fault of the gateway itself; the message is generic and extensions.requestId names
+    # the log line (schema.observe).
+    INTERNAL = "INTERNAL"
 
 
 class SubmissionErrorCode(StrEnum):

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.config import LOGGING_CONFIG
+
+from kernel.logs import logging_configured_as
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,14 @@ class _Server(uvicorn.Server):
 
 
 def _config(spec: ServerSpec, log_level: str) -> uvicorn.Config:
+    # With JSON logs uvicorn's own records go through the process's handler (one JSON object
+    # per line) instead of uvicorn's text handlers.
+    json_logs = logging_configured_as() == "json"
     return uvicorn.Config(
         spec.app,
         host=spec.host,
         port=spec.port,
+        log_config=None if json_logs else LOGGING_CONFIG,
         log_level=log_level.lower(),
         access_log=False,
         lifespan="on",

@@ -20,7 +20,7 @@ from pydantic import AnyHttpUrl
 from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES, SYSTEMS, load
-from simulators.admin import SimulatorControl
+from simulators.admin import SimulatorControl, TraceparentLog
 from simulators.population import Population
 
 LOOPBACK = "http://127.0.0.1"
@@ -118,11 +118,14 @@ def simulator_set(settings: Settings, *, free_ports: bool = False) -> SimulatorS
         control = SimulatorControl(system.name, population)
         controls[system.name] = control
         build = load(system.simulator)
-        app = build(
-            population,
+        app = TraceparentLog(
+            build(
+                population,
+                control,
+                username=configured.username,
+                password=configured.password.get_secret_value(),
+            ),
             control,
-            username=configured.username,
-            password=configured.password.get_secret_value(),
         )
         port = 0 if free_ports else configured.sim_port
         specs.append(ServerSpec(f"{system.name} simulator", app, "127.0.0.1", port))

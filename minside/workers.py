@@ -105,7 +105,7 @@ def run_worker(sockets: list[socket.socket] | None = None) -> None:
     Without `sockets`, uvicorn binds ``MINSIDE_HOST:MINSIDE_PORT`` itself (one worker).
     """
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
     _WorkerServer(_uvicorn_config(settings)).run(sockets=sockets)
 
 

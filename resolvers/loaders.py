@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Iterable, Sequence
 from typing import ClassVar, TypeVar
 
 from aiodataloader import DataLoader
+from opentelemetry import trace
 
 from resolvers.context import Context
 from resolvers.errors import SourceError, from_source
@@ -31,6 +32,8 @@ from resolvers.read_cache import BatchFailed, CachePolicy
 from resolvers.sources import holding_back_failures
 
 __all__ = ["RequestLoader"]
+
+_tracer = trace.get_tracer("minside.resolvers")
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -64,7 +67,31 @@ class RequestLoader(DataLoader[K, V]):
         self, keys: Sequence[K]
     ) -> list[V | SourceError]:
         """aiodataloader's entry point: :meth:`fetch`, through the cache, with the failure
-        policy applied."""
+        policy applied; one span per batch (system, loader, batch size: never the keys).
+
+        The span is made only inside a recorded trace: with tracing off a no-op span would
+        cost more than the rest of a warm batch's bookkeeping.
+        """
+        if not trace.get_current_span().is_recording():
+            return await self._load_batch(keys)
+        attributes: dict[str, str | int] = {
+            "minside.loader": type(self).__name__,
+            "minside.batch_size": len(keys),
+        }
+        # Loaders of the gateway's own stores (the outbox) ask no back-office system.
+        system = getattr(self, "system", None)
+        if system is not None:
+            attributes["minside.system"] = system
+        with _tracer.start_as_current_span(
+            f"{type(self).__name__} batch",
+            attributes=attributes,
+            # Failures are returned, not raised; anything raised is not for export (its text).
+            record_exception=False,
+            set_status_on_exception=False,
+        ):
+            return await self._load_batch(keys)
+
+    async def _load_batch(self, keys: Sequence[K]) -> list[V | SourceError]:
         # Failures are returned, not raised: aiodataloader then keeps each key's failed
         # future cached for the request, as it keeps a value.
         tracker = self.context.sources
@@ -81,6 +108,7 @@ class RequestLoader(DataLoader[K, V]):
         )
         results: list[V | SourceError] = []
         recorded: list[BatchFailed] = []
+        hits = stale = 0
         for outcome in outcomes:
             if isinstance(outcome, BatchFailed):
                 if not any(outcome is seen for seen in recorded):  # once per failed fetch
@@ -89,10 +117,17 @@ class RequestLoader(DataLoader[K, V]):
                 results.append(outcome.error)
                 continue
             if outcome.stale:
+                stale += 1
                 tracker.served_stale(self.system, outcome.fetched_at)
             elif outcome.cached:
+                hits += 1
                 tracker.served_cached(self.system, outcome.fetched_at)
             results.append(outcome.value)
+        # Misses: keys fetched now, whether the fetch succeeded or failed without a kept copy.
+        misses = len(outcomes) - hits - stale
+        self.context.services.cache_observer.on_cache_reads(
+            self.cache_policy.name, hits, misses, stale
+        )
         return results
 
     async def _fetch_holding_back(self, keys: Sequence[K]) -> Sequence[V]:

@@ -11,6 +11,7 @@ from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.application_types import ApplicationTypeCatalogue
+from resolvers.observe import NO_CACHE_OBSERVER, CacheObserver
 from resolvers.read_cache import ReadThroughCache
 from stores.outbox import Outbox
 
@@ -35,3 +36,5 @@ class SharedServices:
     notify_delivery: Callable[[], None]
     # Back-office reads kept across requests (resolvers.read_cache); None: MINSIDE_CACHE=off.
     read_cache: ReadThroughCache | None = None
+    # Told of the read cache's hits, misses and stale serves (the gateway's metrics).
+    cache_observer: CacheObserver = NO_CACHE_OBSERVER

@@ -8,7 +8,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
@@ -16,7 +15,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
 
+from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
@@ -24,13 +25,20 @@ from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
 MAX_TOKENS = 5000
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    # Errors raised on purpose carry a code; anything else is a bug or a raw library error,
-    # whose text could leak internals, so it is masked.
-    original = error.original_error
-    if original is None:
-        return False
-    return not isinstance(original, GraphQLError) and not (error.extensions or {}).get("code")
+class MinsideSchema(strawberry.Schema):
+    """Strawberry's schema with the gateway's logging of GraphQL errors.
+
+    Strawberry logs every error with a traceback; here a client's mistake is one INFO line, a
+    back-office failure one WARNING line and only a fault of the gateway an ERROR with its
+    traceback (:func:`schema.observe.log_errors`).
+    """
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        log_errors(errors)
 
 
 class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
@@ -59,7 +67,7 @@ def build_schema(max_depth: int = 12) -> strawberry.Schema:
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
     depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
-    return strawberry.Schema(
+    return MinsideSchema(
         query=Query,
         mutation=Mutation,
         # Listed by Citizen.submissions through their interface only.
@@ -73,6 +81,9 @@ def build_schema(max_depth: int = 12) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaskErrors(should_mask_error=_is_unexpected),
+            # Unexpected errors reach the client as INTERNAL with the request id only.
+            lambda: MaskInternalErrors(),
+            # The operation's name and outcome for /metrics and the trace (gateway.observe).
+            lambda: RecordOperation(),
         ],
     )

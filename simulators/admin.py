@@ -29,6 +29,7 @@ from typing import Any, Literal
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulators.population import Population
 
@@ -117,6 +118,9 @@ class SimulatorControl:
         # (operation, start, end) in monotonic seconds of the last calls' fault phase, for
         # in-process tests that prove calls to different systems overlapped in time.
         self.intervals: deque[tuple[str, float, float]] = deque(maxlen=10_000)
+        # The W3C traceparent headers of the latest requests (TraceparentLog), for tests that
+        # check that the gateway's trace reaches the back-office.
+        self.traceparents: deque[str] = deque(maxlen=100)
         # Not for security: reproducible fault injection is the point.
         self._rng = rng or random.Random(f"faults:{system}")  # noqa: S311
 
@@ -159,6 +163,7 @@ class SimulatorControl:
         self.calls.clear()
         self.faults.clear()
         self.intervals.clear()
+        self.traceparents.clear()
         if state:
             self.population.reset()
 
@@ -208,3 +213,19 @@ class SimulatorControl:
 
 def _bad_request(message: str) -> Response:
     return JSONResponse({"error": "bad_request", "message": message}, status_code=400)
+
+
+class TraceparentLog:
+    """ASGI wrapper around a simulator: keeps each request's ``traceparent`` header in its
+    control's :attr:`SimulatorControl.traceparents` (a trace context, no personal data)."""
+
+    def __init__(self, app: ASGIApp, control: SimulatorControl) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == b"traceparent":
+                    self.control.traceparents.append(value.decode("latin-1"))
+        await self.app(scope, receive, send)

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
     specs = demo_specs(settings)
     print("Min side local stack (Ctrl-C stops it):", flush=True)
     for spec in specs:

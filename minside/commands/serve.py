@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     workers = settings.workers if args.workers is None else args.workers
     check_workers(settings, workers)  # before anything starts: a clear refusal, exit 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
     plural = "s" if workers > 1 else ""
     print(
         f"gateway  http://{settings.host}:{settings.port}/graphql ({workers} worker{plural})",

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    # Their log lines must not pass for the gateway's in a shared pipeline.
+    configure_logging(settings.log_level, settings.log_format, "minside-simulators")
     simulators = simulator_set(settings)
     print("Back-office simulators (Ctrl-C stops them):", flush=True)
     for spec in simulators.specs:

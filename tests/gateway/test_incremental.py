@@ -11,9 +11,11 @@ import pytest
 from gateway.incremental import (
     Defer20220824,
     accepts_multipart,
+    mask_internal_errors,
     merge_payloads,
     wants_defer_20220824,
 )
+from kernel.logs import request_id
 
 INITIAL = {
     "data": {"viewer": {"name": "Tuva", "meters": [{"n": 1}]}},
@@ -101,3 +103,28 @@ def test_null_extensions_are_left_out() -> None:
     adapter = Defer20220824(failed_as_null=False)
     assert "extensions" not in adapter({**INITIAL, "extensions": None})
     assert adapter({"hasNext": False, "extensions": {"cost": 1}})["extensions"] == {"cost": 1}
+
+
+def test_a_deferred_fault_is_masked_as_internal_with_the_request_id(caplog) -> None:
+    fault = {
+        "message": "db password hunter2",
+        "locations": [{"line": 3, "column": 5}],
+        "path": ["viewer", "x"],
+    }
+    typed = {"message": "Matrikkel is unavailable", "extensions": {"code": "SOURCE_UNAVAILABLE"}}
+    payload = {
+        "incremental": [{"data": {"x": None}, "errors": [fault, typed], "id": "0"}],
+        "completed": [{"id": "1", "errors": [dict(fault)]}],
+        "hasNext": False,
+    }
+    token = request_id.set("req-12345678")
+    try:
+        mask_internal_errors(payload)
+    finally:
+        request_id.reset(token)
+    masked, kept = payload["incremental"][0]["errors"]
+    assert kept == typed
+    assert masked["extensions"] == {"code": "INTERNAL", "requestId": "req-12345678"}
+    assert masked["path"] == ["viewer", "x"] and masked["locations"] == fault["locations"]
+    assert "hunter2" not in str(payload)
+    assert [r.levelname for r in caplog.records if r.name == "minside.graphql"] == ["ERROR"] * 2
