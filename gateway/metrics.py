@@ -304,6 +304,7 @@ class _OutboxValues(Collector):
     def __init__(self) -> None:
         self.pending = 0
         self.delivering = 0
+        self.failed = 0
         self.oldest_waiting_at: datetime | None = None
         self.up = True
         self.known = False
@@ -311,6 +312,7 @@ class _OutboxValues(Collector):
     def update(self, stats: OutboxStats) -> None:
         self.pending = stats.pending
         self.delivering = stats.delivering
+        self.failed = stats.failed
         self.oldest_waiting_at = stats.oldest_waiting_at
         self.up = True
         self.known = True
@@ -333,6 +335,12 @@ class _OutboxValues(Collector):
             "minside_outbox_delivering",
             "Citizen writes being delivered now (leased by a delivery worker).",
             value=self.delivering,
+        )
+        yield GaugeMetricFamily(
+            "minside_outbox_failed",
+            "Citizen writes parked FAILED: their delivery never finished (the worker died each "
+            "time); each needs an operator.",
+            value=self.failed,
         )
         age = 0.0
         if self.oldest_waiting_at is not None:

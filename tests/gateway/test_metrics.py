@@ -168,11 +168,12 @@ async def test_outbox_gauges_show_the_last_values_when_the_store_fails(
     metrics = new_metrics(outbox=outbox)
     assert value(metrics, "minside_outbox_pending") is None  # not read yet: not shown
     waiting_since = datetime.now(UTC) - timedelta(minutes=5)
-    outbox.stats_result = OutboxStats(3, 1, waiting_since)
+    outbox.stats_result = OutboxStats(3, 1, waiting_since, failed=2)
     await metrics.refresh_outbox()
     assert value(metrics, "minside_outbox_stats_up") == 1
     assert value(metrics, "minside_outbox_pending") == 3
     assert value(metrics, "minside_outbox_delivering") == 1
+    assert value(metrics, "minside_outbox_failed") == 2
     age = value(metrics, "minside_outbox_oldest_age_seconds")
     assert age is not None and 299 < age < 330
 
