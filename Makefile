@@ -30,8 +30,9 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# One pytest worker per core: most tests wait on sockets and child processes, not the CPU.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 schema: $(STAMP)
 	$(BIN)/minside export-schema > schema.graphql
