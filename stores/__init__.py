@@ -26,6 +26,7 @@ from stores.outbox import (
     OutboxRecord,
     OutboxStats,
     OutboxStatus,
+    OutboxUnavailable,
     RecordNotFound,
     fingerprint,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxRecord",
     "OutboxStats",
     "OutboxStatus",
+    "OutboxUnavailable",
     "PostgresOutbox",
     "RecordNotFound",
     "SqliteOutbox",

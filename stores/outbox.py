@@ -64,6 +64,7 @@ __all__ = [
     "OutboxRecord",
     "OutboxStats",
     "OutboxStatus",
+    "OutboxUnavailable",
     "RecordNotFound",
     "check_idempotency_key",
     "fingerprint",
@@ -191,6 +192,13 @@ class OutboxConflict(OutboxError):
         self.existing_id = existing_id
 
 
+class OutboxUnavailable(OutboxError):
+    """The store did not answer (database down, unreachable, or locked past the busy timeout).
+
+    Raised by any method; for :meth:`Outbox.accept` it means nothing was accepted.
+    """
+
+
 class RecordNotFound(OutboxError):
     """No record has this id."""
 
@@ -216,7 +224,8 @@ def fingerprint(canonical_input: Any) -> str:
 class Outbox(Protocol):
     """A durable store of accepted writes with lease-based delivery (see the module docstring).
 
-    Every method is a coroutine and every write is committed durably before it returns.
+    Every method is a coroutine and every write is committed durably before it returns. A
+    store that cannot be reached raises :class:`OutboxUnavailable` (never a driver's error).
     Implementations must be safe to share between the tasks of one process, and between
     processes on the same database: ``claim_due`` never hands one record to two live claims.
     """

@@ -30,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Final
 
+import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from stores.outbox import (
     DEFAULT_MAX_LOST_LEASES,
@@ -45,6 +46,7 @@ from stores.outbox import (
     OutboxRecord,
     OutboxStats,
     OutboxStatus,
+    OutboxUnavailable,
     RecordNotFound,
     check_idempotency_key,
     short_error,
@@ -230,8 +232,18 @@ class PostgresOutbox:
     async def _cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
         if self._closed:
             raise RuntimeError("the outbox is closed")
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            yield cur
+        try:
+            async with (
+                self._pool.connection() as conn,
+                conn.cursor(row_factory=dict_row) as cur,
+            ):
+                yield cur
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            # Down, unreachable, or the connection lost mid-statement: the caller gets the
+            # store's own error (a typed answer for the citizen), never the driver's text.
+            raise OutboxUnavailable(
+                f"the outbox database is unavailable ({type(exc).__name__})"
+            ) from None
 
     def _stamp(self) -> datetime:
         return _aware(self._clock())

@@ -36,6 +36,7 @@ from stores.outbox import (
     OutboxRecord,
     OutboxStats,
     OutboxStatus,
+    OutboxUnavailable,
     RecordNotFound,
     check_idempotency_key,
     parked_reason,
@@ -185,7 +186,11 @@ class SqliteOutbox:
         if self._closed:
             raise RuntimeError("the outbox is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _in_transaction, self._db, fn)
+        try:
+            return await loop.run_in_executor(self._executor, _in_transaction, self._db, fn)
+        except sqlite3.OperationalError as exc:
+            # Locked past the busy timeout by another process, or the disk failing.
+            raise OutboxUnavailable(f"the outbox file is unavailable ({exc})") from None
 
     async def close(self) -> None:
         """Close the connection and its thread (a checkpoint folds the WAL into the file)."""

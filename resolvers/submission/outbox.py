@@ -11,20 +11,27 @@ The viewer's records are keyed by the gateway's pseudonym of the pid
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+import contextlib
+import logging
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Final
 
+from graphql import GraphQLError
+
 from auth.viewer import Viewer
+from kernel.errors import ErrorCode
 from resolvers.context import Context
 from stores.outbox import (
     OutboxConflict,
     OutboxKind,
     OutboxRecord,
     OutboxStatus,
+    OutboxUnavailable,
 )
 
 __all__ = [
     "KeyConflict",
+    "SubmissionsUnavailable",
     "accept",
     "replay",
     "viewer_records",
@@ -35,8 +42,32 @@ __all__ = [
 _POLL_S: Final = 0.05
 
 
+log = logging.getLogger(__name__)
+
+
 class KeyConflict(Exception):
     """The idempotency key was used by this viewer for another input of the same kind."""
+
+
+class SubmissionsUnavailable(GraphQLError):
+    """The outbox does not answer: nothing was saved (for a mutation), the list is missing
+    (for ``viewer.submissions``); the citizen may try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Submissions cannot be received or shown right now; nothing was saved. "
+            "Please try again in a few minutes.",
+            extensions={"code": ErrorCode.SUBMISSIONS_UNAVAILABLE.value},
+        )
+
+
+@contextlib.contextmanager
+def _store_answering() -> Iterator[None]:
+    try:
+        yield
+    except OutboxUnavailable as exc:
+        log.warning("outbox unavailable: %s", exc)
+        raise SubmissionsUnavailable() from None
 
 
 async def wait_for_outcome(context: Context, record: OutboxRecord) -> OutboxRecord:
@@ -50,6 +81,8 @@ async def wait_for_outcome(context: Context, record: OutboxRecord) -> OutboxReco
                 current = await outbox.get(record.id) or current
     except TimeoutError:
         pass  # still pending: the receipt says so, the worker keeps delivering
+    except OutboxUnavailable:
+        pass  # accepted already; the receipt says what was last known
     return current
 
 
@@ -58,7 +91,8 @@ async def replay(
 ) -> OutboxRecord | None:
     """The record an earlier submission with this key made (waited on like a new one), or
     None; raises :class:`KeyConflict` when that submission had another input."""
-    found = await context.services.outbox.find(context.viewer_key(viewer), kind, key)
+    with _store_answering():
+        found = await context.services.outbox.find(context.viewer_key(viewer), kind, key)
     if found is None:
         return None
     if found.request_fingerprint != fingerprint:
@@ -79,9 +113,10 @@ async def accept(
     Raises :class:`KeyConflict` when a concurrent submission took the key with another input.
     """
     try:
-        result = await context.services.outbox.accept(
-            kind, key, fingerprint, context.viewer_key(viewer), payload
-        )
+        with _store_answering():
+            result = await context.services.outbox.accept(
+                kind, key, fingerprint, context.viewer_key(viewer), payload
+            )
     except OutboxConflict:
         raise KeyConflict() from None
     context.services.notify_delivery()
@@ -103,4 +138,7 @@ async def viewer_records(
             wanted.add(OutboxStatus.DELIVERING)
         if OutboxStatus.REJECTED in wanted:
             wanted.add(OutboxStatus.FAILED)
-    return await context.services.outbox.list_for_viewer(context.viewer_key(viewer), kinds, wanted)
+    with _store_answering():
+        return await context.services.outbox.list_for_viewer(
+            context.viewer_key(viewer), kinds, wanted
+        )

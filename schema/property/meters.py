@@ -114,11 +114,13 @@ class WaterMeter(Node):
 
     @strawberry.field(
         description="Readings the citizen submitted that are not yet in the register (the "
-        "municipality's system was unavailable); they move to `readings` once delivered."
+        "municipality's system was unavailable); they move to `readings` once delivered. "
+        "Null, with a SUBMISSIONS_UNAVAILABLE error, while the gateway's store of submissions "
+        "does not answer."
     )
     async def pending_readings(
         self, info: Info[Context, None]
-    ) -> list[Annotated[MeterReadingReceipt, strawberry.lazy("schema.submission.types")]]:
+    ) -> list[Annotated[MeterReadingReceipt, strawberry.lazy("schema.submission.types")]] | None:
         from schema.submission.types import MeterReadingReceipt
 
         context = info.context

@@ -26,14 +26,16 @@ class CitizenSubmissionFields:
 
     @strawberry.field(
         description="The citizen's submissions, newest first, optionally only some kinds and "
-        "statuses (e.g. statuses: [PENDING] for what is not yet with the municipality)."
+        "statuses (e.g. statuses: [PENDING] for what is not yet with the municipality). Null, "
+        "with a SUBMISSIONS_UNAVAILABLE error, while the gateway's store of submissions does "
+        "not answer (the rest of `viewer` is served)."
     )
     async def submissions(
         self,
         info: Info[Context, None],
         kinds: list[SubmissionKind] | None = None,
         statuses: list[SubmissionStatus] | None = None,
-    ) -> list[Submission]:
+    ) -> list[Submission] | None:
         viewer = require_viewer(info)
         context = info.context
         records = await viewer_records(
@@ -49,9 +51,12 @@ class CitizenSubmissionFields:
 
     @strawberry.field(
         description="Applications accepted but not yet filed in the case system (it was "
-        "unavailable); each becomes a case in `cases` once delivered."
+        "unavailable); each becomes a case in `cases` once delivered. Null, with a "
+        "SUBMISSIONS_UNAVAILABLE error, while the gateway's store of submissions does not answer."
     )
-    async def pending_applications(self, info: Info[Context, None]) -> list[ApplicationReceipt]:
+    async def pending_applications(
+        self, info: Info[Context, None]
+    ) -> list[ApplicationReceipt] | None:
         viewer = require_viewer(info)
         context = info.context
         records = await viewer_records(
