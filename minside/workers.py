@@ -6,8 +6,8 @@ connections over them. Each child builds the app from the same settings (the env
 serves it with uvicorn. The parent only supervises:
 
 - a child that dies unexpectedly is started again in its place (a crash loop, a child dying
-  within :data:`CRASH_WINDOW_S` of its start :data:`MAX_QUICK_CRASHES` times in a row, stops
-  everything with an error instead: a broken configuration must not spin);
+  before it was ready to serve :data:`MAX_QUICK_CRASHES` times in a row, stops everything with
+  an error instead: a broken configuration, say an unreachable database, must not spin);
 - SIGTERM or SIGINT to the parent is passed on as SIGTERM to every child, which then stops
   graceful-ly: it stops accepting, lets the requests in flight finish (up to
   ``MINSIDE_SHUTDOWN_GRACE_S``), then runs the app's shutdown, where the delivery worker gives
@@ -37,6 +37,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from typing import Final
 
 import uvicorn
@@ -50,7 +51,6 @@ __all__ = ["check_workers", "run_worker", "serve_workers"]
 log = logging.getLogger("minside.workers")
 
 HANDLED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
-CRASH_WINDOW_S: Final = 10.0
 MAX_QUICK_CRASHES: Final = 3
 KILL_AFTER_S: Final = 10.0
 
@@ -87,7 +87,17 @@ def _uvicorn_config(settings: Settings) -> uvicorn.Config:
 class _WorkerServer(uvicorn.Server):
     """uvicorn's server, but a SIGTERM/SIGINT that stopped it gracefully ends the process with
     status 0 (uvicorn raises the signal again after its shutdown, making the exit -15: a
-    supervisor or an orchestrator would read a clean stop as a crash)."""
+    supervisor or an orchestrator would read a clean stop as a crash), and `ready` is set once
+    the app's start-up has finished and the server accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, ready: EventType | None = None) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit and self.ready is not None:
+            self.ready.set()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -99,19 +109,21 @@ class _WorkerServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def run_worker(sockets: list[socket.socket] | None = None) -> None:
+def run_worker(sockets: list[socket.socket] | None = None, ready: EventType | None = None) -> None:
     """Serve the gateway in this process until SIGTERM/SIGINT (then shut down gracefully).
 
     Without `sockets`, uvicorn binds ``MINSIDE_HOST:MINSIDE_PORT`` itself (one worker).
     """
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, settings.service_name)
-    _WorkerServer(_uvicorn_config(settings)).run(sockets=sockets)
+    _WorkerServer(_uvicorn_config(settings), ready).run(sockets=sockets)
 
 
-def _child_main(environment: Mapping[str, str], sockets: list[socket.socket]) -> None:
+def _child_main(
+    environment: Mapping[str, str], sockets: list[socket.socket], ready: EventType
+) -> None:
     os.environ.update(environment)
-    run_worker(sockets)
+    run_worker(sockets, ready)
 
 
 def _bind(settings: Settings) -> socket.socket:
@@ -130,6 +142,7 @@ class _Slot:
 
     index: int
     process: BaseProcess | None = None
+    ready: EventType | None = None  # set by the child once it serves
     started_at: float = 0.0
     quick_crashes: int = 0
     environment: dict[str, str] = field(default_factory=dict)
@@ -151,13 +164,14 @@ class Supervisor:
 
     def _start(self, slot: _Slot) -> None:
         assert self._socket is not None
+        ready = self._context.Event()
         process = self._context.Process(
             target=_child_main,
-            args=(slot.environment, [self._socket]),
+            args=(slot.environment, [self._socket], ready),
             name=f"minside-worker-{slot.index}",
         )
         process.start()
-        slot.process, slot.started_at = process, time.monotonic()
+        slot.process, slot.ready, slot.started_at = process, ready, time.monotonic()
         log.info("worker %d started (pid %s)", slot.index, process.pid)
 
     def _ask_to_stop(self, signum: int, _frame: object) -> None:
@@ -202,13 +216,15 @@ class Supervisor:
             if process is None or process.is_alive():
                 continue
             lived = time.monotonic() - slot.started_at
-            slot.quick_crashes = slot.quick_crashes + 1 if lived < CRASH_WINDOW_S else 0
+            served = slot.ready is not None and slot.ready.is_set()
+            slot.quick_crashes = 0 if served else slot.quick_crashes + 1
             log.error(
-                "worker %d (pid %s) exited with %s after %.1f s",
+                "worker %d (pid %s) exited with %s after %.1f s%s",
                 slot.index,
                 process.pid,
                 process.exitcode,
                 lived,
+                "" if served else ", before it was ready to serve",
             )
             if slot.quick_crashes >= MAX_QUICK_CRASHES:
                 log.error("worker %d keeps dying at start-up; stopping the gateway", slot.index)
