@@ -8,24 +8,36 @@ response's ``X-Request-Id`` header; an internal error's GraphQL error carries it
 (``extensions.requestId``), so a citizen's support case can be matched to the log.
 
 An incoming id is never trusted for anything but correlation, and one that does not match the
-pattern (too long, odd characters that could forge a log line) is replaced, not cleaned.
+pattern (too long, odd characters that could forge a log line) is replaced, not cleaned; so is
+one holding a run of 11 digits, which could be a fødselsnummer put there to reach the logs
+(the log redaction scrubs messages, not the fields of a record).
+
+A server fault that escapes the app (outside GraphQL, which masks its own) is logged here once,
+at ERROR with the id, and answered ``500`` with the id in the header and a typed body, instead
+of Starlette's outermost error handler doing it without the id.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import Final
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kernel.errors import ErrorCode, error_envelope
 from kernel.logs import request_id
+
+log = logging.getLogger("minside.gateway")
 
 __all__ = ["HEADER", "RequestIdMiddleware", "accepted_request_id", "new_request_id"]
 
 HEADER: Final = "x-request-id"
 _SANE: Final = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_ELEVEN_DIGITS: Final = re.compile(r"\d{11}")
 
 
 def new_request_id() -> str:
@@ -35,7 +47,7 @@ def new_request_id() -> str:
 
 def accepted_request_id(given: str | None) -> str:
     """``given`` if it is a sane id (see the module doc), else a new one."""
-    if given is not None and _SANE.fullmatch(given):
+    if given is not None and _SANE.fullmatch(given) and not _ELEVEN_DIGITS.search(given):
         return given
     return new_request_id()
 
@@ -57,13 +69,28 @@ class RequestIdMiddleware:
                 break
         rid = accepted_request_id(given)
         token = request_id.set(rid)
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 MutableHeaders(scope=message)[HEADER] = rid
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if scope["type"] != "http":
+                raise
+            # Once, here, with the id (the record's request_id field and the message).
+            log.exception("unhandled error in %s (request %s)", scope.get("path", "?"), rid)
+            if started:
+                return  # the response is under way: the client sees a cut-off answer
+            body = error_envelope(
+                ErrorCode.INTERNAL, f"Internal error; quote request id {rid}", null_data=True
+            )
+            body["errors"][0]["extensions"]["requestId"] = rid
+            await JSONResponse(body, 500, {HEADER: rid})(scope, receive, send)
         finally:
             request_id.reset(token)

@@ -3,6 +3,7 @@ it is in the contextvar (so in log lines) while the request runs and echoed in t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -21,7 +22,18 @@ def test_a_sane_incoming_id_is_kept(given: str) -> None:
 
 @pytest.mark.parametrize(
     "given",
-    [None, "", "short", "x" * 65, "has space1", "new\nline-forged", "æøå-12345", "a;b=c,d1234"],
+    [
+        None,
+        "",
+        "short",
+        "x" * 65,
+        "has space1",
+        "new\nline-forged",
+        "æøå-12345",
+        "a;b=c,d1234",
+        "13818097953",  # 11 digits: could be a fødselsnummer aimed at the logs
+        "case-13818097953-x",
+    ],
 )
 def test_anything_else_is_replaced(given: str | None) -> None:
     replaced = accepted_request_id(given)
@@ -69,3 +81,35 @@ async def test_a_request_without_an_id_gets_one() -> None:
 async def test_a_forged_id_is_not_echoed() -> None:
     inside, headers = await call([(b"x-request-id", b"evil\r\nSet-Cookie: x")])
     assert inside is not None and b"evil" not in headers[b"x-request-id"]
+
+
+async def test_a_fault_escaping_the_app_is_logged_once_and_answered_500_with_the_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom in a route")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/auth/login",
+        "headers": [(b"x-request-id", b"partner-1234")],
+    }
+    with caplog.at_level("INFO"):
+        await RequestIdMiddleware(app)(scope, receive, send)
+    start, body = sent[0], sent[1]
+    assert start["status"] == 500
+    assert dict(start["headers"])[b"x-request-id"] == b"partner-1234"
+    error = json.loads(body["body"])["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": "partner-1234"}
+    assert "boom" not in body["body"].decode()  # the exception's text stays in the log
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "partner-1234" in record.getMessage() and record.exc_info is not None
