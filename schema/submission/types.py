@@ -169,11 +169,16 @@ REJECTION_LABELS: dict[str, Label] = {
     ),
 }
 #: The rejection code of a record parked FAILED (the outbox's last_error is for operators).
+#: Whether the back-office got it is unknown (the delivery may have died after the call), so
+#: the citizen is told not to submit again, which could make a duplicate case or reading.
 DELIVERY_FAILED = "delivery_failed"
 REJECTION_LABELS[DELIVERY_FAILED] = Label(
-    "Kommunen kunne ikke ta imot innsendingen. Ta kontakt med kommunen.",
-    "Kommunen kunne ikkje ta imot innsendinga. Ta kontakt med kommunen.",
-    "The municipality could not receive the submission. Please contact the municipality.",
+    "Vi fikk ikke bekreftet at kommunen mottok innsendingen. Ikke send inn på nytt; "
+    "ta kontakt med kommunen, som følger den opp.",
+    "Vi fekk ikkje stadfesta at kommunen tok imot innsendinga. Ikkje send inn på nytt; "
+    "ta kontakt med kommunen, som følgjer henne opp.",
+    "We could not confirm that the municipality received the submission. Please do not "
+    "submit it again; contact the municipality, who will follow it up.",
 )
 _GENERIC_REJECTION = Label(
     "Kommunen avviste innsendingen. Ta kontakt med kommunen.",
