@@ -34,7 +34,7 @@ class ErrorCode(StrEnum):
     SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
     SOURCE_ERROR = "SOURCE_ERROR"
-    # The gateway's store of citizen writes does not answer: nothing was saved; try again
+    # The gateway's store of citizen writes does not answer: not accepted; try again
     # (resolvers.submission.outbox). Reads from the back-office systems are unaffected.
     SUBMISSIONS_UNAVAILABLE = "SUBMISSIONS_UNAVAILABLE"
     # A fault of the gateway itself; the message is generic and extensions.requestId names

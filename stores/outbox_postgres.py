@@ -181,10 +181,17 @@ class PostgresOutbox:
     """
 
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection[Any]], clock: Callable[[], datetime]
+        self,
+        pool: AsyncConnectionPool[AsyncConnection[Any]],
+        clock: Callable[[], datetime],
+        *,
+        op_timeout_s: float = 2.0,
     ) -> None:
         self._pool = pool
         self._clock = clock
+        # How long an operation waits for a connection: short, because a citizen's request
+        # waits with it (opening waits longer: a database still starting up is normal).
+        self._op_timeout_s = op_timeout_s
         self._closed = False
 
     @classmethod
@@ -234,7 +241,7 @@ class PostgresOutbox:
             raise RuntimeError("the outbox is closed")
         try:
             async with (
-                self._pool.connection() as conn,
+                self._pool.connection(timeout=self._op_timeout_s) as conn,
                 conn.cursor(row_factory=dict_row) as cur,
             ):
                 yield cur

@@ -50,13 +50,14 @@ class KeyConflict(Exception):
 
 
 class SubmissionsUnavailable(GraphQLError):
-    """The outbox does not answer: nothing was saved (for a mutation), the list is missing
-    (for ``viewer.submissions``); the citizen may try again shortly."""
+    """The outbox does not answer: the submission was not accepted (almost surely not saved;
+    if the database committed just before the connection broke, sending it again with the same
+    idempotency key answers that receipt), or the list is missing; try again shortly."""
 
     def __init__(self) -> None:
         super().__init__(
-            "Submissions cannot be received or shown right now; nothing was saved. "
-            "Please try again in a few minutes.",
+            "Submissions cannot be received or shown right now. Please try again in a few "
+            "minutes; sending the same submission again is safe.",
             extensions={"code": ErrorCode.SUBMISSIONS_UNAVAILABLE.value},
         )
 
