@@ -198,7 +198,8 @@ def main() -> None:
     args = parser.parse_args()
     # Strawberry logs each field error with its traceback; hundreds of expected
     # SOURCE_TIMEOUTs would measure the logging, and the answers are counted here anyway.
-    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    for name in ("strawberry.execution", "minside.graphql"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
     figures = asyncio.run(measure(args))
     if args.json:
