@@ -14,7 +14,8 @@ schema (the fixtures of :mod:`tests.services` give both a namespace of this test
 - with Public 360 down, both serve the kept copy as ``STALE``, and each one's ``/metrics``
   shows the stale serves and its open breaker;
 - a worker SIGKILLed while it delivers a meter reading: the other delivers it after the lease
-  expires, once (the same idempotency key), and the record ends ``DELIVERED``.
+  expires, once (the same idempotency key), and the record ends ``DELIVERED``; a worker
+  stopped with SIGTERM while it delivers exits 0 and hands the record back at once.
 """
 
 from __future__ import annotations
@@ -309,4 +310,24 @@ async def test_a_worker_killed_mid_delivery_its_record_is_delivered_once_by_the_
         with psycopg.connect(database_url) as db:
             rows = db.execute("SELECT status, attempts FROM outbox").fetchall()
         assert rows == [("DELIVERED", 2)]
+
+        # A graceful stop (SIGTERM) in the middle of a delivery hands the lease back at once:
+        # the record is due again, not held until its lease expires, and no lease was lost.
+        await back_office.admin.fault("fees", operation="submitReading", latency_ms=LATENCY_MS)
+        meter = population.meter_by_number(meter.meter_number)
+        second = await graphql(
+            back_office, b, SUBMIT_READING, {"input": reading_input(meter, "3")}, pid=pid
+        )
+        assert second["data"]["submitMeterReading"]["status"] == "PENDING"
+
+        async def second_in_flight() -> bool:
+            return (await back_office.admin.calls("fees")).get("submitReading", 0) >= 3
+
+        await wait_until(second_in_flight, every_s=0.05)
         assert await b.stop() == 0, b.output()
+        with psycopg.connect(database_url) as db:
+            handed_back = db.execute(
+                "SELECT status, last_error, lost_leases, lease_token FROM outbox "
+                "WHERE status <> 'DELIVERED'"
+            ).fetchall()
+        assert handed_back == [("PENDING", "interrupted: worker stopped", 0, None)]
