@@ -266,7 +266,12 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             max_lifetime_s=auth_config.session_max_lifetime_s,
         )
     metadata = (
-        RedisMetadataStore(redis, auth_config.issuer, prefix=settings.redis_key_prefix)
+        RedisMetadataStore(
+            redis,
+            auth_config.issuer,
+            server_secret.fernet_key("idporten-metadata"),
+            prefix=settings.redis_key_prefix,
+        )
         if redis is not None
         else None
     )

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -47,8 +48,11 @@ class IssuerMetadata:
             value = document.get(name)
             if not isinstance(value, str) or not value:
                 raise IssuerUnavailable(f"discovery document lacks {name}")
+            _check_endpoint(name, value, issuer)
             fields[name] = value
         end_session = document.get("end_session_endpoint")
+        if isinstance(end_session, str):
+            _check_endpoint("end_session_endpoint", end_session, issuer)
         return cls(
             issuer=issuer,
             authorization_endpoint=fields["authorization_endpoint"],
@@ -56,6 +60,37 @@ class IssuerMetadata:
             jwks_uri=fields["jwks_uri"],
             end_session_endpoint=end_session if isinstance(end_session, str) else None,
         )
+
+
+def _check_endpoint(name: str, url: str, issuer: str) -> None:
+    """Refuse an endpoint that is not the issuer's: where keys are fetched, codes and client
+    assertions sent and browsers redirected must not be something a planted or tampered
+    document chose.
+
+    The endpoint's scheme and port are the issuer's, and its host is the issuer's host or a
+    subdomain of it (ID-porten: issuer ``https://idporten.no``, token and JWKS there, login
+    and logout on ``login.idporten.no``). Plain http only when the issuer itself is http (the
+    local stand-in).
+    """
+    issuer_url, endpoint = urlsplit(issuer), urlsplit(url)
+    issuer_host = (issuer_url.hostname or "").lower()
+    try:
+        issuer_port, endpoint_port = issuer_url.port, endpoint.port
+    except ValueError:
+        raise IssuerUnavailable(f"discovery document's {name} is not a valid URL") from None
+    host = (endpoint.hostname or "").lower()
+    default_port = {"https": 443, "http": 80}
+    if (
+        endpoint.scheme != issuer_url.scheme
+        or endpoint.scheme not in default_port
+        or not issuer_host
+        or not (host == issuer_host or host.endswith("." + issuer_host))
+        or (endpoint_port or default_port[endpoint.scheme])
+        != (issuer_port or default_port[issuer_url.scheme])
+        or endpoint.username is not None
+        or endpoint.password is not None
+    ):
+        raise IssuerUnavailable(f"discovery document's {name} is not on the issuer's origin")
 
 
 async def fetch_json(http: aiohttp.ClientSession, url: str, what: str) -> dict[str, Any]:

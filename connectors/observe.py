@@ -20,7 +20,8 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Final, Protocol
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from connectors.errors import ConnectorError
 
@@ -81,8 +82,15 @@ def call_span(system: str, operation: str) -> Iterator[trace.Span]:
         yield span
 
 
+# W3C Trace Context only (traceparent, tracestate), not the global propagator: OpenTelemetry's
+# default also injects W3C Baggage, which would carry whatever a client put in the context on
+# to the municipality's back-office systems.
+_PROPAGATOR: Final = TraceContextTextMapPropagator()
+
+
 def with_trace_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
-    """``headers`` with the active trace context added (W3C Trace Context), for an outgoing
-    back-office request; unchanged when no trace is active."""
-    propagate.inject(headers)
+    """``headers`` with the active trace context added (W3C Trace Context only: traceparent
+    and tracestate, never baggage), for an outgoing back-office request; unchanged when no
+    trace is active."""
+    _PROPAGATOR.inject(headers)
     return headers

@@ -23,7 +23,8 @@ from __future__ import annotations
 import time
 from typing import Final
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import UNKNOWN, GatewayMetrics
@@ -33,7 +34,10 @@ from schema.observe import OperationRecord, current_operation
 __all__ = ["ObservedGraphQL", "outcome_of_request"]
 
 _tracer = trace.get_tracer("minside.gateway")
-_PROPAGATED: Final = frozenset({b"traceparent", b"tracestate", b"baggage"})
+# W3C Trace Context only, whatever the global propagator says (OpenTelemetry's default adds
+# W3C Baggage): a browser's baggage is untrusted input and must not reach the back-offices.
+_PROPAGATOR: Final = TraceContextTextMapPropagator()
+_PROPAGATED: Final = frozenset({b"traceparent", b"tracestate"})
 
 
 def outcome_of_request(record: OperationRecord, status: int | None) -> str | None:
@@ -77,7 +81,7 @@ class ObservedGraphQL:
 
         with _tracer.start_as_current_span(
             "graphql",
-            context=propagate.extract(carrier) if carrier else None,
+            context=_PROPAGATOR.extract(carrier) if carrier else None,
             kind=trace.SpanKind.SERVER,
             # No exception texts in spans (they may quote input); the outcome says what failed.
             record_exception=False,

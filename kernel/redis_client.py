@@ -37,7 +37,7 @@ def open_redis(settings: Settings) -> Redis | None:
     # Blocking: past max_connections a command waits (up to the timeout) for a connection
     # instead of failing at once, so a burst of requests queues rather than errs.
     pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         max_connections=REDIS_MAX_CONNECTIONS,
         timeout=REDIS_TIMEOUT_S,
         socket_timeout=REDIS_TIMEOUT_S,

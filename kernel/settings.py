@@ -184,10 +184,11 @@ class CommonSettings(BaseSettings):
     )
 
     # --- scale-out: shared stores for many workers ----------------------------------------
-    redis_url: str | None = Field(
+    redis_url: SecretStr | None = Field(
         None,
         description="Redis (redis://host:6379/0 or rediss://) shared by every worker for "
-        "sessions, the read cache and ID-porten's metadata; unset: in-process (one worker).",
+        "sessions, the read cache and ID-porten's metadata; unset: in-process (one worker). "
+        "A secret: it may hold a password.",
     )
     redis_key_prefix: str = Field(
         "minside:",
@@ -195,10 +196,10 @@ class CommonSettings(BaseSettings):
         max_length=64,
         description="Prefix of every Redis key (lets one Redis serve several gateways).",
     )
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         None,
         description="PostgreSQL (postgresql://user@host:5432/db) for the outbox; unset: the "
-        "SQLite file of MINSIDE_OUTBOX_URL.",
+        "SQLite file of MINSIDE_OUTBOX_URL. A secret: it may hold a password.",
     )
     workers: int = Field(
         1,

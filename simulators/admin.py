@@ -121,6 +121,9 @@ class SimulatorControl:
         # The W3C traceparent headers of the latest requests (TraceparentLog), for tests that
         # check that the gateway's trace reaches the back-office.
         self.traceparents: deque[str] = deque(maxlen=100)
+        # And their W3C baggage headers, for tests that check a client's baggage is not passed
+        # on (the gateway propagates trace context only).
+        self.baggage: deque[str] = deque(maxlen=100)
         # Not for security: reproducible fault injection is the point.
         self._rng = rng or random.Random(f"faults:{system}")  # noqa: S311
 
@@ -164,6 +167,7 @@ class SimulatorControl:
         self.faults.clear()
         self.intervals.clear()
         self.traceparents.clear()
+        self.baggage.clear()
         if state:
             self.population.reset()
 
@@ -217,7 +221,8 @@ def _bad_request(message: str) -> Response:
 
 class TraceparentLog:
     """ASGI wrapper around a simulator: keeps each request's ``traceparent`` header in its
-    control's :attr:`SimulatorControl.traceparents` (a trace context, no personal data)."""
+    control's :attr:`SimulatorControl.traceparents` (a trace context, no personal data), and
+    any ``baggage`` header in :attr:`SimulatorControl.baggage`."""
 
     def __init__(self, app: ASGIApp, control: SimulatorControl) -> None:
         self.app = app
@@ -228,4 +233,6 @@ class TraceparentLog:
             for name, value in scope.get("headers", ()):
                 if name == b"traceparent":
                     self.control.traceparents.append(value.decode("latin-1"))
+                elif name == b"baggage":
+                    self.control.baggage.append(value.decode("latin-1"))
         await self.app(scope, receive, send)

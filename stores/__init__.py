@@ -62,8 +62,10 @@ POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 def outbox_url(settings: Settings) -> str:
     """The outbox the settings name: ``database_url`` (PostgreSQL) when set, else the SQLite
-    file of ``outbox_url``."""
-    return settings.database_url or settings.outbox_url
+    file of ``outbox_url``. The PostgreSQL URL may hold a password: never print it."""
+    if settings.database_url is not None and settings.database_url.get_secret_value():
+        return settings.database_url.get_secret_value()
+    return settings.outbox_url
 
 
 def _is_postgres(url: str) -> bool:

@@ -46,6 +46,7 @@ INTEGRATION = (
     "auth/test_logging_privacy.py",
     "auth/test_session_store.py",
     "auth/test_shared_metadata.py",
+    "auth/test_planted_metadata.py",
     "connectors/fees/",
     "connectors/matrikkel/test_matrikkel_client.py",
     "connectors/matrikkel/test_search_by_owner.py",

@@ -13,6 +13,7 @@ import asyncio
 import sys
 from typing import Any
 
+from auth.redaction import redact
 from kernel.settings import load_settings
 from stores import migrate_outbox, outbox_url
 
@@ -26,13 +27,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    backend = "PostgreSQL" if settings.database_url else "SQLite"
+    database_url = settings.database_url.get_secret_value() if settings.database_url else ""
+    backend = "PostgreSQL" if database_url else "SQLite"
     try:
         version = asyncio.run(migrate_outbox(settings))
     except Exception as exc:  # a refused (too new) schema or an unreachable database
-        # The message only: a database URL may carry a password, and psycopg's errors do not.
-        print(f"minside migrate: {backend} outbox: {exc}", file=sys.stderr)
+        # The message only, redacted: the database URL may carry a password, and though
+        # psycopg's errors do not quote it, a connection string's syntax error might.
+        print(f"minside migrate: {backend} outbox: {redact(str(exc))}", file=sys.stderr)
         return 1
-    where = "" if settings.database_url else f", {outbox_url(settings)}"
+    where = "" if database_url else f", {outbox_url(settings)}"
     print(f"outbox schema ({backend}{where}) is at version {version}")
     return 0

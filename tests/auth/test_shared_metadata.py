@@ -7,11 +7,15 @@ the issuer is the ID-porten stand-in over a real socket, counting what it is ask
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
 import pytest
+from joserfc.jwk import RSAKey
 from redis.asyncio import Redis
 
 from auth.discovery import WELL_KNOWN, Discovery, fetch_json
@@ -19,10 +23,14 @@ from auth.jwks import JwksCache
 from auth.metadata import RedisMetadataStore
 from idporten_standin.app import build_app as build_standin
 from idporten_standin.config import StandinConfig
+from idporten_standin.keys import generate_rsa_key
+from kernel.server_secret import ServerSecret
 from kernel.servers import ServerSpec, free_port, running_servers
 from tests.auth.stack import CountingApp
 from tests.clocks import FakeClock
 from tests.services import RedisNamespace
+
+METADATA_KEY = ServerSecret("shared-metadata-secret-" + "m" * 32).fernet_key("idporten-metadata")
 
 
 @dataclass
@@ -37,7 +45,7 @@ class Issuer:
     def shared(self) -> RedisMetadataStore:
         client = Redis.from_url(self.namespace.url)
         self.clients.append(client)
-        return RedisMetadataStore(client, self.url, prefix=self.namespace.prefix)
+        return RedisMetadataStore(client, self.url, METADATA_KEY, prefix=self.namespace.prefix)
 
     def worker(
         self, clock: FakeClock, *, min_refresh_s: float = 60.0
@@ -135,7 +143,7 @@ async def test_a_cold_worker_waits_for_the_peer_fetching_the_jwks(issuer: Issuer
 async def test_a_redis_that_is_down_leaves_each_worker_to_ask_the_issuer(issuer: Issuer) -> None:
     client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
     issuer.clients.append(client)
-    shared = RedisMetadataStore(client, issuer.url, prefix=issuer.namespace.prefix)
+    shared = RedisMetadataStore(client, issuer.url, METADATA_KEY, prefix=issuer.namespace.prefix)
     clock = FakeClock()
     discovery = Discovery(issuer.http, issuer.url, clock=clock, shared=shared)
 
@@ -145,3 +153,75 @@ async def test_a_redis_that_is_down_leaves_each_worker_to_ask_the_issuer(issuer:
     jwks = JwksCache(fetch_jwks, clock=clock, shared=shared)
     assert await jwks.key(issuer.config.keys.active_kid) is not None
     assert issuer.asked(WELL_KNOWN) == 1 and issuer.asked("/jwks") == 1
+
+
+def _key(issuer: Issuer, name: str) -> str:
+    digest = hashlib.sha256(issuer.url.encode()).hexdigest()[:16]
+    return f"{issuer.namespace.prefix}idporten:{digest}:{name}"
+
+
+def _foreign_jwks() -> tuple[RSAKey, dict[str, object]]:
+    foreign = generate_rsa_key()
+    entry = dict(foreign.as_dict(private=False), use="sig", alg="RS256")
+    return foreign, {"keys": [entry]}
+
+
+async def _plant(issuer: Issuer, name: str, value: bytes | str) -> None:
+    client = Redis.from_url(issuer.namespace.url)
+    issuer.clients.append(client)
+    await client.set(_key(issuer, name), value, px=60_000)
+
+
+@pytest.mark.parametrize("how", ["clear", "foreign secret", "other document"])
+async def test_a_planted_document_is_a_miss_fetched_from_the_issuer(
+    issuer: Issuer, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Whoever can write Redis but lacks the server secret (another tenant on the same Redis)
+    # plants their own endpoints and keys: neither is used, both come from the issuer.
+    _, jwks = _foreign_jwks()
+    discovery_doc = {
+        "issuer": issuer.url,
+        "authorization_endpoint": issuer.url + "/authorize",
+        "token_endpoint": issuer.url + "/planted-token",
+        "jwks_uri": issuer.url + "/planted-jwks",
+    }
+    if how == "clear":
+        await _plant(issuer, "discovery", json.dumps(discovery_doc))
+        await _plant(issuer, "jwks", json.dumps(jwks))
+    elif how == "foreign secret":
+        foreign_key = ServerSecret("another-secret-" + "o" * 32).fernet_key("idporten-metadata")
+        foreign = RedisMetadataStore(
+            Redis.from_url(issuer.namespace.url),
+            issuer.url,
+            foreign_key,
+            prefix=issuer.namespace.prefix,
+        )
+        issuer.clients.append(foreign.client)
+        await foreign.put("discovery", discovery_doc, 60)
+        await foreign.put("jwks", jwks, 60)
+    else:  # our own seal, but made for the other document: no swapping one for the other
+        ours = issuer.shared()
+        await ours.put("discovery", discovery_doc, 60)
+        await ours.put("jwks", jwks, 60)
+        sealed_discovery = await ours.client.get(_key(issuer, "discovery"))
+        sealed_jwks = await ours.client.get(_key(issuer, "jwks"))
+        await _plant(issuer, "discovery", sealed_jwks)
+        await _plant(issuer, "jwks", sealed_discovery)
+    clock = FakeClock()
+    discovery, cache = issuer.worker(clock)
+    with caplog.at_level(logging.WARNING, logger="auth.metadata"):
+        metadata = await discovery.metadata()
+        assert metadata.token_endpoint == issuer.url + "/token"
+        assert metadata.jwks_uri == issuer.url + "/jwks"
+        assert await cache.key(issuer.config.keys.active_kid) is not None
+        assert await cache.key(str(jwks["keys"][0]["kid"])) is None  # type: ignore[index]
+    assert issuer.asked(WELL_KNOWN) == 1 and issuer.asked("/jwks") == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if "shared discovery" in w]) == 1, warnings
+    assert len([w for w in warnings if "shared jwks" in w]) == 1, warnings
+    # What the issuer answered replaced the planted values: the next worker reads it sealed.
+    raw = await issuer.clients[-1].get(_key(issuer, "discovery"))
+    assert raw is not None and b"planted" not in raw and b"token" not in raw
+    (other_discovery, _) = issuer.worker(clock)
+    assert (await other_discovery.metadata()).token_endpoint == issuer.url + "/token"
+    assert issuer.asked(WELL_KNOWN) == 1

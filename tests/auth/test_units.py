@@ -254,6 +254,35 @@ def test_log_redaction_hides_jwts_and_pids() -> None:
     assert "port 8000" in text
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("connect postgresql://minside:S3cr%40t@db:5432/minside failed", "minside@"),
+        ("Error connecting to redis://:hunter2@redis:6379/0", "redis:6379/0"),
+        ("rediss://default:hunter2@cache.example/0", "cache.example/0"),
+        ("missing = in 'host=db password=hunter2 user=minside'", "user=minside"),
+        ("host=db password='hun ter2' dbname=x", "dbname=x"),
+    ],
+)
+def test_log_redaction_hides_passwords_in_urls(text: str, kept: str) -> None:
+    from auth.redaction import redact
+
+    cleaned = redact(text)
+    assert "hunter2" not in cleaned and "hun ter2" not in cleaned and "S3cr" not in cleaned
+    assert "[redacted]" in cleaned and kept.replace("minside@", "[redacted]@") in cleaned
+
+
+def test_log_redaction_keeps_urls_without_passwords() -> None:
+    from auth.redaction import redact
+
+    for text in (
+        "http://127.0.0.1:8100/token",
+        "postgresql://minside@db:5432/minside",
+        "https://idporten.no/jwks.json?x=a:b@c",
+    ):
+        assert redact(text) == text
+
+
 def test_log_redaction_covers_tracebacks_and_written_forms() -> None:
     import io
     import logging

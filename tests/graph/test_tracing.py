@@ -132,6 +132,25 @@ async def test_a_partners_traceparent_is_continued(graph, spans):
     assert trace_id in traceparent_trace_ids(graph, "p360")
 
 
+async def test_a_clients_baggage_is_not_passed_on_to_the_back_office(graph, spans):
+    # The trace context continues to the back-office; the caller's W3C baggage (untrusted:
+    # any browser can send it) stops at the gateway.
+    trace_id, parent_id = "5bf92f3577b34da6a3ce929d0e0e4737", "10f067aa0ba902b7"
+    result = await graph.query(
+        "query Cases { viewer { cases { totalCount } } }",
+        pid=graph.pid(1),
+        headers={
+            "traceparent": f"00-{trace_id}-{parent_id}-01",
+            "baggage": "tenant=evil,role=admin",
+        },
+    )
+    assert "errors" not in result, result["errors"]
+    server = await spans.server_span()
+    assert hex_trace_id(server) == trace_id
+    assert trace_id in traceparent_trace_ids(graph, "p360")
+    assert list(graph.stack.control("p360").baggage) == []
+
+
 @pytest.mark.gateway(cache="off")
 async def test_a_failed_call_is_an_error_span_with_its_outcome(graph, spans):
     await graph.fault("visma", operation="*", outage=True)

@@ -50,6 +50,26 @@ def test_secrets_never_print(monkeypatch):
     assert settings.visma_password.get_secret_value() == "hunter2-very-secret"
 
 
+def test_store_urls_are_secrets(monkeypatch):
+    # Both may carry a password: they print masked, and only get_secret_value() reveals them.
+    redis_url = "redis://:hunter2-redis@cache.example:6379/0"
+    database_url = "postgresql://minside:hunter2-db@db.example:5432/minside"
+    monkeypatch.setenv("MINSIDE_REDIS_URL", redis_url)
+    monkeypatch.setenv("MINSIDE_DATABASE_URL", database_url)
+    settings = load_settings()
+    assert isinstance(settings.redis_url, SecretStr)
+    assert isinstance(settings.database_url, SecretStr)
+    for text in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "hunter2" not in text
+    assert settings.redis_url.get_secret_value() == redis_url
+    assert settings.database_url.get_secret_value() == database_url
+
+
+def test_store_urls_unset_are_none():
+    settings = load_settings()
+    assert settings.redis_url is None and settings.database_url is None
+
+
 def test_settings_are_frozen():
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):

@@ -13,6 +13,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from kernel.servers import free_port
 from kernel.settings import load_settings
 from minside.commands import migrate as migrate_command
 from stores import PostgresOutbox, SqliteOutbox, migrate_outbox, open_outbox, outbox_url
@@ -142,3 +143,21 @@ def test_minside_migrate_on_the_sqlite_file(tmp_path, monkeypatch, capsys):
     assert migrate_command.run(argparse.Namespace()) == 0
     assert "(SQLite, sqlite:///" in capsys.readouterr().out
     assert path.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://minside:hunter2@127.0.0.1:{port}/minside?connect_timeout=2",
+        "postgresql://minside:hunter2@127.0.0.1:{port}/minside?bogus=1",
+        "host=127.0.0.1 port={port} password=hunter2 user",
+    ],
+)
+def test_minside_migrate_never_prints_the_database_password(url, monkeypatch, capsys):
+    # Nothing listens there (or the URL does not parse): the error is printed, the password
+    # the URL carries is not.
+    monkeypatch.setenv("MINSIDE_DATABASE_URL", url.format(port=free_port()))
+    assert migrate_command.run(argparse.Namespace()) == 1
+    captured = capsys.readouterr()
+    assert "minside migrate: PostgreSQL outbox:" in captured.err
+    assert "hunter2" not in captured.err + captured.out
