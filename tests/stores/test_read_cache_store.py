@@ -353,3 +353,61 @@ async def test_a_redis_that_is_down_makes_reads_misses_not_failures() -> None:
         await store.delete_many(["k"])
     finally:
         await client.aclose()
+
+
+class CancelAfterLocking(RedisReadCache):
+    """Cancels `victim` as soon as its locks are taken, before the jobs using them start."""
+
+    victim: asyncio.Task[object] | None = None
+
+    async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
+        taken = await super().try_lock_many(keys, token, ttl_s)
+        if self.victim is not None:
+            asyncio.get_running_loop().call_soon(self.victim.cancel)
+        return taken
+
+
+async def test_a_read_cancelled_before_its_fetch_starts_gives_its_locks_back(
+    clients: Clients,
+) -> None:
+    clock, fetch = FakeClock(NOW), CountingFetch()
+    dead = clients.store(clock)
+    store = CancelAfterLocking(
+        clients.client(),
+        SECRET.fernet_key("read-cache"),
+        prefix=clients.namespace.prefix,
+        clock=clock,
+    )
+    cache = ReadThroughCache(store, b"k" * 32, clock=clock, stale_s=3600)
+    # "elsewhere" is another worker's (so the read polls it while it fetches "mine")
+    assert await dead.try_lock_many([cache.key(CASES, "elsewhere")], "dead-worker", 30)
+    reader = asyncio.create_task(cache.read(CASES, ["elsewhere", "mine"], fetch))
+    store.victim = reader
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(reader, 3)
+    assert fetch.calls == []  # cancelled before the fetch began...
+    client = clients.opened[0]
+    lock = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'mine')}"
+    assert await client.exists(lock) == 0  # ...and the lock it took is given back
+    elsewhere = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'elsewhere')}"
+    assert await client.get(elsewhere) == b"dead-worker"  # not its to give back
+    store.victim = None
+    peer = worker(clients, clock)  # a peer missing "mine" now asks at once, not in 5 s
+    served = await asyncio.wait_for(peer.read(CASES, ["mine"], fetch), 1)
+    assert values(served) == ["mine@v1"]
+
+
+async def test_a_read_cancelled_mid_fetch_gives_its_locks_back(clients: Clients) -> None:
+    clock, fetch = FakeClock(NOW), CountingFetch()
+    fetch.gate = asyncio.Event()
+    dead = clients.store(clock)
+    cache = worker(clients, clock)
+    assert await dead.try_lock_many([cache.key(CASES, "elsewhere")], "dead-worker", 30)
+    reader = asyncio.create_task(cache.read(CASES, ["elsewhere", "mine"], fetch))
+    await asyncio.sleep(0.1)
+    assert fetch.calls == [["mine"]]
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    lock = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'mine')}"
+    assert await clients.opened[0].exists(lock) == 0
