@@ -11,15 +11,25 @@ giving one back deletes it only if it still holds that token (a small Lua script
 that expired and was taken by another worker is not released by the first.
 
 A cache must not take the gateway down with it: when Redis fails, a read is a miss, a write is
-skipped and every lock is granted (each worker then asks the back office itself), each logged.
+skipped and every lock is granted (each worker then asks the back office itself). A Redis that
+hangs rather than refuses (blackholed) must not stall reads either: each operation has its own
+short deadline (``op_timeout_s``, far below the client's socket timeout), and a failed or late
+operation opens a small circuit breaker: for ``open_s`` the cache does not touch Redis at all
+(reads are misses, writes and deletes skipped, locks granted). After that one operation probes
+Redis (the others still skip it until the probe answers); success closes the breaker. One
+WARNING when it opens, one INFO when Redis answers again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import pickle
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
@@ -27,9 +37,19 @@ from redis.exceptions import RedisError
 
 from stores.read_cache import CachedRead
 
-__all__ = ["RedisReadCache"]
+__all__ = ["BREAKER_OPEN_S", "OP_TIMEOUT_S", "RedisReadCache"]
 
 log = logging.getLogger(__name__)
+
+# A cache operation slower than this is a failure (the back office is asked instead); after a
+# failure Redis is left alone this long before one operation tries it again.
+OP_TIMEOUT_S = 0.25
+BREAKER_OPEN_S = 5.0
+
+T = TypeVar("T")
+
+# What a Redis that is down, hanging or confused raises through redis-py (TimeoutError: ours).
+_FAILURES = (RedisError, OSError, TimeoutError)
 
 _UNLOCK = """
 local released = 0
@@ -48,7 +68,8 @@ class RedisReadCache:
     ``client`` is the process's Redis client (not closed here); ``fernet_key`` comes from
     ``ServerSecret.fernet_key("read-cache")`` and is the same in every worker. ``clock`` is
     the clock of the entries' times: a TTL is `keep_until` minus its now (relative, so the
-    gateway's and Redis's clocks need not agree).
+    gateway's and Redis's clocks need not agree). ``op_timeout_s`` bounds each operation and
+    ``open_s`` is how long Redis is skipped after a failure (timed on ``monotonic``).
     """
 
     def __init__(
@@ -58,12 +79,67 @@ class RedisReadCache:
         *,
         prefix: str = "minside:",
         clock: Callable[[], float],
+        op_timeout_s: float = OP_TIMEOUT_S,
+        open_s: float = BREAKER_OPEN_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.clock = clock
         self._fernet = Fernet(fernet_key)
         self._unlock = client.register_script(_UNLOCK)
+        self._op_timeout_s = op_timeout_s
+        self._open_s = open_s
+        self._monotonic = monotonic
+        self._open_until: float | None = None  # None: closed (Redis in use)
+        self._probing = False
+
+    @property
+    def breaker_open(self) -> bool:
+        """Whether Redis is being skipped after a failure (for tests and diagnostics)."""
+        return self._open_until is not None
+
+    def _skip(self) -> bool:
+        """Whether to leave Redis alone now: open, or its probe is already under way."""
+        if self._open_until is None:
+            return False
+        return self._probing or self._monotonic() < self._open_until
+
+    async def _call(self, what: str, operation: Awaitable[T]) -> T:
+        """`operation` under the deadline, feeding the breaker; raises one of ``_FAILURES``.
+
+        Called (with no await in between) after :meth:`_skip` said no: when the breaker is
+        open, this operation is its probe and the others keep skipping Redis meanwhile.
+        """
+        probe = self._open_until is not None
+        self._probing = self._probing or probe
+        try:
+            async with asyncio.timeout(self._op_timeout_s):
+                result = await operation
+        except _FAILURES as exc:
+            if probe:
+                self._probing = False
+            if self._open_until is None:
+                log.warning(
+                    "read cache: Redis %s failed (%s); skipping Redis for %.0f s "
+                    "(reads ask the systems)",
+                    what,
+                    type(exc).__name__,
+                    self._open_s,
+                )
+            else:
+                log.debug("read cache: Redis %s failed again (%s)", what, type(exc).__name__)
+            self._open_until = self._monotonic() + self._open_s
+            raise
+        except BaseException:  # cancelled: says nothing about Redis; let another probe
+            if probe:
+                self._probing = False
+            raise
+        if probe:  # only the probe closes it: an older call's late answer proves little
+            self._probing = False
+            self._open_until = None
+            log.info("read cache: Redis answers again; using it")
+        return result
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}read:{key}"
@@ -85,14 +161,11 @@ class RedisReadCache:
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, CachedRead]:
         wanted = list(dict.fromkeys(keys))
-        if not wanted:
+        if not wanted or self._skip():
             return {}
         try:
-            tokens = await self.client.mget([self._key(key) for key in wanted])
-        except RedisError as exc:
-            log.warning(
-                "read cache: Redis read failed (%s); asking the systems", type(exc).__name__
-            )
+            tokens = await self._call("read", self.client.mget([self._key(key) for key in wanted]))
+        except _FAILURES:
             return {}
         now = self.clock()
         found = {}
@@ -103,6 +176,8 @@ class RedisReadCache:
         return found
 
     async def put_many(self, entries: Mapping[str, CachedRead]) -> None:
+        if not entries or self._skip():
+            return
         now = self.clock()
         async with self.client.pipeline(transaction=False) as pipe:
             queued = False
@@ -114,37 +189,32 @@ class RedisReadCache:
                 pipe.set(self._key(key), sealed, px=max(1, math.ceil(left * 1000)))
                 queued = True
             if queued:
-                try:
-                    await pipe.execute()
-                except RedisError as exc:
-                    log.warning("read cache: Redis write failed (%s)", type(exc).__name__)
+                with contextlib.suppress(*_FAILURES):  # logged by _call; just not kept
+                    await self._call("write", pipe.execute())
 
     async def delete_many(self, keys: Iterable[str]) -> None:
         names = [self._key(key) for key in keys]
-        if names:
-            try:
-                await self.client.delete(*names)
-            except RedisError as exc:
-                log.warning("read cache: Redis delete failed (%s)", type(exc).__name__)
+        if names and not self._skip():
+            with contextlib.suppress(*_FAILURES):  # logged by _call
+                await self._call("delete", self.client.delete(*names))
 
     async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
         if not keys:
             return set()
+        if self._skip():
+            return set(keys)
         px = max(1, math.ceil(ttl_s * 1000))
         async with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.set(self._lock_key(key), token, nx=True, px=px)
             try:
-                taken = await pipe.execute()
-            except RedisError as exc:
-                log.warning("read cache: Redis lock failed (%s)", type(exc).__name__)
+                taken = await self._call("lock", pipe.execute())
+            except _FAILURES:
                 return set(keys)
         return {key for key, ok in zip(keys, taken, strict=True) if ok}
 
     async def unlock_many(self, keys: Iterable[str], token: str) -> None:
         names = [self._lock_key(key) for key in keys]
-        if names:
-            try:
-                await self._unlock(keys=names, args=[token])
-            except RedisError as exc:  # the locks expire by themselves
-                log.warning("read cache: Redis unlock failed (%s)", type(exc).__name__)
+        if names and not self._skip():
+            with contextlib.suppress(*_FAILURES):  # logged; the locks expire by themselves
+                await self._call("unlock", self._unlock(keys=names, args=[token]))

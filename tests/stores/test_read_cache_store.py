@@ -5,6 +5,7 @@ stale-if-error, nothing in clear text at rest, a tampered entry a miss and never
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
@@ -411,3 +412,111 @@ async def test_a_read_cancelled_mid_fetch_gives_its_locks_back(clients: Clients)
         await reader
     lock = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'mine')}"
     assert await clients.opened[0].exists(lock) == 0
+
+
+# --- a Redis that hangs: per-operation deadline and circuit breaker ---------------------------
+
+
+class Blackhole:
+    """A TCP server that accepts connections and never answers: a hung (blackholed) Redis."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.received = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while chunk := await reader.read(65536):
+                self.received += len(chunk)
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> Blackhole:
+        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_hung_redis_costs_one_short_deadline_then_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.get_running_loop()
+    ticks = Ticks()
+    async with Blackhole() as hole:
+        client = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0", socket_timeout=2)
+        try:
+            store = RedisReadCache(
+                client, SECRET.fernet_key("read-cache"), clock=FakeClock(NOW), monotonic=ticks
+            )
+            started = loop.time()
+            assert await store.get_many(["k"]) == {}  # a miss, not a 2 s stall
+            assert loop.time() - started < 1.5
+            assert store.breaker_open and hole.connections == 1
+            await asyncio.sleep(0.05)
+            seen = (hole.connections, hole.received)
+            started = loop.time()
+            for _ in range(5):  # open: nothing reaches Redis, every operation answers at once
+                assert await store.get_many(["k"]) == {}
+                await store.put_many({"k": entry("v")})
+                assert await store.try_lock_many(["k"], "t", 5) == {"k"}  # granted
+                await store.unlock_many(["k"], "t")
+                await store.delete_many(["k"])
+            assert loop.time() - started < 0.5
+            await asyncio.sleep(0.05)
+            assert (hole.connections, hole.received) == seen
+            warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+            assert len(warnings) == 1 and "skipping Redis" in warnings[0].getMessage()
+
+            ticks.now += 5  # open time over: one operation probes (and fails again)...
+            assert await store.get_many(["k"]) == {}
+            assert hole.connections == 2 and store.breaker_open
+            assert len([r for r in caplog.records if r.levelname == "WARNING"]) == 1
+        finally:
+            await client.aclose()
+
+
+async def test_the_breaker_closes_when_redis_answers_again(
+    clients: Clients, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="stores.read_cache_redis")
+    ticks = Ticks()
+    async with Blackhole() as hole:
+        hung = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0")
+        try:
+            store = RedisReadCache(
+                hung,
+                SECRET.fernet_key("read-cache"),
+                prefix=clients.namespace.prefix,
+                clock=FakeClock(NOW),
+                op_timeout_s=0.1,
+                monotonic=ticks,
+            )
+            assert await store.get_many(["k"]) == {}
+            assert store.breaker_open
+            store.client = clients.client()  # Redis is back (same prefix, a live server)
+            await clients.store(FakeClock(NOW)).put_many({"k": entry("v")})
+            assert await store.get_many(["k"]) == {}  # still open: not asked
+            ticks.now += 5
+            assert await store.get_many(["k"]) == {"k": entry("v")}  # the probe: closed
+            assert not store.breaker_open
+            infos = [r for r in caplog.records if r.levelname == "INFO"]
+            assert any("answers again" in r.getMessage() for r in infos)
+        finally:
+            await hung.aclose()
