@@ -6,6 +6,14 @@ authenticated with Fernet (a key derived from the server secret): nothing in Red
 text, and an entry that was changed in Redis (or written under another secret) fails
 authentication and is a miss; it is never unpickled.
 
+Hits are cheap on the gateway's CPU: each store remembers (in a small LRU, by bytes) the entries
+it opened or wrote, by key with their sealed bytes; when Redis hands back exactly those bytes
+again, the entry is served without decrypting and unpickling it once more. Only bytes that once
+passed authentication (or that this process sealed itself) are remembered, and a remembered
+entry is used only for an identical token, so a changed entry is still authenticated first.
+Readers treat values as immutable (:class:`~stores.read_cache.ReadCache`), so sharing the
+opened object is as safe as the in-process store's.
+
 Fetch locks (``<prefix>read-lock:<key>``) are ``SET NX PX`` keys holding the taker's token;
 giving one back deletes it only if it still holds that token (a small Lua script), so a lock
 that expired and was taken by another worker is not released by the first.
@@ -31,13 +39,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
+from cachetools import LRUCache
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from stores.read_cache import CachedRead
 
-__all__ = ["BREAKER_OPEN_S", "OP_TIMEOUT_S", "RedisReadCache"]
+__all__ = ["BREAKER_OPEN_S", "MEMO_BYTES", "OP_TIMEOUT_S", "RedisReadCache"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,8 @@ log = logging.getLogger(__name__)
 # failure Redis is left alone this long before one operation tries it again.
 OP_TIMEOUT_S = 0.25
 BREAKER_OPEN_S = 5.0
+# Sealed bytes of the opened entries remembered per process (the opened objects besides).
+MEMO_BYTES = 8 * 1024 * 1024
 
 T = TypeVar("T")
 
@@ -82,6 +93,7 @@ class RedisReadCache:
         op_timeout_s: float = OP_TIMEOUT_S,
         open_s: float = BREAKER_OPEN_S,
         monotonic: Callable[[], float] = time.monotonic,
+        memo_bytes: int = MEMO_BYTES,
     ) -> None:
         self.client = client
         self.prefix = prefix
@@ -93,6 +105,9 @@ class RedisReadCache:
         self._monotonic = monotonic
         self._open_until: float | None = None  # None: closed (Redis in use)
         self._probing = False
+        self._memo: LRUCache[str, tuple[bytes, CachedRead]] = LRUCache(
+            maxsize=memo_bytes, getsizeof=_sealed_size
+        )
 
     @property
     def breaker_open(self) -> bool:
@@ -147,6 +162,23 @@ class RedisReadCache:
     def _lock_key(self, key: str) -> str:
         return f"{self.prefix}read-lock:{key}"
 
+    def _remember(self, key: str, token: bytes, entry: CachedRead) -> None:
+        if len(token) <= self._memo.maxsize // 8:  # no single entry crowds out the rest
+            self._memo[key] = (token, entry)
+
+    def _open_remembered(self, key: str, token: bytes | str) -> CachedRead | None:
+        """`key`'s entry from its sealed `token`: the remembered one if the bytes are the
+        same (compared in full), else authenticated, unpickled and remembered."""
+        if isinstance(token, str):  # a client decoding responses: not ours, but be exact
+            token = token.encode()
+        known = self._memo.get(key)
+        if known is not None and known[0] == token:
+            return known[1]
+        entry = self._open(token)
+        if entry is not None:
+            self._remember(key, token, entry)
+        return entry
+
     def _open(self, token: bytes | str) -> CachedRead | None:
         try:
             plain = self._fernet.decrypt(token)
@@ -164,13 +196,14 @@ class RedisReadCache:
         if not wanted or self._skip():
             return {}
         try:
-            tokens = await self._call("read", self.client.mget([self._key(key) for key in wanted]))
+            names = [self._key(key) for key in wanted]
+            tokens = await self._call("read", self.client.mget(names))
         except _FAILURES:
             return {}
         now = self.clock()
         found = {}
         for key, token in zip(wanted, tokens, strict=True):
-            entry = self._open(token) if token is not None else None
+            entry = self._open_remembered(key, token) if token is not None else None
             if entry is not None and now < entry.keep_until:
                 found[key] = entry
         return found
@@ -179,6 +212,7 @@ class RedisReadCache:
         if not entries or self._skip():
             return
         now = self.clock()
+        sealed_now: dict[str, tuple[bytes, CachedRead]] = {}
         async with self.client.pipeline(transaction=False) as pipe:
             queued = False
             for key, entry in entries.items():
@@ -187,12 +221,18 @@ class RedisReadCache:
                     continue
                 sealed = self._fernet.encrypt(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
                 pipe.set(self._key(key), sealed, px=max(1, math.ceil(left * 1000)))
+                sealed_now[key] = (sealed, entry)
                 queued = True
             if queued:
                 with contextlib.suppress(*_FAILURES):  # logged by _call; just not kept
                     await self._call("write", pipe.execute())
+                    for key, (sealed, entry) in sealed_now.items():
+                        self._remember(key, sealed, entry)
 
     async def delete_many(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        for key in keys:
+            self._memo.pop(key, None)
         names = [self._key(key) for key in keys]
         if names and not self._skip():
             with contextlib.suppress(*_FAILURES):  # logged by _call
@@ -218,3 +258,7 @@ class RedisReadCache:
         if names and not self._skip():
             with contextlib.suppress(*_FAILURES):  # logged; the locks expire by themselves
                 await self._call("unlock", self._unlock(keys=names, args=[token]))
+
+
+def _sealed_size(item: tuple[bytes, CachedRead]) -> int:
+    return len(item[0])

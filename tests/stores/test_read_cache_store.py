@@ -520,3 +520,34 @@ async def test_the_breaker_closes_when_redis_answers_again(
             assert any("answers again" in r.getMessage() for r in infos)
         finally:
             await hung.aclose()
+
+
+# --- the opened entries a store remembers -----------------------------------------------------
+
+
+async def test_a_hit_on_the_same_sealed_bytes_is_not_opened_again(clients: Clients) -> None:
+    clock = FakeClock(NOW)
+    a, b = clients.store(clock), clients.store(clock)
+    await b.put_many({"k": entry((case(),))})
+    first = (await a.get_many(["k"]))["k"]
+    again = (await a.get_many(["k"]))["k"]
+    assert again is first  # the same bytes from Redis: not decrypted and unpickled again
+    await b.put_many({"k": entry((case("2024/00007"),))})  # another worker's newer entry
+    newer = (await a.get_many(["k"]))["k"]
+    assert newer is not first and newer.value[0].case_number == "2024/00007"
+    await b.delete_many(["k"])
+    assert await a.get_many(["k"]) == {}
+
+
+async def test_a_remembered_entry_does_not_vouch_for_other_bytes(clients: Clients) -> None:
+    store = clients.store(FakeClock(NOW))
+    await store.put_many({"k": entry("v")})
+    assert (await store.get_many(["k"]))["k"].value == "v"  # remembered now
+    client, prefix = clients.opened[0], clients.namespace.prefix
+    sealed = await client.get(f"{prefix}read:k")
+    assert sealed is not None
+    await client.set(f"{prefix}read:k", sealed[:-4] + b"AAAA")
+    assert await store.get_many(["k"]) == {}
+    await client.set(f"{prefix}read:k", pickle.dumps(entry(Booby())))
+    assert await store.get_many(["k"]) == {}
+    assert not Booby.exploded
