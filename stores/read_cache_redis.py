@@ -14,6 +14,11 @@ entry is used only for an identical token, so a changed entry is still authentic
 Readers treat values as immutable (:class:`~stores.read_cache.ReadCache`), so sharing the
 opened object is as safe as the in-process store's.
 
+The reads of one event-loop tick share a round trip: every ``get_many`` called while a batch is
+gathering joins it, and one MGET (in a task of its own, so no single caller's cancellation
+stops it) answers them all. Under load that is many requests' loader batches per MGET, each of
+which would otherwise pay redis-py's whole per-command cost.
+
 Fetch locks (``<prefix>read-lock:<key>``) are ``SET NX PX`` keys holding the taker's token;
 giving one back deletes it only if it still holds that token (a small Lua script), so a lock
 that expired and was taken by another worker is not released by the first.
@@ -105,6 +110,9 @@ class RedisReadCache:
         self._monotonic = monotonic
         self._open_until: float | None = None  # None: closed (Redis in use)
         self._probing = False
+        self._gathering: dict[str, None] | None = None  # names of this tick's MGET
+        self._waiting: list[asyncio.Future[dict[str, bytes | str | None]]] = []
+        self._flushes: set[asyncio.Task[None]] = set()
         self._memo: LRUCache[str, tuple[bytes, CachedRead]] = LRUCache(
             maxsize=memo_bytes, getsizeof=_sealed_size
         )
@@ -195,18 +203,56 @@ class RedisReadCache:
         wanted = list(dict.fromkeys(keys))
         if not wanted or self._skip():
             return {}
+        names = [self._key(key) for key in wanted]
         try:
-            names = [self._key(key) for key in wanted]
-            tokens = await self._call("read", self.client.mget(names))
+            tokens = await self._mget(names)
         except _FAILURES:
             return {}
         now = self.clock()
         found = {}
-        for key, token in zip(wanted, tokens, strict=True):
+        for key, name in zip(wanted, names, strict=True):
+            token = tokens.get(name)
             entry = self._open_remembered(key, token) if token is not None else None
             if entry is not None and now < entry.keep_until:
                 found[key] = entry
         return found
+
+    async def _mget(self, names: list[str]) -> dict[str, bytes | str | None]:
+        """The values of `names`, from the one MGET of every read made in this tick."""
+        loop = asyncio.get_running_loop()
+        if self._gathering is None:
+            self._gathering = {}
+            loop.call_soon(self._flush)
+        self._gathering.update(dict.fromkeys(names))
+        answer: asyncio.Future[dict[str, bytes | str | None]] = loop.create_future()
+        self._waiting.append(answer)
+        return await answer
+
+    def _flush(self) -> None:
+        names, waiting = list(self._gathering or ()), self._waiting
+        self._gathering, self._waiting = None, []
+        task = asyncio.ensure_future(self._answer(names, waiting))
+        self._flushes.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _answer(
+        self, names: list[str], waiting: list[asyncio.Future[dict[str, bytes | str | None]]]
+    ) -> None:
+        try:
+            tokens = await self._call("read", self.client.mget(names))
+        except asyncio.CancelledError:  # shutting down
+            for answer in waiting:
+                answer.cancel()
+            raise
+        except Exception as exc:  # a failure is every waiter's (each logs nothing more)
+            for answer in waiting:
+                if not answer.done():  # a waiter cancelled meanwhile has gone
+                    answer.set_exception(exc)
+            return
+        found = dict(zip(names, tokens, strict=True))
+        for answer in waiting:
+            if not answer.done():
+                answer.set_result(found)
 
     async def put_many(self, entries: Mapping[str, CachedRead]) -> None:
         if not entries or self._skip():

@@ -551,3 +551,32 @@ async def test_a_remembered_entry_does_not_vouch_for_other_bytes(clients: Client
     await client.set(f"{prefix}read:k", pickle.dumps(entry(Booby())))
     assert await store.get_many(["k"]) == {}
     assert not Booby.exploded
+
+
+async def test_the_reads_of_one_tick_share_one_mget(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = clients.store(FakeClock(NOW))
+    await store.put_many({f"k{i}": entry(f"v{i}") for i in range(4)})
+    sent: list[tuple[str, ...]] = []
+    mget = store.client.mget
+
+    def counting(names: Sequence[str]) -> object:
+        sent.append(tuple(names))
+        return mget(names)
+
+    monkeypatch.setattr(store.client, "mget", counting)
+    reads = [store.get_many(["k0", "k1"]), store.get_many(["k1", "k2"]), store.get_many(["k9"])]
+    cancelled = asyncio.create_task(store.get_many(["k3"]))
+    found = asyncio.gather(*reads)
+    await asyncio.sleep(0)
+    cancelled.cancel()  # one reader gone: the others are still answered
+    first, second, third = await asyncio.wait_for(found, 3)
+    assert {key: e.value for key, e in first.items()} == {"k0": "v0", "k1": "v1"}
+    assert {key: e.value for key, e in second.items()} == {"k1": "v1", "k2": "v2"}
+    assert third == {}
+    assert len(sent) == 1 and len(sent[0]) == 5  # k0..k3 and k9, each once
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert (await store.get_many(["k3"]))["k3"].value == "v3"
+    assert len(sent) == 2
