@@ -8,7 +8,10 @@ read a fresh hit, nothing fetched) and prints the process CPU per replayed dashb
     .venv/bin/python -m bench.read_cache_warm [--redis redis://127.0.0.1:6379/0] [--rounds 30]
 
 The replay runs each dashboard's reads in the waves the gateway made them (concurrently within
-a wave), so round trips overlap as they do there.
+a wave), so round trips overlap as they do there. ``--stack`` measures the whole gateway
+instead: the stack in this process (gateway, simulators, client), its cache in memory and then
+in Redis, the same persons' warm dashboards 16 at a time, the process's CPU per dashboard (the
+client and the simulators' share is the same in both, so the difference is the cache's).
 """
 
 from __future__ import annotations
@@ -106,11 +109,58 @@ async def replay(cache: Any, dashboards: list[list[list[Call]]], rounds: int) ->
     return (time.process_time() - started) / (rounds * len(dashboards))
 
 
+async def whole_stack(redis_url: str | None, prefix: str, home: str, rounds: int) -> float:
+    """Process CPU seconds per warm dashboard, the whole stack in this process."""
+    import aiohttp
+    from pydantic import SecretStr
+
+    from kernel.settings import Settings
+    from minside.stack import running_stack
+
+    query = (Path(__file__).parent / "dashboard.graphql").read_text()
+    settings = Settings(
+        redis_url=redis_url,
+        redis_key_prefix=prefix,
+        secret_key=SecretStr("bench-read-cache-" + "b" * 32),
+        outbox_url=f"sqlite:///{Path(home) / 'outbox.sqlite3'}",
+    )
+    async with running_stack(settings) as stack, aiohttp.ClientSession() as http:
+        tokens = [stack.token(stack.population.person(person).pid) for person in PERSONS]
+        slots = asyncio.Semaphore(16)
+
+        async def dashboard(token: str) -> None:
+            async with (
+                slots,
+                http.post(
+                    f"{stack.gateway_url}/graphql",
+                    json={"query": query},
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as response,
+            ):
+                body = await response.json()
+                assert "errors" not in body, body
+
+        for _ in range(2):  # fill, then warm up
+            await asyncio.gather(*(dashboard(token) for token in tokens))
+        started = time.process_time()
+        await asyncio.gather(*(dashboard(token) for _ in range(rounds) for token in tokens))
+        return (time.process_time() - started) / (rounds * len(tokens))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--stack", action="store_true", help="the whole gateway, not a replay")
     args = parser.parse_args()
+    if args.stack:
+        for name, url in (("memory", None), ("redis", args.redis)):
+            prefix = f"bench-rcache:{uuid.uuid4().hex[:8]}:"
+            with tempfile.TemporaryDirectory() as home:
+                cpu = await whole_stack(url, prefix, home, args.rounds)
+            await forget(args.redis, prefix)
+            print(f"{name:>6}: {cpu * 1000:.2f} ms process CPU per warm dashboard (whole stack)")
+        return
     from redis.asyncio import Redis
 
     from resolvers.read_cache import ReadThroughCache
@@ -142,8 +192,19 @@ async def main() -> None:
             cpu = await replay(cache, dashboards, args.rounds)
             print(f"{name:>6}: {cpu * 1000:.2f} ms CPU per warm dashboard")
     finally:
+        await client.aclose()
+        await forget(args.redis, prefix)
+
+
+async def forget(redis_url: str, prefix: str) -> None:
+    """Delete the bench's keys."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
         async for key in client.scan_iter(match=prefix + "*"):
             await client.delete(key)
+    finally:
         await client.aclose()
 
 
