@@ -580,3 +580,28 @@ async def test_the_reads_of_one_tick_share_one_mget(
         await cancelled
     assert (await store.get_many(["k3"]))["k3"].value == "v3"
     assert len(sent) == 2
+
+
+async def test_reads_through_a_hung_redis_ask_the_system_without_stalling() -> None:
+    loop = asyncio.get_running_loop()
+    async with Blackhole() as hole:
+        client = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0", socket_timeout=2)
+        try:
+            store = RedisReadCache(client, SECRET.fernet_key("read-cache"), clock=FakeClock(NOW))
+            cache = ReadThroughCache(store, b"k" * 32, clock=FakeClock(NOW), stale_s=3600)
+            fetch = CountingFetch()
+            started = loop.time()
+            # miss, lock, write, unlock: one deadline in all (was a socket timeout each)
+            assert values(await cache.read(CASES, [PID, "other"], fetch)) == [
+                f"{PID}@v1",
+                "other@v1",
+            ]
+            assert loop.time() - started < 1.5
+            await asyncio.sleep(0.05)
+            seen = hole.received
+            for _ in range(3):  # Redis skipped meanwhile: each read asks the system at once
+                assert values(await cache.read(CASES, [PID], fetch)) == [f"{PID}@v1"]
+            await asyncio.sleep(0.05)
+            assert hole.received == seen and len(fetch.calls) == 4
+        finally:
+            await client.aclose()
