@@ -195,32 +195,57 @@ class ReadThroughCache:
         fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
         results: list[Served[V] | BatchFailed | None],
     ) -> None:
-        """Fetch the keys whose store lock this process gets; wait for the others' answers."""
+        """Fetch the keys whose store lock this process gets; wait for the others' answers.
+
+        Every lock taken here is given back before this returns, however it ends: a job
+        cancelled before it ran its body never reaches its own ``finally``, so the keys still
+        held are released here (shielded: a second cancellation does not leave them taken
+        for ``lock_ttl_s``, with the other workers polling them all that time).
+        """
         token = secrets.token_hex(8)
-        taken = await self.store.try_lock_many(
-            [cache_keys[index] for index in mine], token, self._lock_ttl_s
-        )
-        ours = {i: flight for i, flight in mine.items() if cache_keys[i] in taken}
-        elsewhere = {i: flight for i, flight in mine.items() if cache_keys[i] not in taken}
-        if not elsewhere:  # always so in one process: as if there were no locks
-            await self._fetch_locked(policy, keys, cache_keys, ours, fetch, results, token)
-            return
-        jobs = [
-            asyncio.ensure_future(
-                self._await_elsewhere(policy, keys, cache_keys, elsewhere, fetch, results, token)
-            )
-        ]
-        if ours:
+        wanted = [cache_keys[index] for index in mine]
+        # Taken before the answer arrives: a cancellation while the SET NX is in flight may
+        # still have taken them; releasing a key we do not hold is a no-op (compare-and-delete).
+        held = set(wanted)
+        jobs: list[asyncio.Future[None]] = []
+        try:
+            taken = await self.store.try_lock_many(wanted, token, self._lock_ttl_s)
+            held &= taken
+            ours = {i: flight for i, flight in mine.items() if cache_keys[i] in taken}
+            elsewhere = {i: flight for i, flight in mine.items() if cache_keys[i] not in taken}
+            if not elsewhere:  # always so in one process: as if there were no locks
+                await self._fetch_locked(
+                    policy, keys, cache_keys, ours, fetch, results, token, held
+                )
+                return
             jobs.append(
                 asyncio.ensure_future(
-                    self._fetch_locked(policy, keys, cache_keys, ours, fetch, results, token)
+                    self._await_elsewhere(
+                        policy, keys, cache_keys, elsewhere, fetch, results, token, held
+                    )
                 )
             )
-        try:
+            if ours:
+                jobs.append(
+                    asyncio.ensure_future(
+                        self._fetch_locked(
+                            policy, keys, cache_keys, ours, fetch, results, token, held
+                        )
+                    )
+                )
             await asyncio.gather(*jobs)
         finally:
             for job in jobs:
                 job.cancel()
+            if jobs or held:
+                await asyncio.shield(self._settle(jobs, held, token))
+
+    async def _settle(self, jobs: list[asyncio.Future[None]], held: set[str], token: str) -> None:
+        """Wait for the (cancelled) `jobs` to end, retrieving what they raised, then give back
+        the locks in `held` that they did not (one that never started gave back none)."""
+        await asyncio.gather(*jobs, return_exceptions=True)
+        if held:
+            await self.store.unlock_many(sorted(held), token)
 
     async def _fetch_locked(
         self,
@@ -231,14 +256,18 @@ class ReadThroughCache:
         fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
         results: list[Served[V] | BatchFailed | None],
         token: str,
+        held: set[str],
     ) -> None:
-        """Fetch `subset`, whose store locks are held with `token`, and give the locks back."""
+        """Fetch `subset`, whose store locks are held with `token`, and give the locks back
+        (dropping them from `held`, the caller's record of what is still to release)."""
         if not subset:
             return
+        locked = [cache_keys[index] for index in subset]
         try:
             await self._fetch(policy, keys, cache_keys, subset, fetch, results)
         finally:
-            await self.store.unlock_many([cache_keys[index] for index in subset], token)
+            await self.store.unlock_many(locked, token)
+            held.difference_update(locked)
 
     async def _await_elsewhere(
         self,
@@ -249,6 +278,7 @@ class ReadThroughCache:
         fetch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
         results: list[Served[V] | BatchFailed | None],
         token: str,
+        held: set[str],
     ) -> None:
         """Keys another process is fetching: poll the store for its answers.
 
@@ -277,11 +307,14 @@ class ReadThroughCache:
                     results[index] = Served(entry.value, entry.fetched_at, cached=True)  # type: ignore[arg-type]
                     pending.pop(index).set_result(entry)
             if pending:
-                taken = await self.store.try_lock_many(
-                    [cache_keys[index] for index in pending], token, self._lock_ttl_s
-                )
+                asked = [cache_keys[index] for index in pending]
+                held.update(asked)  # see _fetch_shared: maybe taken even if cancelled now
+                taken = await self.store.try_lock_many(asked, token, self._lock_ttl_s)
+                held.difference_update(set(asked) - taken)
                 freed = {i: pending.pop(i) for i in list(pending) if cache_keys[i] in taken}
-                await self._fetch_locked(policy, keys, cache_keys, freed, fetch, results, token)
+                await self._fetch_locked(
+                    policy, keys, cache_keys, freed, fetch, results, token, held
+                )
 
     async def _fetch(
         self,

@@ -6,30 +6,66 @@ authenticated with Fernet (a key derived from the server secret): nothing in Red
 text, and an entry that was changed in Redis (or written under another secret) fails
 authentication and is a miss; it is never unpickled.
 
+Hits are cheap on the gateway's CPU: each store remembers (in a small LRU, by bytes) the entries
+it opened or wrote, by key with their sealed bytes; when Redis hands back exactly those bytes
+again, the entry is served without decrypting and unpickling it once more. Only bytes that once
+passed authentication (or that this process sealed itself) are remembered, and a remembered
+entry is used only for an identical token, so a changed entry is still authenticated first.
+Readers treat values as immutable (:class:`~stores.read_cache.ReadCache`), so sharing the
+opened object is as safe as the in-process store's.
+
+The reads of one event-loop tick share a round trip: every ``get_many`` called while a batch is
+gathering joins it, and one MGET (in a task of its own, so no single caller's cancellation
+stops it) answers them all. Under load that is many requests' loader batches per MGET, each of
+which would otherwise pay redis-py's whole per-command cost.
+
 Fetch locks (``<prefix>read-lock:<key>``) are ``SET NX PX`` keys holding the taker's token;
 giving one back deletes it only if it still holds that token (a small Lua script), so a lock
 that expired and was taken by another worker is not released by the first.
 
 A cache must not take the gateway down with it: when Redis fails, a read is a miss, a write is
-skipped and every lock is granted (each worker then asks the back office itself), each logged.
+skipped and every lock is granted (each worker then asks the back office itself). A Redis that
+hangs rather than refuses (blackholed) must not stall reads either: each operation has its own
+short deadline (``op_timeout_s``, far below the client's socket timeout), and a failed or late
+operation opens a small circuit breaker: for ``open_s`` the cache does not touch Redis at all
+(reads are misses, writes and deletes skipped, locks granted). After that one operation probes
+Redis (the others still skip it until the probe answers); success closes the breaker. One
+WARNING when it opens, one INFO when Redis answers again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import pickle
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
+from cachetools import LRUCache
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from stores.read_cache import CachedRead
 
-__all__ = ["RedisReadCache"]
+__all__ = ["BREAKER_OPEN_S", "MEMO_BYTES", "OP_TIMEOUT_S", "RedisReadCache"]
 
 log = logging.getLogger(__name__)
+
+# A cache operation slower than this is a failure (the back office is asked instead); after a
+# failure Redis is left alone this long before one operation tries it again.
+OP_TIMEOUT_S = 0.25
+BREAKER_OPEN_S = 5.0
+# Sealed bytes of the opened entries remembered per process (the opened objects besides).
+MEMO_BYTES = 8 * 1024 * 1024
+
+T = TypeVar("T")
+
+# What a Redis that is down, hanging or confused raises through redis-py (TimeoutError: ours).
+_FAILURES = (RedisError, OSError, TimeoutError)
 
 _UNLOCK = """
 local released = 0
@@ -48,7 +84,8 @@ class RedisReadCache:
     ``client`` is the process's Redis client (not closed here); ``fernet_key`` comes from
     ``ServerSecret.fernet_key("read-cache")`` and is the same in every worker. ``clock`` is
     the clock of the entries' times: a TTL is `keep_until` minus its now (relative, so the
-    gateway's and Redis's clocks need not agree).
+    gateway's and Redis's clocks need not agree). ``op_timeout_s`` bounds each operation and
+    ``open_s`` is how long Redis is skipped after a failure (timed on ``monotonic``).
     """
 
     def __init__(
@@ -58,18 +95,97 @@ class RedisReadCache:
         *,
         prefix: str = "minside:",
         clock: Callable[[], float],
+        op_timeout_s: float = OP_TIMEOUT_S,
+        open_s: float = BREAKER_OPEN_S,
+        monotonic: Callable[[], float] = time.monotonic,
+        memo_bytes: int = MEMO_BYTES,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.clock = clock
         self._fernet = Fernet(fernet_key)
         self._unlock = client.register_script(_UNLOCK)
+        self._op_timeout_s = op_timeout_s
+        self._open_s = open_s
+        self._monotonic = monotonic
+        self._open_until: float | None = None  # None: closed (Redis in use)
+        self._probing = False
+        self._gathering: dict[str, None] | None = None  # names of this tick's MGET
+        self._waiting: list[asyncio.Future[dict[str, bytes | str | None]]] = []
+        self._flushes: set[asyncio.Task[None]] = set()
+        self._memo: LRUCache[str, tuple[bytes, CachedRead]] = LRUCache(
+            maxsize=memo_bytes, getsizeof=_sealed_size
+        )
+
+    @property
+    def breaker_open(self) -> bool:
+        """Whether Redis is being skipped after a failure (for tests and diagnostics)."""
+        return self._open_until is not None
+
+    def _skip(self) -> bool:
+        """Whether to leave Redis alone now: open, or its probe is already under way."""
+        if self._open_until is None:
+            return False
+        return self._probing or self._monotonic() < self._open_until
+
+    async def _call(self, what: str, operation: Awaitable[T]) -> T:
+        """`operation` under the deadline, feeding the breaker; raises one of ``_FAILURES``.
+
+        Called (with no await in between) after :meth:`_skip` said no: when the breaker is
+        open, this operation is its probe and the others keep skipping Redis meanwhile.
+        """
+        probe = self._open_until is not None
+        self._probing = self._probing or probe
+        try:
+            async with asyncio.timeout(self._op_timeout_s):
+                result = await operation
+        except _FAILURES as exc:
+            if probe:
+                self._probing = False
+            if self._open_until is None:
+                log.warning(
+                    "read cache: Redis %s failed (%s); skipping Redis for %.0f s "
+                    "(reads ask the systems)",
+                    what,
+                    type(exc).__name__,
+                    self._open_s,
+                )
+            else:
+                log.debug("read cache: Redis %s failed again (%s)", what, type(exc).__name__)
+            self._open_until = self._monotonic() + self._open_s
+            raise
+        except BaseException:  # cancelled: says nothing about Redis; let another probe
+            if probe:
+                self._probing = False
+            raise
+        if probe:  # only the probe closes it: an older call's late answer proves little
+            self._probing = False
+            self._open_until = None
+            log.info("read cache: Redis answers again; using it")
+        return result
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}read:{key}"
 
     def _lock_key(self, key: str) -> str:
         return f"{self.prefix}read-lock:{key}"
+
+    def _remember(self, key: str, token: bytes, entry: CachedRead) -> None:
+        if len(token) <= self._memo.maxsize // 8:  # no single entry crowds out the rest
+            self._memo[key] = (token, entry)
+
+    def _open_remembered(self, key: str, token: bytes | str) -> CachedRead | None:
+        """`key`'s entry from its sealed `token`: the remembered one if the bytes are the
+        same (compared in full), else authenticated, unpickled and remembered."""
+        if isinstance(token, str):  # a client decoding responses: not ours, but be exact
+            token = token.encode()
+        known = self._memo.get(key)
+        if known is not None and known[0] == token:
+            return known[1]
+        entry = self._open(token)
+        if entry is not None:
+            self._remember(key, token, entry)
+        return entry
 
     def _open(self, token: bytes | str) -> CachedRead | None:
         try:
@@ -85,25 +201,64 @@ class RedisReadCache:
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, CachedRead]:
         wanted = list(dict.fromkeys(keys))
-        if not wanted:
+        if not wanted or self._skip():
             return {}
+        names = [self._key(key) for key in wanted]
         try:
-            tokens = await self.client.mget([self._key(key) for key in wanted])
-        except RedisError as exc:
-            log.warning(
-                "read cache: Redis read failed (%s); asking the systems", type(exc).__name__
-            )
+            tokens = await self._mget(names)
+        except _FAILURES:
             return {}
         now = self.clock()
         found = {}
-        for key, token in zip(wanted, tokens, strict=True):
-            entry = self._open(token) if token is not None else None
+        for key, name in zip(wanted, names, strict=True):
+            token = tokens.get(name)
+            entry = self._open_remembered(key, token) if token is not None else None
             if entry is not None and now < entry.keep_until:
                 found[key] = entry
         return found
 
+    async def _mget(self, names: list[str]) -> dict[str, bytes | str | None]:
+        """The values of `names`, from the one MGET of every read made in this tick."""
+        loop = asyncio.get_running_loop()
+        if self._gathering is None:
+            self._gathering = {}
+            loop.call_soon(self._flush)
+        self._gathering.update(dict.fromkeys(names))
+        answer: asyncio.Future[dict[str, bytes | str | None]] = loop.create_future()
+        self._waiting.append(answer)
+        return await answer
+
+    def _flush(self) -> None:
+        names, waiting = list(self._gathering or ()), self._waiting
+        self._gathering, self._waiting = None, []
+        task = asyncio.ensure_future(self._answer(names, waiting))
+        self._flushes.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _answer(
+        self, names: list[str], waiting: list[asyncio.Future[dict[str, bytes | str | None]]]
+    ) -> None:
+        try:
+            tokens = await self._call("read", self.client.mget(names))
+        except asyncio.CancelledError:  # shutting down
+            for answer in waiting:
+                answer.cancel()
+            raise
+        except Exception as exc:  # a failure is every waiter's (each logs nothing more)
+            for answer in waiting:
+                if not answer.done():  # a waiter cancelled meanwhile has gone
+                    answer.set_exception(exc)
+            return
+        found = dict(zip(names, tokens, strict=True))
+        for answer in waiting:
+            if not answer.done():
+                answer.set_result(found)
+
     async def put_many(self, entries: Mapping[str, CachedRead]) -> None:
+        if not entries or self._skip():
+            return
         now = self.clock()
+        sealed_now: dict[str, tuple[bytes, CachedRead]] = {}
         async with self.client.pipeline(transaction=False) as pipe:
             queued = False
             for key, entry in entries.items():
@@ -112,39 +267,44 @@ class RedisReadCache:
                     continue
                 sealed = self._fernet.encrypt(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
                 pipe.set(self._key(key), sealed, px=max(1, math.ceil(left * 1000)))
+                sealed_now[key] = (sealed, entry)
                 queued = True
             if queued:
-                try:
-                    await pipe.execute()
-                except RedisError as exc:
-                    log.warning("read cache: Redis write failed (%s)", type(exc).__name__)
+                with contextlib.suppress(*_FAILURES):  # logged by _call; just not kept
+                    await self._call("write", pipe.execute())
+                    for key, (sealed, entry) in sealed_now.items():
+                        self._remember(key, sealed, entry)
 
     async def delete_many(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        for key in keys:
+            self._memo.pop(key, None)
         names = [self._key(key) for key in keys]
-        if names:
-            try:
-                await self.client.delete(*names)
-            except RedisError as exc:
-                log.warning("read cache: Redis delete failed (%s)", type(exc).__name__)
+        if names and not self._skip():
+            with contextlib.suppress(*_FAILURES):  # logged by _call
+                await self._call("delete", self.client.delete(*names))
 
     async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
         if not keys:
             return set()
+        if self._skip():
+            return set(keys)
         px = max(1, math.ceil(ttl_s * 1000))
         async with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.set(self._lock_key(key), token, nx=True, px=px)
             try:
-                taken = await pipe.execute()
-            except RedisError as exc:
-                log.warning("read cache: Redis lock failed (%s)", type(exc).__name__)
+                taken = await self._call("lock", pipe.execute())
+            except _FAILURES:
                 return set(keys)
         return {key for key, ok in zip(keys, taken, strict=True) if ok}
 
     async def unlock_many(self, keys: Iterable[str], token: str) -> None:
         names = [self._lock_key(key) for key in keys]
-        if names:
-            try:
-                await self._unlock(keys=names, args=[token])
-            except RedisError as exc:  # the locks expire by themselves
-                log.warning("read cache: Redis unlock failed (%s)", type(exc).__name__)
+        if names and not self._skip():
+            with contextlib.suppress(*_FAILURES):  # logged; the locks expire by themselves
+                await self._call("unlock", self._unlock(keys=names, args=[token]))
+
+
+def _sealed_size(item: tuple[bytes, CachedRead]) -> int:
+    return len(item[0])

@@ -5,6 +5,7 @@ stale-if-error, nothing in clear text at rest, a tampered entry a miss and never
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
@@ -353,3 +354,254 @@ async def test_a_redis_that_is_down_makes_reads_misses_not_failures() -> None:
         await store.delete_many(["k"])
     finally:
         await client.aclose()
+
+
+class CancelAfterLocking(RedisReadCache):
+    """Cancels `victim` as soon as its locks are taken, before the jobs using them start."""
+
+    victim: asyncio.Task[object] | None = None
+
+    async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
+        taken = await super().try_lock_many(keys, token, ttl_s)
+        if self.victim is not None:
+            asyncio.get_running_loop().call_soon(self.victim.cancel)
+        return taken
+
+
+async def test_a_read_cancelled_before_its_fetch_starts_gives_its_locks_back(
+    clients: Clients,
+) -> None:
+    clock, fetch = FakeClock(NOW), CountingFetch()
+    dead = clients.store(clock)
+    store = CancelAfterLocking(
+        clients.client(),
+        SECRET.fernet_key("read-cache"),
+        prefix=clients.namespace.prefix,
+        clock=clock,
+    )
+    cache = ReadThroughCache(store, b"k" * 32, clock=clock, stale_s=3600)
+    # "elsewhere" is another worker's (so the read polls it while it fetches "mine")
+    assert await dead.try_lock_many([cache.key(CASES, "elsewhere")], "dead-worker", 30)
+    reader = asyncio.create_task(cache.read(CASES, ["elsewhere", "mine"], fetch))
+    store.victim = reader
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(reader, 3)
+    assert fetch.calls == []  # cancelled before the fetch began...
+    client = clients.opened[0]
+    lock = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'mine')}"
+    assert await client.exists(lock) == 0  # ...and the lock it took is given back
+    elsewhere = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'elsewhere')}"
+    assert await client.get(elsewhere) == b"dead-worker"  # not its to give back
+    store.victim = None
+    peer = worker(clients, clock)  # a peer missing "mine" now asks at once, not in 5 s
+    served = await asyncio.wait_for(peer.read(CASES, ["mine"], fetch), 1)
+    assert values(served) == ["mine@v1"]
+
+
+async def test_a_read_cancelled_mid_fetch_gives_its_locks_back(clients: Clients) -> None:
+    clock, fetch = FakeClock(NOW), CountingFetch()
+    fetch.gate = asyncio.Event()
+    dead = clients.store(clock)
+    cache = worker(clients, clock)
+    assert await dead.try_lock_many([cache.key(CASES, "elsewhere")], "dead-worker", 30)
+    reader = asyncio.create_task(cache.read(CASES, ["elsewhere", "mine"], fetch))
+    await asyncio.sleep(0.1)
+    assert fetch.calls == [["mine"]]
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    lock = f"{clients.namespace.prefix}read-lock:{cache.key(CASES, 'mine')}"
+    assert await clients.opened[0].exists(lock) == 0
+
+
+# --- a Redis that hangs: per-operation deadline and circuit breaker ---------------------------
+
+
+class Blackhole:
+    """A TCP server that accepts connections and never answers: a hung (blackholed) Redis."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.received = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while chunk := await reader.read(65536):
+                self.received += len(chunk)
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> Blackhole:
+        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_hung_redis_costs_one_short_deadline_then_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.get_running_loop()
+    ticks = Ticks()
+    async with Blackhole() as hole:
+        client = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0", socket_timeout=2)
+        try:
+            store = RedisReadCache(
+                client, SECRET.fernet_key("read-cache"), clock=FakeClock(NOW), monotonic=ticks
+            )
+            started = loop.time()
+            assert await store.get_many(["k"]) == {}  # a miss, not a 2 s stall
+            assert loop.time() - started < 1.5
+            assert store.breaker_open and hole.connections == 1
+            await asyncio.sleep(0.05)
+            seen = (hole.connections, hole.received)
+            started = loop.time()
+            for _ in range(5):  # open: nothing reaches Redis, every operation answers at once
+                assert await store.get_many(["k"]) == {}
+                await store.put_many({"k": entry("v")})
+                assert await store.try_lock_many(["k"], "t", 5) == {"k"}  # granted
+                await store.unlock_many(["k"], "t")
+                await store.delete_many(["k"])
+            assert loop.time() - started < 0.5
+            await asyncio.sleep(0.05)
+            assert (hole.connections, hole.received) == seen
+            warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+            assert len(warnings) == 1 and "skipping Redis" in warnings[0].getMessage()
+
+            ticks.now += 5  # open time over: one operation probes (and fails again)...
+            assert await store.get_many(["k"]) == {}
+            assert hole.connections == 2 and store.breaker_open
+            assert len([r for r in caplog.records if r.levelname == "WARNING"]) == 1
+        finally:
+            await client.aclose()
+
+
+async def test_the_breaker_closes_when_redis_answers_again(
+    clients: Clients, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="stores.read_cache_redis")
+    ticks = Ticks()
+    async with Blackhole() as hole:
+        hung = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0")
+        try:
+            store = RedisReadCache(
+                hung,
+                SECRET.fernet_key("read-cache"),
+                prefix=clients.namespace.prefix,
+                clock=FakeClock(NOW),
+                op_timeout_s=0.1,
+                monotonic=ticks,
+            )
+            assert await store.get_many(["k"]) == {}
+            assert store.breaker_open
+            store.client = clients.client()  # Redis is back (same prefix, a live server)
+            await clients.store(FakeClock(NOW)).put_many({"k": entry("v")})
+            assert await store.get_many(["k"]) == {}  # still open: not asked
+            ticks.now += 5
+            assert await store.get_many(["k"]) == {"k": entry("v")}  # the probe: closed
+            assert not store.breaker_open
+            infos = [r for r in caplog.records if r.levelname == "INFO"]
+            assert any("answers again" in r.getMessage() for r in infos)
+        finally:
+            await hung.aclose()
+
+
+# --- the opened entries a store remembers -----------------------------------------------------
+
+
+async def test_a_hit_on_the_same_sealed_bytes_is_not_opened_again(clients: Clients) -> None:
+    clock = FakeClock(NOW)
+    a, b = clients.store(clock), clients.store(clock)
+    await b.put_many({"k": entry((case(),))})
+    first = (await a.get_many(["k"]))["k"]
+    again = (await a.get_many(["k"]))["k"]
+    assert again is first  # the same bytes from Redis: not decrypted and unpickled again
+    await b.put_many({"k": entry((case("2024/00007"),))})  # another worker's newer entry
+    newer = (await a.get_many(["k"]))["k"]
+    assert newer is not first and newer.value[0].case_number == "2024/00007"
+    await b.delete_many(["k"])
+    assert await a.get_many(["k"]) == {}
+
+
+async def test_a_remembered_entry_does_not_vouch_for_other_bytes(clients: Clients) -> None:
+    store = clients.store(FakeClock(NOW))
+    await store.put_many({"k": entry("v")})
+    assert (await store.get_many(["k"]))["k"].value == "v"  # remembered now
+    client, prefix = clients.opened[0], clients.namespace.prefix
+    sealed = await client.get(f"{prefix}read:k")
+    assert sealed is not None
+    await client.set(f"{prefix}read:k", sealed[:-4] + b"AAAA")
+    assert await store.get_many(["k"]) == {}
+    await client.set(f"{prefix}read:k", pickle.dumps(entry(Booby())))
+    assert await store.get_many(["k"]) == {}
+    assert not Booby.exploded
+
+
+async def test_the_reads_of_one_tick_share_one_mget(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = clients.store(FakeClock(NOW))
+    await store.put_many({f"k{i}": entry(f"v{i}") for i in range(4)})
+    sent: list[tuple[str, ...]] = []
+    mget = store.client.mget
+
+    def counting(names: Sequence[str]) -> object:
+        sent.append(tuple(names))
+        return mget(names)
+
+    monkeypatch.setattr(store.client, "mget", counting)
+    reads = [store.get_many(["k0", "k1"]), store.get_many(["k1", "k2"]), store.get_many(["k9"])]
+    cancelled = asyncio.create_task(store.get_many(["k3"]))
+    found = asyncio.gather(*reads)
+    await asyncio.sleep(0)
+    cancelled.cancel()  # one reader gone: the others are still answered
+    first, second, third = await asyncio.wait_for(found, 3)
+    assert {key: e.value for key, e in first.items()} == {"k0": "v0", "k1": "v1"}
+    assert {key: e.value for key, e in second.items()} == {"k1": "v1", "k2": "v2"}
+    assert third == {}
+    assert len(sent) == 1 and len(sent[0]) == 5  # k0..k3 and k9, each once
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert (await store.get_many(["k3"]))["k3"].value == "v3"
+    assert len(sent) == 2
+
+
+async def test_reads_through_a_hung_redis_ask_the_system_without_stalling() -> None:
+    loop = asyncio.get_running_loop()
+    async with Blackhole() as hole:
+        client = Redis.from_url(f"redis://127.0.0.1:{hole.port}/0", socket_timeout=2)
+        try:
+            store = RedisReadCache(client, SECRET.fernet_key("read-cache"), clock=FakeClock(NOW))
+            cache = ReadThroughCache(store, b"k" * 32, clock=FakeClock(NOW), stale_s=3600)
+            fetch = CountingFetch()
+            started = loop.time()
+            # miss, lock, write, unlock: one deadline in all (was a socket timeout each)
+            assert values(await cache.read(CASES, [PID, "other"], fetch)) == [
+                f"{PID}@v1",
+                "other@v1",
+            ]
+            assert loop.time() - started < 1.5
+            await asyncio.sleep(0.05)
+            seen = hole.received
+            for _ in range(3):  # Redis skipped meanwhile: each read asks the system at once
+                assert values(await cache.read(CASES, [PID], fetch)) == [f"{PID}@v1"]
+            await asyncio.sleep(0.05)
+            assert hole.received == seen and len(fetch.calls) == 4
+        finally:
+            await client.aclose()
