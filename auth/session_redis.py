@@ -109,23 +109,30 @@ class RedisSessionStore:
     def _login_key(self, state: str) -> str:
         return f"{self.prefix}login:{digest(state)}"
 
-    def _seal(self, record: dict[str, Any]) -> bytes:
-        return self._fernet.encrypt(json.dumps(record, separators=(",", ":")).encode())
+    def _seal(self, record: dict[str, Any], key: str) -> bytes:
+        # The Redis key is sealed with the record: a record copied under another key (someone
+        # able to write Redis putting a victim's session under their own cookie's key) is
+        # refused, not served.
+        plain = json.dumps({"key": key, "record": record}, separators=(",", ":"))
+        return self._fernet.encrypt(plain.encode())
 
-    def _open(self, token: bytes | str | None) -> dict[str, Any] | None:
+    def _open(self, token: bytes | str | None, key: str) -> dict[str, Any] | None:
         if token is None:
             return None
         try:
-            record = json.loads(self._fernet.decrypt(token))
+            sealed = json.loads(self._fernet.decrypt(token))
         except (InvalidToken, ValueError):
             return None
+        if not isinstance(sealed, dict) or sealed.get("key") != key:
+            return None
+        record = sealed.get("record")
         return record if isinstance(record, dict) else None
 
-    def _seal_session(self, data: SessionData) -> bytes:
-        return self._seal({**asdict(data), "acr": data.acr.value})
+    def _seal_session(self, data: SessionData, key: str) -> bytes:
+        return self._seal({**asdict(data), "acr": data.acr.value}, key)
 
-    def _open_session(self, token: bytes | str | None) -> SessionData | None:
-        record = self._open(token)
+    def _open_session(self, token: bytes | str | None, key: str) -> SessionData | None:
+        record = self._open(token, key)
         if record is None:
             return None
         try:
@@ -146,10 +153,9 @@ class RedisSessionStore:
         now = self.clock()
         data = replace(data, created_at=now, last_seen_at=now)
         hashed = digest(session_id)
+        key = self._session_key(hashed)
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(
-                self._session_key(hashed), self._seal_session(data), px=_ms(self._ttl_s(data, now))
-            )
+            pipe.set(key, self._seal_session(data, key), px=_ms(self._ttl_s(data, now)))
             if data.sid is not None:
                 # The newest session of a sid lives longest: its lifetime bounds the index's.
                 sid_key = self._sid_key(data.sid)
@@ -162,7 +168,7 @@ class RedisSessionStore:
     async def get(self, session_id: str) -> SessionData | None:
         """The live session for this id, marking it used; ``None`` if unknown or expired."""
         key = self._session_key(digest(session_id))
-        data = self._open_session(await self.client.get(key))
+        data = self._open_session(await self.client.get(key), key)
         if data is None:
             return None
         now = self.clock()
@@ -173,7 +179,7 @@ class RedisSessionStore:
         data = replace(data, last_seen_at=now)
         # XX: only while it still exists, so a use racing a logout on another worker cannot
         # bring the session back.
-        if not await self.client.set(key, self._seal_session(data), px=_ms(ttl), xx=True):
+        if not await self.client.set(key, self._seal_session(data, key), px=_ms(ttl), xx=True):
             return None
         return data
 
@@ -181,7 +187,8 @@ class RedisSessionStore:
     async def delete(self, session_id: str) -> SessionData | None:
         """End the session with this id; return what it held, if it existed."""
         hashed = digest(session_id)
-        data = self._open_session(await self.client.getdel(self._session_key(hashed)))
+        key = self._session_key(hashed)
+        data = self._open_session(await self.client.getdel(key), key)
         if data is not None and data.sid is not None:
             await self.client.srem(self._sid_key(data.sid), hashed)
         return data
@@ -205,12 +212,14 @@ class RedisSessionStore:
         """Remember a pending login under its ``state``."""
         pending = replace(pending, created_at=self.clock())
         record = {**asdict(pending), "acr": pending.acr.value}
-        await self.client.set(self._login_key(state), self._seal(record), px=_ms(self.login_ttl_s))
+        key = self._login_key(state)
+        await self.client.set(key, self._seal(record, key), px=_ms(self.login_ttl_s))
 
     @_unavailable_on_redis_errors
     async def take_login(self, state: str) -> PendingLogin | None:
         """Remove and return the pending login for ``state`` (one-time); ``None`` if unknown."""
-        record = self._open(await self.client.getdel(self._login_key(state)))
+        key = self._login_key(state)
+        record = self._open(await self.client.getdel(key), key)
         if record is None:
             return None
         try:

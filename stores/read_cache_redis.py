@@ -182,20 +182,25 @@ class RedisReadCache:
         known = self._memo.get(key)
         if known is not None and known[0] == token:
             return known[1]
-        entry = self._open(token)
+        entry = self._open(key, token)
         if entry is not None:
             self._remember(key, token, entry)
         return entry
 
-    def _open(self, token: bytes | str) -> CachedRead | None:
+    def _open(self, key: str, token: bytes | str) -> CachedRead | None:
+        """The entry sealed in `token`, if it authenticates and was sealed for `key`: an entry
+        copied under another key (one viewer's data under another's) is a miss."""
         try:
             plain = self._fernet.decrypt(token)
         except InvalidToken:
             log.warning("read cache: an entry failed authentication; treated as a miss")
             return None
         try:
-            entry = pickle.loads(plain)  # noqa: S301 - authenticated above: written by us
+            sealed_for, entry = pickle.loads(plain)  # noqa: S301 - authenticated: ours
         except Exception:  # a class changed shape between versions: just a miss
+            return None
+        if sealed_for != key:
+            log.warning("read cache: an entry sealed for another key; treated as a miss")
             return None
         return entry if isinstance(entry, CachedRead) else None
 
@@ -265,7 +270,10 @@ class RedisReadCache:
                 left = entry.keep_until - now
                 if left <= 0:
                     continue
-                sealed = self._fernet.encrypt(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+                # The key is sealed with the entry, so a copy under another key is refused.
+                sealed = self._fernet.encrypt(
+                    pickle.dumps((key, entry), pickle.HIGHEST_PROTOCOL)
+                )
                 pipe.set(self._key(key), sealed, px=max(1, math.ceil(left * 1000)))
                 sealed_now[key] = (sealed, entry)
                 queued = True

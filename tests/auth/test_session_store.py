@@ -20,7 +20,13 @@ from redis.asyncio import Redis
 
 from auth.acr import Acr
 from auth.session_redis import RedisSessionStore
-from auth.sessions import InMemorySessionStore, PendingLogin, SessionData, SessionStore
+from auth.sessions import (
+    InMemorySessionStore,
+    PendingLogin,
+    SessionData,
+    SessionStore,
+    digest,
+)
 from kernel.server_secret import ServerSecret
 from tests.clocks import FakeClock
 from tests.services import RedisNamespace
@@ -247,3 +253,21 @@ async def test_a_tampered_or_foreign_record_is_no_session(on_redis: Backend) -> 
     )
     fresh = await store.create(_session())
     assert await other_secret.get(fresh) is None
+
+
+async def test_a_victims_record_copied_under_an_attackers_key_is_no_session(
+    on_redis: Backend,
+) -> None:
+    # Someone able to write Redis copies the victim's sealed session over their own: the key
+    # is sealed with the record, so the attacker's cookie does not become the victim's login.
+    store = redis_store(on_redis)
+    victim = await store.create(_session())
+    attacker = await store.create(_session())
+    client = store.client
+    victim_key = f"{on_redis.prefix}session:{digest(victim)}"
+    attacker_key = f"{on_redis.prefix}session:{digest(attacker)}"
+    sealed = await client.get(victim_key)
+    assert sealed is not None
+    await client.set(attacker_key, sealed)
+    assert await store.get(attacker) is None
+    assert await store.get(victim) is not None  # the victim's own session is unharmed

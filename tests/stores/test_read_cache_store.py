@@ -188,6 +188,20 @@ async def test_a_tampered_entry_is_a_miss_and_never_unpickled(clients: Clients) 
     assert not Booby.exploded
 
 
+async def test_an_entry_copied_under_another_key_is_a_miss(clients: Clients) -> None:
+    # Someone able to write Redis copies one viewer's sealed entry under another's key: the
+    # key is sealed with the entry, so the other viewer is not served it.
+    writer, reader = clients.store(FakeClock(NOW)), clients.store(FakeClock(NOW))
+    await writer.put_many({"p360.cases:viewer-a": entry((case(),))})
+    client = clients.opened[0]
+    prefix = clients.namespace.prefix
+    sealed = await client.get(f"{prefix}read:p360.cases:viewer-a")
+    assert sealed is not None
+    await client.set(f"{prefix}read:p360.cases:viewer-b", sealed)
+    assert await reader.get_many(["p360.cases:viewer-b"]) == {}
+    assert set(await reader.get_many(["p360.cases:viewer-a"])) == {"p360.cases:viewer-a"}
+
+
 async def test_a_redis_lock_keeps_other_workers_out_until_given_back(clients: Clients) -> None:
     a, b = clients.store(FakeClock(NOW)), clients.store(FakeClock(NOW))
     assert await a.try_lock_many(["x", "y"], "token-a", 5) == {"x", "y"}
