@@ -8,9 +8,10 @@ Order (every problem of a step is reported together, and nothing is written befo
 2. a replay: the same key with the same input answers the stored receipt (without checking
    again: the first reading is now the last one), with another input a ``CONFLICT``;
 3. against the register (through the property domain's loaders): the meter is on one of the
-   viewer's properties and in use, the date is not before its last reading, the value not
-   below it (a replaced meter's successor starts from its own installation reading, so a
-   lower counter after a replacement is fine), and the consumption since the last reading is
+   viewer's properties and in use, the date is not before its last reading (of two on one
+   day, the later registered, as the register takes it), the value not below it (a replaced
+   meter's successor starts from its own installation reading, so a lower counter after a
+   replacement is fine), and the consumption since the last reading is
    plausible: at most ``meter_unusual_factor`` × the previous year's consumption, pro rata to
    the days since the last reading (at least one year), unless ``confirmUnusual``;
 4. accept (durable), wake the worker, wait briefly for delivery.
@@ -33,7 +34,7 @@ from delivery.payloads import MeterReadingPayload
 from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.errors import SourceError
-from resolvers.property.consumption import meter_chain, yearly_consumption
+from resolvers.property.consumption import last_reading, meter_chain, yearly_consumption
 from resolvers.property.properties import OwnedMeter, own_meter
 from resolvers.submission.invalidation import forget_meter_property
 from resolvers.submission.problems import Problems
@@ -170,7 +171,8 @@ async def _check_against_register(
         replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
         problems.add("meterId", SubmissionErrorCode.METER_REPLACED, replaced)
         return found
-    last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
+    # Of two readings on the last day, the one the register checks against: the later.
+    last = last_reading(meter.readings)
     if data.read_on < meter.installed_on:
         problems.add(
             "readOn",
