@@ -81,6 +81,8 @@ async def test_comma_decimal_and_a_comment_are_accepted(graph):
     [
         ({"value": "12a"}, ("value", "INVALID_FORMAT")),
         ({"value": "1.2.3"}, ("value", "INVALID_FORMAT")),
+        ({"value": "２１５０"}, ("value", "INVALID_FORMAT")),  # fullwidth digits
+        ({"value": "١٢٣"}, ("value", "INVALID_FORMAT")),  # Arabic-Indic digits
         ({"value": ""}, ("value", "INVALID_FORMAT")),
         ({"value": "-1"}, ("value", "OUT_OF_RANGE")),
         ({"value": "1234567"}, ("value", "OUT_OF_RANGE")),
@@ -97,6 +99,20 @@ async def test_form_rules_each_alone(graph, overrides, expected):
     result = await submit(graph, reading_input(meter, **overrides))
     assert codes(result, MUTATION) == {expected}
     assert await graph.calls("fees") == {}  # refused before the register was even asked
+
+
+async def test_a_value_in_other_digits_is_refused_with_what_to_type(graph):
+    meter = homeowner_meter(graph)
+    result = await graph.query(
+        SUBMIT_READING,
+        {"input": reading_input(meter, value="２１５０")},
+        pid=graph.pid(documented.HOMEOWNER),
+        headers={"Accept-Language": "en"},
+    )
+    (error,) = result["data"][MUTATION]["errors"]
+    assert error["code"] == "INVALID_FORMAT"
+    assert "0–9" in error["message"], error
+    assert await graph.calls("fees") == {}
 
 
 async def test_someone_elses_meter_is_not_found(graph):
