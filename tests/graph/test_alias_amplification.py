@@ -171,3 +171,28 @@ async def test_aliases_of_a_property_field_cost_what_one_costs(graph: GraphClien
     selection = "viewer { properties { nodes { ...Fields } } }"
     pid = graph.pid(documented.LANDOWNER)
     await assert_aliases_cost_one(graph, selection, pid, 20, fragments)
+
+
+async def test_aliases_of_the_submissions_read_the_outbox_once_per_filter(
+    graph: GraphClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The outbox is the gateway's own store, not a back-office system, but a store query per
+    # alias would still let one request hold the database for as long as it likes.
+    outbox = graph.stack.gateway_app.state.gateway.services.outbox
+    reads: list[Any] = []
+    list_for_viewer = outbox.list_for_viewer
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[1:])
+        return await list_for_viewer(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "list_for_viewer", counted)
+    fragments = """fragment Submissions on Citizen {
+      pendingApplications { receiptId } all: submissions { receiptId }
+      pending: submissions(statuses: [PENDING]) { receiptId }
+      readings: submissions(kinds: [METER_READING], statuses: [PENDING]) { receiptId }
+      properties { nodes { waterMeters { pendingReadings { receiptId } } } } }"""
+    pid = graph.pid(documented.HOMEOWNER)
+    await cost(graph, "viewer { ...Submissions }", 200, pid, fragments)
+    # pendingApplications, the three filters of submissions (pendingReadings is the third's).
+    assert len(reads) == 4, reads
