@@ -10,6 +10,10 @@ The rule, per calendar year ``Y`` and per meter of the chain (the meter and thos
   replaced during ``Y`` contributes up to its final reading, its successor from its installation
   reading, so a replacement neither loses nor double-counts water.
 
+Of two readings on one day the later registered counts: the register lists a meter's readings
+oldest first, same-day ones in the order it registered them, and checks a new reading against
+the last of that list (:func:`last_reading`).
+
 Readings are not interpolated to 31 December: the register reads meters around the turn of the
 year, and interpolating would report a figure nobody measured. ``from_date``/``to_date`` say which
 readings a figure spans. A year is left out when any meter in use that year lacks a start or an
@@ -18,7 +22,7 @@ end reading; ``estimated`` is true when any reading used is an estimate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -35,6 +39,19 @@ class YearConsumption:
     from_date: date
     to_date: date
     estimated: bool
+
+
+def in_register_order(readings: Iterable[Reading]) -> list[Reading]:
+    """`readings` oldest first; readings of one day in the order the register lists them (the
+    order it registered them in), so the last is the one it takes as the day's reading."""
+    return [r for _, r in sorted(enumerate(readings), key=lambda item: (item[1].read_on, item[0]))]
+
+
+def last_reading(readings: Iterable[Reading]) -> Reading | None:
+    """The reading the register takes as the last: the newest date, and of several readings
+    on that day the one it registered last (None: no readings)."""
+    ordered = in_register_order(readings)
+    return ordered[-1] if ordered else None
 
 
 def meter_chain(meter: Meter, siblings: Sequence[Meter]) -> list[Meter]:
@@ -61,17 +78,17 @@ def _in_use(meter: Meter, year: int) -> bool:
 
 
 def _start(meter: Meter, year: int) -> Reading | None:
-    before = [r for r in meter.readings if r.read_on.year < year]
-    if before:
-        return max(before, key=lambda r: r.read_on)
+    before = last_reading(r for r in meter.readings if r.read_on.year < year)
+    if before is not None:
+        return before
     if meter.installed_on.year == year:
+        # The installation reading: the first of its day (the counter before any use).
         return next((r for r in meter.readings if r.read_on == meter.installed_on), None)
     return None
 
 
 def _end(meter: Meter, year: int) -> Reading | None:
-    during = [r for r in meter.readings if r.read_on.year == year]
-    return max(during, key=lambda r: r.read_on) if during else None
+    return last_reading(r for r in meter.readings if r.read_on.year == year)
 
 
 def consumption_in(chain: Sequence[Meter], year: int) -> YearConsumption | None:

@@ -19,17 +19,16 @@ Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from auth.acr import Acr
 from auth.viewer import Viewer
 from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
 from kernel.errors import SubmissionErrorCode
+from kernel.i18n import Language
 from resolvers.application_types import (
     ApplicationType,
     AttachmentSpec,
@@ -43,13 +42,15 @@ from resolvers.submission.files import UploadedFile, content_matches, safe_file_
 from resolvers.submission.form_pdf import AttachmentLine, FormAnswer, render_form_pdf
 from resolvers.submission.invalidation import forget_cases
 from resolvers.submission.meter_reading import OSLO
+from resolvers.submission.numbers import number_format_hint, parse_decimal
 from resolvers.submission.problems import Problems
 from resolvers.submission.submit import Outcome, check_key, replay_or_accept
 from stores.outbox import OutboxKind
 
 __all__ = ["ApplicationInput", "submit_application"]
 
-_NUMBER = re.compile(r"^[+-]?\d{1,12}(?:[.,]\d{1,6})?$")
+_MAX_INTEGER_DIGITS: Final = 12
+_MAX_DECIMALS: Final = 6
 _BOOLEANS: Final = {"true": "true", "false": "false"}
 MAX_FIELDS: Final = 100
 
@@ -68,9 +69,9 @@ class ApplicationInput:
 
 
 def _typed_value(
-    spec: FieldSpec, raw: str
+    spec: FieldSpec, raw: str, language: Language
 ) -> tuple[str | None, SubmissionErrorCode | None, str | None]:
-    """The normalized value of a field, or (None, code, detail)."""
+    """The normalized value of a field, or (None, code, detail in `language`)."""
     text = raw.strip()
     if spec.type is FieldType.TEXT:
         if len(text) > spec.effective_max_length:
@@ -79,12 +80,15 @@ def _typed_value(
     if len(text) > spec.effective_max_length:
         return None, SubmissionErrorCode.INVALID_FORMAT, None
     if spec.type is FieldType.NUMBER:
-        if not _NUMBER.match(text):
-            return None, SubmissionErrorCode.INVALID_FORMAT, None
-        try:
-            number = Decimal(text.replace(",", "."))
-        except InvalidOperation:  # pragma: no cover - the pattern already checked
-            return None, SubmissionErrorCode.INVALID_FORMAT, None
+        # ASCII digits only: "١٢٣" is no 123 to the case officer reading the form.
+        parsed = parse_decimal(text)
+        if (
+            parsed is None
+            or len(parsed.integer_digits) > _MAX_INTEGER_DIGITS
+            or len(parsed.decimal_digits) > _MAX_DECIMALS
+        ):
+            return None, SubmissionErrorCode.INVALID_FORMAT, number_format_hint(language)
+        number = parsed.value
         if (spec.minimum is not None and number < spec.minimum) or (
             spec.maximum is not None and number > spec.maximum
         ):
@@ -127,7 +131,7 @@ def _check_fields(
         seen.add(key)
         if not raw.strip():
             continue  # blank is "not answered"; required fields are checked below
-        value, code, detail = _typed_value(spec, raw)
+        value, code, detail = _typed_value(spec, raw, problems.language)
         if code is not None or value is None:
             problems.add(path, code or SubmissionErrorCode.INVALID_FORMAT, detail)
         else:

@@ -3,14 +3,16 @@
 Order (every problem of a step is reported together, and nothing is written before the end):
 
 1. the input's form: idempotency key, meter id, number format and range (``≥ 0``, at most six
-   integer digits and three decimals; ``,`` or ``.`` as the decimal sign), comment length,
+   integer digits and three decimals; ASCII digits only, ``,`` or ``.`` as the decimal sign),
+   comment length,
    date not in the future (Europe/Oslo);
 2. a replay: the same key with the same input answers the stored receipt (without checking
    again: the first reading is now the last one), with another input a ``CONFLICT``;
 3. against the register (through the property domain's loaders): the meter is on one of the
-   viewer's properties and in use, the date is not before its last reading, the value not
-   below it (a replaced meter's successor starts from its own installation reading, so a
-   lower counter after a replacement is fine), and the consumption since the last reading is
+   viewer's properties and in use, the date is not before its last reading (of two on one
+   day, the later registered, as the register takes it), the value not below it (a replaced
+   meter's successor starts from its own installation reading, so a lower counter after a
+   replacement is fine), and the consumption since the last reading is
    plausible: at most ``meter_unusual_factor`` × the previous year's consumption, pro rata to
    the days since the last reading (at least one year), unless ``confirmUnusual``;
 4. accept (durable), wake the worker, wait briefly for delivery.
@@ -20,10 +22,9 @@ Steps 2 and 4 are every submission's: :func:`resolvers.submission.submit.replay_
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,10 @@ from delivery.payloads import MeterReadingPayload
 from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.errors import SourceError
-from resolvers.property.consumption import meter_chain, yearly_consumption
+from resolvers.property.consumption import last_reading, meter_chain, yearly_consumption
 from resolvers.property.properties import OwnedMeter, own_meter
 from resolvers.submission.invalidation import forget_meter_property
+from resolvers.submission.numbers import number_format_hint, parse_decimal
 from resolvers.submission.problems import Problems
 from resolvers.submission.submit import Outcome, check_key, replay_or_accept
 from stores.outbox import OutboxKind
@@ -51,7 +53,6 @@ OSLO: Final = ZoneInfo("Europe/Oslo")
 MAX_COMMENT_LENGTH: Final = 500  # what the register stores
 MAX_INTEGER_DIGITS: Final = 6
 MAX_DECIMALS: Final = 3
-_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _DAYS_PER_YEAR: Final = Decimal(365)
 
 
@@ -73,22 +74,21 @@ def oslo_today() -> date:
 
 
 def parse_reading_value(text: str) -> tuple[Decimal | None, SubmissionErrorCode | None]:
-    """A meter counter from the citizen's text: the value, or the reason it is refused."""
-    cleaned = text.strip()
-    if not _NUMBER.match(cleaned):
+    """A meter counter from the citizen's text: the value, or the reason it is refused.
+
+    ASCII digits only (:func:`resolvers.submission.numbers.parse_decimal`): ``"２１５０"`` is
+    an INVALID_FORMAT, not 2150."""
+    parsed = parse_decimal(text.strip())
+    if parsed is None:
         return None, SubmissionErrorCode.INVALID_FORMAT
-    try:
-        value = Decimal(cleaned.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern already checked
-        return None, SubmissionErrorCode.INVALID_FORMAT
-    integer, _, decimals = cleaned.lstrip("+-").replace(",", ".").partition(".")
     # Leading zeros of the integer part and trailing zeros of the decimals carry no digits.
     too_precise = (
-        len(integer.lstrip("0")) > MAX_INTEGER_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS
+        len(parsed.integer_digits.lstrip("0")) > MAX_INTEGER_DIGITS
+        or len(parsed.decimal_digits.rstrip("0")) > MAX_DECIMALS
     )
-    if value < 0 or too_precise:
+    if parsed.value < 0 or too_precise:
         return None, SubmissionErrorCode.OUT_OF_RANGE
-    return value, None
+    return parsed.value, None
 
 
 def _normalized(value: Decimal) -> str:
@@ -105,7 +105,9 @@ async def submit_meter_reading(
     if data.meter_number is None:
         problems.add("meterId", SubmissionErrorCode.NOT_FOUND)
     value, value_error = parse_reading_value(data.value)
-    if value_error is not None:
+    if value_error is SubmissionErrorCode.INVALID_FORMAT:
+        problems.add("value", value_error, number_format_hint(problems.language))
+    elif value_error is not None:
         problems.add("value", value_error, "0–999999.999, max 3 decimals")
     comment = (data.comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
@@ -170,7 +172,8 @@ async def _check_against_register(
         replaced = meter.replaced_on.isoformat() if meter.replaced_on else None
         problems.add("meterId", SubmissionErrorCode.METER_REPLACED, replaced)
         return found
-    last = max(meter.readings, key=lambda r: r.read_on) if meter.readings else None
+    # Of two readings on the last day, the one the register checks against: the later.
+    last = last_reading(meter.readings)
     if data.read_on < meter.installed_on:
         problems.add(
             "readOn",

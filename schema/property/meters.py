@@ -12,7 +12,12 @@ from strawberry.types import Info
 
 from connectors.fees import models as fees
 from resolvers.context import Context
-from resolvers.property.consumption import YearConsumption, meter_chain, yearly_consumption
+from resolvers.property.consumption import (
+    YearConsumption,
+    in_register_order,
+    meter_chain,
+    yearly_consumption,
+)
 from resolvers.submission.loaders import PendingReadingsByMeterNumberLoader
 from schema.labels import Label, label
 from schema.relay import MAX_PAGE_SIZE, BadUserInput, Node, global_id
@@ -96,11 +101,15 @@ class WaterMeter(Node):
     def is_active(self) -> bool:
         return self.meter.is_active
 
-    @strawberry.field(description="Readings, newest first; `first` limits how many (max 100).")
+    @strawberry.field(
+        description="Readings, newest first (of two on one day, the later registered first); "
+        "`first` limits how many (max 100)."
+    )
     def readings(self, info: Info[Context, None], first: int | None = None) -> list[MeterReading]:
         if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
             raise BadUserInput(f"first must be between 0 and {MAX_PAGE_SIZE}", "first")
-        newest = sorted(self.meter.readings, key=lambda r: r.read_on, reverse=True)
+        # Of two readings on one day, the later registered (the day's reading) comes first.
+        newest = in_register_order(self.meter.readings)[::-1]
         language = info.context.language
         return [
             MeterReading(

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
-from resolvers.submission.outbox import viewer_records
+from resolvers.submission.loaders import viewer_submissions
 from schema.errors import require_viewer
 from schema.submission.types import (
     OUTBOX_KIND,
@@ -36,11 +36,10 @@ class CitizenSubmissionFields:
         kinds: list[SubmissionKind] | None = None,
         statuses: list[SubmissionStatus] | None = None,
     ) -> list[Submission] | None:
-        viewer = require_viewer(info)
+        require_viewer(info)
         context = info.context
-        records = await viewer_records(
+        records = await viewer_submissions(
             context,
-            viewer,
             None if kinds is None else [OUTBOX_KIND[kind] for kind in kinds],
             None if statuses is None else [OUTBOX_STATUS[status] for status in statuses],
         )
@@ -57,10 +56,10 @@ class CitizenSubmissionFields:
     async def pending_applications(
         self, info: Info[Context, None]
     ) -> list[ApplicationReceipt] | None:
-        viewer = require_viewer(info)
+        require_viewer(info)
         context = info.context
-        records = await viewer_records(
-            context, viewer, [OutboxKind.APPLICATION], [OutboxStatus.PENDING]
+        records = await viewer_submissions(
+            context, [OutboxKind.APPLICATION], [OutboxStatus.PENDING]
         )
         return [
             ApplicationReceipt.from_record(

@@ -13,7 +13,8 @@ class SubmitMeterReadingInput:
     meter_id: strawberry.ID = strawberry.field(description="Global id of a WaterMeter.")
     value: str = strawberry.field(
         description='The counter in m³ as a decimal string ("1234.5" or "1234,5"): at least 0, '
-        "at most six integer digits and three decimals."
+        "at most six integer digits and three decimals; ASCII digits 0-9 only (others, e.g. "
+        "fullwidth, are INVALID_FORMAT)."
     )
     read_on: date = strawberry.field(description="When it was read; not in the future.")
     idempotency_key: str = strawberry.field(
@@ -31,8 +32,8 @@ class SubmitMeterReadingInput:
 class ApplicationFieldInput:
     key: str
     value: str = strawberry.field(
-        description="As text: NUMBER as a decimal, DATE as YYYY-MM-DD, BOOLEAN as true/false, "
-        "CHOICE as the option's value."
+        description="As text: NUMBER as a decimal of ASCII digits 0-9 with , or . as the decimal "
+        "sign, DATE as YYYY-MM-DD, BOOLEAN as true/false, CHOICE as the option's value."
     )
 
 

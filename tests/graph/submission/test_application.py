@@ -217,11 +217,14 @@ async def test_number_and_choice_rules(graph):
         ("fields.tank_kind", "INVALID_CHOICE"),
         ("fields.volume_m3", "OUT_OF_RANGE"),
     }
-    variables["fields"][2]["value"] = "fire"
     variables["fields"][1]["value"] = "SEPTIC_TANK"
-    assert codes(await submit(graph, variables, files=()), MUTATION) == {
-        ("fields.volume_m3", "INVALID_FORMAT")
-    }
+    # Words, and digits other than ASCII 0-9 (fullwidth, Arabic-Indic) are no NUMBER.
+    for text in ("fire", "１２", "١٢"):
+        variables["fields"][2]["value"] = text
+        assert codes(await submit(graph, variables, files=()), MUTATION) == {
+            ("fields.volume_m3", "INVALID_FORMAT")
+        }, text
+    assert "CreateCase" not in await graph.calls("p360")
 
 
 async def test_property_rules(graph):

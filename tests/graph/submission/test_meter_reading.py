@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from simulators.population import documented
+from simulators.population.models import Reading, ReadingSource
 from tests.graph.submission.helpers import (
     SUBMIT_READING,
     codes,
@@ -80,6 +81,8 @@ async def test_comma_decimal_and_a_comment_are_accepted(graph):
     [
         ({"value": "12a"}, ("value", "INVALID_FORMAT")),
         ({"value": "1.2.3"}, ("value", "INVALID_FORMAT")),
+        ({"value": "２１５０"}, ("value", "INVALID_FORMAT")),  # fullwidth digits
+        ({"value": "١٢٣"}, ("value", "INVALID_FORMAT")),  # Arabic-Indic digits
         ({"value": ""}, ("value", "INVALID_FORMAT")),
         ({"value": "-1"}, ("value", "OUT_OF_RANGE")),
         ({"value": "1234567"}, ("value", "OUT_OF_RANGE")),
@@ -96,6 +99,20 @@ async def test_form_rules_each_alone(graph, overrides, expected):
     result = await submit(graph, reading_input(meter, **overrides))
     assert codes(result, MUTATION) == {expected}
     assert await graph.calls("fees") == {}  # refused before the register was even asked
+
+
+async def test_a_value_in_other_digits_is_refused_with_what_to_type(graph):
+    meter = homeowner_meter(graph)
+    result = await graph.query(
+        SUBMIT_READING,
+        {"input": reading_input(meter, value="２１５０")},
+        pid=graph.pid(documented.HOMEOWNER),
+        headers={"Accept-Language": "en"},
+    )
+    (error,) = result["data"][MUTATION]["errors"]
+    assert error["code"] == "INVALID_FORMAT"
+    assert "0–9" in error["message"], error
+    assert await graph.calls("fees") == {}
 
 
 async def test_someone_elses_meter_is_not_found(graph):
@@ -306,3 +323,30 @@ async def test_anonymous_is_refused(graph):
     meter = homeowner_meter(graph)
     result = await graph.query(SUBMIT_READING, {"input": reading_input(meter)})
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_of_two_readings_on_one_day_the_later_registered_is_the_last(graph):
+    # The register lists readings oldest first, same-day ones in the order it registered them,
+    # and checks a new reading against the last of the list.
+    meter = homeowner_meter(graph)
+    last = meter.readings[-1].value_m3
+    today = date.fromisoformat(today_iso())
+    population = graph.stack.population
+    for increase in (10, 20):
+        population.add_reading(
+            meter.meter_number, Reading(today, last + increase, ReadingSource.CITIZEN)
+        )
+    between = format(last + 15, "f")
+
+    result = await submit(graph, reading_input(meter, value=between))
+    assert codes(result, MUTATION) == {("value", "VALUE_BELOW_LAST_READING")}
+    assert "submitReading" not in await graph.calls("fees")  # refused at once, nothing sent
+    assert await submissions(graph, graph.pid(documented.HOMEOWNER)) == []
+    shown = await graph.query(
+        "{ viewer { properties { nodes { waterMeters { readings(first: 1) { value } } } } } }",
+        pid=graph.pid(documented.HOMEOWNER),
+    )
+    (node,) = shown["data"]["viewer"]["properties"]["nodes"]
+    assert Decimal(node["waterMeters"][0]["readings"][0]["value"]) == last + 20
+    at_last = format(last + 20, "f")
+    assert receipt(await submit(graph, reading_input(meter, value=at_last)), MUTATION)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from connectors.fees.models import Meter, Reading, ReadingSource
 from resolvers.property.consumption import (
     consumption_in,
+    last_reading,
     meter_chain,
     yearly_consumption,
 )
@@ -116,3 +117,33 @@ def test_a_meter_installed_in_the_year_needs_its_installation_reading():
 def test_no_readings_no_figures():
     assert yearly_consumption([_meter("X", date(2020, 1, 1), None)], 3) == []
     assert yearly_consumption([STEADY], 0) == []
+
+
+# Two readings on one day: the register lists them in the order it registered them, and the
+# later is the meter's reading of that day (a correction or a second reading that evening).
+SAME_DAY = _meter(
+    "S",
+    date(2015, 5, 1),
+    None,
+    (date(2022, 12, 31), "900", C),
+    (date(2022, 12, 31), "1000", T),
+    (date(2023, 12, 31), "1100", C),
+    (date(2023, 12, 31), "1200", C),
+)
+
+
+def test_of_two_readings_on_one_day_the_later_registered_counts():
+    assert last_reading(SAME_DAY.readings) == SAME_DAY.readings[-1]
+    figure = consumption_in([SAME_DAY], 2023)
+    assert figure is not None
+    assert figure.consumption_m3 == Decimal(200)  # 1200 − 1000, not 1100 − 900
+
+
+def test_last_reading_is_the_newest_date_then_the_register_order():
+    older_listed_last = (
+        Reading(date(2024, 3, 1), Decimal(5), C),
+        Reading(date(2024, 3, 1), Decimal(7), C),
+        Reading(date(2023, 1, 1), Decimal(1), C),
+    )
+    assert last_reading(older_listed_last) == older_listed_last[1]
+    assert last_reading(()) is None
