@@ -271,9 +271,7 @@ class RedisReadCache:
                 if left <= 0:
                     continue
                 # The key is sealed with the entry, so a copy under another key is refused.
-                sealed = self._fernet.encrypt(
-                    pickle.dumps((key, entry), pickle.HIGHEST_PROTOCOL)
-                )
+                sealed = self._fernet.encrypt(pickle.dumps((key, entry), pickle.HIGHEST_PROTOCOL))
                 pipe.set(self._key(key), sealed, px=max(1, math.ceil(left * 1000)))
                 sealed_now[key] = (sealed, entry)
                 queued = True
