@@ -101,8 +101,9 @@ def two_gateways(
     database_url: str,
     tmp_path: Path,
     **settings: str,
-) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
-    """Gateways "a" (on the public URL's port) and "b", sharing Redis and PostgreSQL."""
+) -> Iterator[list[GatewayProcess]]:
+    """Gateways "a" (on the public URL's port) and "b", sharing Redis and PostgreSQL; a
+    process the test starts later goes into the same list, so none outlives the test."""
     public_url = back_office.urls["gateway"]
     environment = {
         **backoffice_environment(back_office.settings),
@@ -115,10 +116,10 @@ def two_gateways(
         **settings,
     }
     port_a = int(public_url.rsplit(":", 1)[1])
-    gateways = (
+    gateways = [
         GatewayProcess(port_a, environment, tmp_path, "a"),
         GatewayProcess(free_port(), environment, tmp_path, "b"),
-    )
+    ]
     try:
         yield gateways
     finally:
@@ -202,7 +203,8 @@ async def test_two_workers_share_sessions_logout_and_cached_reads_and_both_serve
         MINSIDE_CACHE_TTL_S='{"p360.cases": 0, "p360.documents": 0, "p360.person": 0}',
         MINSIDE_P360_DEADLINE_S="1",
         MINSIDE_BREAKER_FAILURE_THRESHOLD="2",
-    ) as (a, b):
+    ) as started:
+        a, b = started
         await asyncio.gather(a.ready(http), b.ready(http))
 
         # A login begun on b and finished on a; the session works on both.
@@ -275,7 +277,8 @@ async def test_a_worker_killed_mid_delivery_its_record_is_delivered_once_by_the_
         MINSIDE_DELIVERY_BACKOFF_MAX_S="2",
         MINSIDE_FEES_DEADLINE_S="15",
         MINSIDE_SUBMISSION_WAIT_S="0",
-    ) as (a, b):
+    ) as started:
+        a, b = started
         await asyncio.gather(a.ready(http), b.ready(http))
         # b stops (gracefully: exit 0), so the delivery below is certainly a's.
         assert await b.stop() == 0, b.output()
@@ -290,10 +293,13 @@ async def test_a_worker_killed_mid_delivery_its_record_is_delivered_once_by_the_
             return (await back_office.admin.calls("fees")).get("submitReading", 0) >= 1
 
         await wait_until(in_flight, every_s=0.05)
+        # b starts again and a is killed at once, while its call (3 s at the register) is
+        # surely in flight; b then finds the record with an expired lease and delivers it.
         b = b.again("b-again")
-        await b.ready(http)
+        started.append(b)
         assert await a.stop(signal.SIGKILL) == -signal.SIGKILL
         await back_office.admin.clear_faults("fees")
+        await b.ready(http)
 
         async def delivered() -> dict[str, Any] | None:
             answer = await graphql(back_office, b, SUBMISSIONS, pid=pid)
