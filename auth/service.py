@@ -85,6 +85,8 @@ class Auth:
 
     def close(self) -> None:
         """Drop the issuer clients (the HTTP session is closed by its owner)."""
+        if self._jwks is not None:
+            self._jwks.close()  # a background refresh must not outlive the HTTP session
         self._discovery = self._jwks = self._validator = self._token_client = None
 
     @property

@@ -133,7 +133,10 @@ class CommonSettings(BaseSettings):
         86400.0, gt=0, description="How long the discovery document and JWKS are cached."
     )
     idporten_jwks_min_refresh_s: float = Field(
-        60.0, ge=0, description="Least time between JWKS refetches caused by an unknown kid."
+        60.0,
+        ge=0,
+        description="How long a kid the issuer did not publish is refused without asking "
+        "again (kids not seen before may look again after 5 s, so rotated keys pass at once).",
     )
     idporten_frontchannel_frame_ancestors: str | None = Field(
         None,

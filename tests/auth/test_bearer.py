@@ -11,6 +11,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
 from tests.auth.stack import Stack, gateway_stack
+from tests.clocks import FakeClock
 
 AUDIENCE = "https://minside.example.kommune.no/api"
 
@@ -154,14 +155,49 @@ async def test_rotated_key_is_accepted_after_a_jwks_refresh() -> None:
         assert stack.counter.paths["/jwks"] == 2
 
 
-async def test_a_flood_of_unknown_kids_does_not_hammer_the_issuer() -> None:
-    async with gateway_stack(idporten_jwks_min_refresh_s=3600) as stack:
+async def test_a_rotated_key_is_accepted_on_the_first_try_with_the_flood_guard_on() -> None:
+    # The default guard (a kid the issuer did not publish is not asked about again for 60 s)
+    # must not make a freshly rotated key wait for it: a few seconds after the last fetch, the
+    # first token with the new kid is accepted.
+    clock = FakeClock(time.time())
+    async with gateway_stack(auth_clock=clock) as stack:
+        assert stack.settings.idporten_jwks_min_refresh_s == 60
         assert (await stack.graphql(token=stack.token()))[0] == 200
-        fetches = stack.counter.paths["/jwks"]
+        assert stack.counter.paths["/jwks"] == 1
+        old_key_token = stack.token()
+        clock.advance(6)
+        async with stack.http.post(stack.issuer + "/_admin/rotate-keys") as response:
+            assert response.status == 200
+        status, _, body = await stack.graphql(token=stack.token())
+        assert status == 200, body
+        assert stack.counter.paths["/jwks"] == 2
+        assert (await stack.graphql(token=old_key_token))[0] == 200
+        assert stack.counter.paths["/jwks"] == 2
+
+
+async def test_a_flood_of_unknown_kids_does_not_hammer_the_issuer() -> None:
+    clock = FakeClock(time.time())
+    async with gateway_stack(auth_clock=clock) as stack:
+        assert (await stack.graphql(token=stack.token()))[0] == 200
+        assert stack.counter.paths["/jwks"] == 1
         good = stack.claims()
-        for i in range(25):
-            key = RSAKey.generate_key(2048, parameters={"kid": f"random-{i}"})
-            forged = jwt.encode({"alg": "RS256", "kid": f"random-{i}"}, good, key, ["RS256"])
-            status, _, _ = await stack.graphql(token=forged)
-            assert status == 401
-        assert stack.counter.paths["/jwks"] == fetches == 1
+        stranger = RSAKey.generate_key(2048)
+        forged = [
+            jwt.encode({"alg": "RS256", "kid": f"random-{i}"}, good, stranger, ["RS256"])
+            for i in range(500)
+        ]
+
+        async def send_all() -> None:
+            for token in forged:
+                assert (await stack.graphql(token=token))[0] == 401
+
+        clock.advance(6)
+        await send_all()  # the first new kid may look once; the rest wait for the floor
+        assert stack.counter.paths["/jwks"] == 2
+        clock.advance(6)
+        await send_all()  # kids seen before the last look are confirmed by one more
+        assert stack.counter.paths["/jwks"] == 3
+        clock.advance(6)
+        await send_all()  # now every one of them is remembered as unknown: no look
+        assert stack.counter.paths["/jwks"] == 3
+        assert (await stack.graphql(token=stack.token()))[0] == 200
