@@ -20,6 +20,9 @@ from auth.jwks import JwksCache
 
 ALLOWED_ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 16 * 1024
+# RFC 9068 §2.1: a JWT access token says "at+jwt"; a media type is compared without regard to
+# case, and "application/" may be written out (RFC 7515 §4.1.9).
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 
 
 def _b64url_json(segment: str) -> Any:
@@ -52,6 +55,20 @@ def unverified_header(token: str) -> dict[str, Any]:
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("token has no key id")
     return header
+
+
+def check_access_token_type(header: dict[str, Any]) -> None:
+    """Refuse a token whose JOSE ``typ`` is present and not ``at+jwt`` (RFC 9068 §4).
+
+    This keeps an ID token (``typ: JWT``) or another JWT the issuer signs from being used as an
+    access token. An absent ``typ`` passes: Digdir documents only ``kid`` and ``alg`` in the
+    header of ID-porten's JWT access tokens, so the check holds only where the issuer sets it.
+    """
+    if "typ" not in header:
+        return
+    typ = header["typ"]
+    if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+        raise InvalidToken("token is not an access token (typ must be at+jwt)")
 
 
 async def verified_claims(token: str, jwks: JwksCache) -> dict[str, Any]:

@@ -9,7 +9,13 @@ from auth.clock import Clock, system_clock
 from auth.discovery import Discovery
 from auth.errors import InsufficientAuthentication, InsufficientScope, InvalidToken
 from auth.jwks import JwksCache
-from auth.jws import audience_matches, check_issuer_and_time, verified_claims
+from auth.jws import (
+    audience_matches,
+    check_access_token_type,
+    check_issuer_and_time,
+    unverified_header,
+    verified_claims,
+)
 from auth.viewer import AuthMethod, Viewer
 
 
@@ -46,6 +52,8 @@ class AccessTokenValidator:
     async def validate(self, token: str) -> Viewer:
         """The viewer the token speaks for; every check failure raises with a safe message."""
         metadata = await self._discovery.metadata()
+        # Before any key lookup: an ID token or other JWT is refused without touching the JWKS.
+        check_access_token_type(unverified_header(token))
         claims = await verified_claims(token, self._jwks)
         policy = self._policy
         check_issuer_and_time(

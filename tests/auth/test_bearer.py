@@ -7,9 +7,10 @@ import json
 import time
 
 import pytest
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import OctKey, RSAKey
 
+from idporten_standin.tokens import sign
 from tests.auth.stack import Stack, gateway_stack
 from tests.clocks import FakeClock
 
@@ -61,10 +62,10 @@ def _rejections(stack: Stack) -> dict[str, str]:
             {"alg": "HS256", "kid": active}, good, OctKey.import_key(public_jwk), ["HS256"]
         ),
         "unknown key": jwt.encode(
-            {"alg": "RS256", "kid": "not-published"}, good, stranger, ["RS256"]
+            {"alg": "RS256", "kid": "not-published", "typ": "at+jwt"}, good, stranger, ["RS256"]
         ),
         "known kid, wrong key": jwt.encode(
-            {"alg": "RS256", "kid": active}, good, stranger, ["RS256"]
+            {"alg": "RS256", "kid": active, "typ": "at+jwt"}, good, stranger, ["RS256"]
         ),
         "wrong iss": stack.token(iss="https://evil.example"),
         "iss with trailing slash": stack.token(iss=stack.issuer + "/"),
@@ -87,6 +88,9 @@ def _rejections(stack: Stack) -> dict[str, str]:
         "header not an object": f"{_b64([1, 2])}.{payload}.{signature}",
         "payload not json": f"{head}.{_b64('x')[:-2]}zz.{signature}",
         "JWE shaped": "a.b.c.d.e",
+        # an ID token (typ JWT) or another kind of JWT presented as an access token
+        "typ JWT": sign(stack.standin, good, typ="JWT"),
+        "typ dpop+jwt": sign(stack.standin, good, typ="dpop+jwt"),
     }
 
 
@@ -130,6 +134,19 @@ async def test_too_low_acr_is_refused_with_a_step_up_challenge() -> None:
         assert body["errors"][0]["extensions"]["code"] == "INSUFFICIENT_LEVEL_OF_ASSURANCE"
         status, _, body = await stack.graphql(token=stack.token(acr="idporten-loa-high"))
         assert body == {"data": {"viewer": {"levelOfAssurance": "HIGH"}}}
+
+
+@pytest.mark.parametrize("typ", [None, "at+jwt", "AT+JWT", "application/at+jwt"])
+async def test_access_token_typ_may_be_absent_or_at_jwt(stack: Stack, typ: str | None) -> None:
+    # RFC 9068 access tokens say typ at+jwt (media type: case-insensitive, application/ may be
+    # written); Digdir documents only kid and alg in the header, so an absent typ passes.
+    header = {"alg": "RS256", "kid": stack.standin.keys.active_kid}
+    if typ is not None:
+        header["typ"] = typ
+    payload = json.dumps(stack.claims()).encode()  # jwt.encode would add typ JWT
+    token = jws.serialize_compact(header, payload, stack.standin.keys.active, ["RS256"])
+    status, _, body = await stack.graphql(token=token)
+    assert status == 200, body
 
 
 async def test_skew_tolerates_a_slightly_fast_issuer_clock(stack: Stack) -> None:
@@ -183,7 +200,9 @@ async def test_a_flood_of_unknown_kids_does_not_hammer_the_issuer() -> None:
         good = stack.claims()
         stranger = RSAKey.generate_key(2048)
         forged = [
-            jwt.encode({"alg": "RS256", "kid": f"random-{i}"}, good, stranger, ["RS256"])
+            jwt.encode(
+                {"alg": "RS256", "kid": f"random-{i}", "typ": "at+jwt"}, good, stranger, ["RS256"]
+            )
             for i in range(500)
         ]
 

@@ -163,6 +163,21 @@ def test_unverified_header_refuses(token: str) -> None:
         unverified_header(token)
 
 
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "dpop+jwt", "at+jwt; x=1", "", 1, None, ["at+jwt"]])
+def test_access_token_type_refuses_other_typ_values(typ: object) -> None:
+    from auth.jws import check_access_token_type
+
+    with pytest.raises(InvalidToken):
+        check_access_token_type({"alg": "RS256", "kid": "k", "typ": typ})
+
+
+@pytest.mark.parametrize("header", [{}, {"typ": "at+jwt"}, {"typ": "Application/AT+JWT"}])
+def test_access_token_type_accepts_absent_or_at_jwt(header: dict[str, object]) -> None:
+    from auth.jws import check_access_token_type
+
+    check_access_token_type({"alg": "RS256", "kid": "k", **header})
+
+
 class JwksSource:
     """A JWKS publisher: counts fetches, can rotate in a new key or fail."""
 
