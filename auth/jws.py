@@ -116,6 +116,19 @@ def check_issuer_and_time(
         raise InvalidToken("token is issued in the future")
 
 
+def check_token_age(claims: dict[str, Any], *, now: float, max_age_s: float, skew_s: float) -> None:
+    """``iat`` required (RFC 9068 §2.2) and no older than ``max_age_s`` plus the skew.
+
+    A token the issuer minted with a long lifetime, or one kept since, is refused once it is
+    older than the cap even though its ``exp`` is still ahead. (``iat`` in the future beyond
+    the skew is refused by :func:`check_issuer_and_time`.)
+    """
+    iat = _numeric(claims, "iat", required=True)
+    assert iat is not None
+    if now - iat > max_age_s + skew_s:
+        raise InvalidToken("token was issued too long ago")
+
+
 def audience_matches(claims: dict[str, Any], audience: str) -> bool:
     """Whether ``aud`` (a string or a list of strings) names ``audience``."""
     aud = claims.get("aud")

@@ -72,6 +72,7 @@ class Auth:
             minimum_acr=config.minimum_acr,
             audience=config.audience,
             clock_skew_s=config.clock_skew_s,
+            max_age_s=config.max_token_age_s,
         )
         self._discovery = discovery
         self._jwks = jwks

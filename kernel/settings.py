@@ -129,6 +129,13 @@ class CommonSettings(BaseSettings):
     idporten_clock_skew_s: float = Field(
         10.0, ge=0, le=300, description="Leeway for exp/nbf/iat between us and ID-porten."
     )
+    idporten_max_token_age_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="Oldest iat a bearer token may carry (plus the clock skew), even when its "
+        "exp is later.",
+    )
     idporten_metadata_cache_s: float = Field(
         86400.0, gt=0, description="How long the discovery document and JWKS are cached."
     )

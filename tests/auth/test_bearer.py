@@ -76,6 +76,11 @@ def _rejections(stack: Stack) -> dict[str, str]:
         "exp not a number": stack.token(exp="tomorrow"),
         "nbf in the future": stack.token(nbf=now + 300),
         "iat in the future": stack.token(iat=now + 300),
+        "iat just past the skew": stack.token(iat=now + 20),
+        # exp still ahead, but issued longer ago than MINSIDE_IDPORTEN_MAX_TOKEN_AGE_S + skew
+        "iat older than the max token age": stack.token(iat=now - 3600 - 60, exp=now + 300),
+        "no iat": stack.token(iat=None),
+        "iat not a number": stack.token(iat="yesterday"),
         "no pid": stack.token(pid=None),
         "empty pid": stack.token(pid=""),
         "no acr": stack.token(acr=None),
@@ -146,6 +151,25 @@ async def test_access_token_typ_may_be_absent_or_at_jwt(stack: Stack, typ: str |
     payload = json.dumps(stack.claims()).encode()  # jwt.encode would add typ JWT
     token = jws.serialize_compact(header, payload, stack.standin.keys.active, ["RS256"])
     status, _, body = await stack.graphql(token=token)
+    assert status == 200, body
+
+
+async def test_token_age_is_capped_by_iat_even_when_exp_is_later() -> None:
+    async with gateway_stack(idporten_max_token_age_s=600) as stack:
+        assert stack.settings.idporten_clock_skew_s == 10
+        now = int(time.time())
+        old = stack.token(iat=now - 600 - 30, exp=now + 3600)
+        status, headers, body = await stack.graphql(token=old)
+        assert status == 401, body
+        assert 'error="invalid_token"' in headers["WWW-Authenticate"]
+        young = stack.token(iat=now - 600 + 30, exp=now + 3600)
+        assert (await stack.graphql(token=young))[0] == 200
+
+
+async def test_the_default_max_token_age_leaves_an_hour_old_token_alone(stack: Stack) -> None:
+    assert stack.settings.idporten_max_token_age_s == 3600
+    now = int(time.time())
+    status, _, body = await stack.graphql(token=stack.token(iat=now - 3590, exp=now + 60))
     assert status == 200, body
 
 
