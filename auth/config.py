@@ -32,6 +32,7 @@ class AuthConfig:
     audience: str | None
     minimum_acr: Acr
     clock_skew_s: float
+    max_token_age_s: float
     metadata_cache_s: float
     jwks_min_refresh_s: float
     frame_ancestors: str
@@ -64,6 +65,7 @@ class AuthConfig:
             audience=settings.idporten_audience,
             minimum_acr=minimum,
             clock_skew_s=settings.idporten_clock_skew_s,
+            max_token_age_s=settings.idporten_max_token_age_s,
             metadata_cache_s=settings.idporten_metadata_cache_s,
             jwks_min_refresh_s=settings.idporten_jwks_min_refresh_s,
             frame_ancestors=settings.idporten_frontchannel_frame_ancestors or origin_of(issuer),

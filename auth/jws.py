@@ -20,6 +20,9 @@ from auth.jwks import JwksCache
 
 ALLOWED_ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 16 * 1024
+# RFC 9068 §2.1: a JWT access token says "at+jwt"; a media type is compared without regard to
+# case, and "application/" may be written out (RFC 7515 §4.1.9).
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 
 
 def _b64url_json(segment: str) -> Any:
@@ -52,6 +55,20 @@ def unverified_header(token: str) -> dict[str, Any]:
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("token has no key id")
     return header
+
+
+def check_access_token_type(header: dict[str, Any]) -> None:
+    """Refuse a token whose JOSE ``typ`` is present and not ``at+jwt`` (RFC 9068 §4).
+
+    This keeps an ID token (``typ: JWT``) or another JWT the issuer signs from being used as an
+    access token. An absent ``typ`` passes: Digdir documents only ``kid`` and ``alg`` in the
+    header of ID-porten's JWT access tokens, so the check holds only where the issuer sets it.
+    """
+    if "typ" not in header:
+        return
+    typ = header["typ"]
+    if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+        raise InvalidToken("token is not an access token (typ must be at+jwt)")
 
 
 async def verified_claims(token: str, jwks: JwksCache) -> dict[str, Any]:
@@ -97,6 +114,19 @@ def check_issuer_and_time(
     iat = _numeric(claims, "iat", required=False)
     if iat is not None and iat > now + skew_s:
         raise InvalidToken("token is issued in the future")
+
+
+def check_token_age(claims: dict[str, Any], *, now: float, max_age_s: float, skew_s: float) -> None:
+    """``iat`` required (RFC 9068 §2.2) and no older than ``max_age_s`` plus the skew.
+
+    A token the issuer minted with a long lifetime, or one kept since, is refused once it is
+    older than the cap even though its ``exp`` is still ahead. (``iat`` in the future beyond
+    the skew is refused by :func:`check_issuer_and_time`.)
+    """
+    iat = _numeric(claims, "iat", required=True)
+    assert iat is not None
+    if now - iat > max_age_s + skew_s:
+        raise InvalidToken("token was issued too long ago")
 
 
 def audience_matches(claims: dict[str, Any], audience: str) -> bool:

@@ -72,6 +72,7 @@ class Auth:
             minimum_acr=config.minimum_acr,
             audience=config.audience,
             clock_skew_s=config.clock_skew_s,
+            max_age_s=config.max_token_age_s,
         )
         self._discovery = discovery
         self._jwks = jwks
@@ -85,6 +86,8 @@ class Auth:
 
     def close(self) -> None:
         """Drop the issuer clients (the HTTP session is closed by its owner)."""
+        if self._jwks is not None:
+            self._jwks.close()  # a background refresh must not outlive the HTTP session
         self._discovery = self._jwks = self._validator = self._token_client = None
 
     @property

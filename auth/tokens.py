@@ -9,7 +9,14 @@ from auth.clock import Clock, system_clock
 from auth.discovery import Discovery
 from auth.errors import InsufficientAuthentication, InsufficientScope, InvalidToken
 from auth.jwks import JwksCache
-from auth.jws import audience_matches, check_issuer_and_time, verified_claims
+from auth.jws import (
+    audience_matches,
+    check_access_token_type,
+    check_issuer_and_time,
+    check_token_age,
+    unverified_header,
+    verified_claims,
+)
 from auth.viewer import AuthMethod, Viewer
 
 
@@ -18,13 +25,15 @@ class TokenPolicy:
     """What an access token must satisfy besides a valid signature from the issuer.
 
     ``required_scope`` matters most: without it any login to any other service that uses
-    ID-porten would pass here.
+    ID-porten would pass here. ``max_age_s`` caps how long ago (``iat``, plus the skew) a token
+    may have been issued, whatever its ``exp`` says.
     """
 
     required_scope: str
     minimum_acr: Acr = Acr.SUBSTANTIAL
     audience: str | None = None
     clock_skew_s: float = 10.0
+    max_age_s: float = 3600.0
 
 
 class AccessTokenValidator:
@@ -46,11 +55,13 @@ class AccessTokenValidator:
     async def validate(self, token: str) -> Viewer:
         """The viewer the token speaks for; every check failure raises with a safe message."""
         metadata = await self._discovery.metadata()
+        # Before any key lookup: an ID token or other JWT is refused without touching the JWKS.
+        check_access_token_type(unverified_header(token))
         claims = await verified_claims(token, self._jwks)
         policy = self._policy
-        check_issuer_and_time(
-            claims, issuer=metadata.issuer, now=self._clock(), skew_s=policy.clock_skew_s
-        )
+        now = self._clock()
+        check_issuer_and_time(claims, issuer=metadata.issuer, now=now, skew_s=policy.clock_skew_s)
+        check_token_age(claims, now=now, max_age_s=policy.max_age_s, skew_s=policy.clock_skew_s)
         if policy.audience is not None and not audience_matches(claims, policy.audience):
             raise InvalidToken("token audience is not accepted")
         pid = claims.get("pid")

@@ -129,11 +129,21 @@ class CommonSettings(BaseSettings):
     idporten_clock_skew_s: float = Field(
         10.0, ge=0, le=300, description="Leeway for exp/nbf/iat between us and ID-porten."
     )
+    idporten_max_token_age_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="Oldest iat a bearer token may carry (plus the clock skew), even when its "
+        "exp is later.",
+    )
     idporten_metadata_cache_s: float = Field(
         86400.0, gt=0, description="How long the discovery document and JWKS are cached."
     )
     idporten_jwks_min_refresh_s: float = Field(
-        60.0, ge=0, description="Least time between JWKS refetches caused by an unknown kid."
+        60.0,
+        ge=0,
+        description="How long a kid the issuer did not publish is refused without asking "
+        "again (kids not seen before may look again after 5 s, so rotated keys pass at once).",
     )
     idporten_frontchannel_frame_ancestors: str | None = Field(
         None,

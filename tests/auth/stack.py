@@ -153,12 +153,17 @@ def browser() -> aiohttp.ClientSession:
 
 @contextlib.asynccontextmanager
 async def gateway_stack(
-    registration: dict[str, Any] | None = None, **overrides: Any
+    registration: dict[str, Any] | None = None,
+    *,
+    auth_clock: FakeClock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Stack]:
     """Start the stand-in and the gateway on free ports, wired to each other.
 
     ``registration`` changes the gateway's client registration at the stand-in; ``overrides``
-    are gateway settings.
+    are gateway settings. ``auth_clock`` replaces the clock of the gateway's auth (its JWKS and
+    discovery caches and its token time checks); start it at ``time.time()``, as tokens carry
+    real times.
     """
     gateway_port, standin_port = free_port(), free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -185,6 +190,8 @@ async def gateway_stack(
         clock=clock,
     )
     gateway = gateway_app.build_app(settings, session_store=sessions)
+    if auth_clock is not None:  # read when the lifespan opens the issuer clients
+        gateway.state.gateway.auth.clock = auth_clock
     specs = [
         ServerSpec("idporten-standin", counter, port=standin_port),
         ServerSpec("gateway", gateway, port=gateway_port),

@@ -7,10 +7,12 @@ import json
 import time
 
 import pytest
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import OctKey, RSAKey
 
+from idporten_standin.tokens import sign
 from tests.auth.stack import Stack, gateway_stack
+from tests.clocks import FakeClock
 
 AUDIENCE = "https://minside.example.kommune.no/api"
 
@@ -60,10 +62,10 @@ def _rejections(stack: Stack) -> dict[str, str]:
             {"alg": "HS256", "kid": active}, good, OctKey.import_key(public_jwk), ["HS256"]
         ),
         "unknown key": jwt.encode(
-            {"alg": "RS256", "kid": "not-published"}, good, stranger, ["RS256"]
+            {"alg": "RS256", "kid": "not-published", "typ": "at+jwt"}, good, stranger, ["RS256"]
         ),
         "known kid, wrong key": jwt.encode(
-            {"alg": "RS256", "kid": active}, good, stranger, ["RS256"]
+            {"alg": "RS256", "kid": active, "typ": "at+jwt"}, good, stranger, ["RS256"]
         ),
         "wrong iss": stack.token(iss="https://evil.example"),
         "iss with trailing slash": stack.token(iss=stack.issuer + "/"),
@@ -74,6 +76,11 @@ def _rejections(stack: Stack) -> dict[str, str]:
         "exp not a number": stack.token(exp="tomorrow"),
         "nbf in the future": stack.token(nbf=now + 300),
         "iat in the future": stack.token(iat=now + 300),
+        "iat just past the skew": stack.token(iat=now + 20),
+        # exp still ahead, but issued longer ago than MINSIDE_IDPORTEN_MAX_TOKEN_AGE_S + skew
+        "iat older than the max token age": stack.token(iat=now - 3600 - 60, exp=now + 300),
+        "no iat": stack.token(iat=None),
+        "iat not a number": stack.token(iat="yesterday"),
         "no pid": stack.token(pid=None),
         "empty pid": stack.token(pid=""),
         "no acr": stack.token(acr=None),
@@ -86,6 +93,9 @@ def _rejections(stack: Stack) -> dict[str, str]:
         "header not an object": f"{_b64([1, 2])}.{payload}.{signature}",
         "payload not json": f"{head}.{_b64('x')[:-2]}zz.{signature}",
         "JWE shaped": "a.b.c.d.e",
+        # an ID token (typ JWT) or another kind of JWT presented as an access token
+        "typ JWT": sign(stack.standin, good, typ="JWT"),
+        "typ dpop+jwt": sign(stack.standin, good, typ="dpop+jwt"),
     }
 
 
@@ -131,6 +141,38 @@ async def test_too_low_acr_is_refused_with_a_step_up_challenge() -> None:
         assert body == {"data": {"viewer": {"levelOfAssurance": "HIGH"}}}
 
 
+@pytest.mark.parametrize("typ", [None, "at+jwt", "AT+JWT", "application/at+jwt"])
+async def test_access_token_typ_may_be_absent_or_at_jwt(stack: Stack, typ: str | None) -> None:
+    # RFC 9068 access tokens say typ at+jwt (media type: case-insensitive, application/ may be
+    # written); Digdir documents only kid and alg in the header, so an absent typ passes.
+    header = {"alg": "RS256", "kid": stack.standin.keys.active_kid}
+    if typ is not None:
+        header["typ"] = typ
+    payload = json.dumps(stack.claims()).encode()  # jwt.encode would add typ JWT
+    token = jws.serialize_compact(header, payload, stack.standin.keys.active, ["RS256"])
+    status, _, body = await stack.graphql(token=token)
+    assert status == 200, body
+
+
+async def test_token_age_is_capped_by_iat_even_when_exp_is_later() -> None:
+    async with gateway_stack(idporten_max_token_age_s=600) as stack:
+        assert stack.settings.idporten_clock_skew_s == 10
+        now = int(time.time())
+        old = stack.token(iat=now - 600 - 30, exp=now + 3600)
+        status, headers, body = await stack.graphql(token=old)
+        assert status == 401, body
+        assert 'error="invalid_token"' in headers["WWW-Authenticate"]
+        young = stack.token(iat=now - 600 + 30, exp=now + 3600)
+        assert (await stack.graphql(token=young))[0] == 200
+
+
+async def test_the_default_max_token_age_leaves_an_hour_old_token_alone(stack: Stack) -> None:
+    assert stack.settings.idporten_max_token_age_s == 3600
+    now = int(time.time())
+    status, _, body = await stack.graphql(token=stack.token(iat=now - 3590, exp=now + 60))
+    assert status == 200, body
+
+
 async def test_skew_tolerates_a_slightly_fast_issuer_clock(stack: Stack) -> None:
     now = int(time.time())
     status, _, _ = await stack.graphql(token=stack.token(iat=now + 3, nbf=now + 3))
@@ -154,14 +196,51 @@ async def test_rotated_key_is_accepted_after_a_jwks_refresh() -> None:
         assert stack.counter.paths["/jwks"] == 2
 
 
-async def test_a_flood_of_unknown_kids_does_not_hammer_the_issuer() -> None:
-    async with gateway_stack(idporten_jwks_min_refresh_s=3600) as stack:
+async def test_a_rotated_key_is_accepted_on_the_first_try_with_the_flood_guard_on() -> None:
+    # The default guard (a kid the issuer did not publish is not asked about again for 60 s)
+    # must not make a freshly rotated key wait for it: a few seconds after the last fetch, the
+    # first token with the new kid is accepted.
+    clock = FakeClock(time.time())
+    async with gateway_stack(auth_clock=clock) as stack:
+        assert stack.settings.idporten_jwks_min_refresh_s == 60
         assert (await stack.graphql(token=stack.token()))[0] == 200
-        fetches = stack.counter.paths["/jwks"]
+        assert stack.counter.paths["/jwks"] == 1
+        old_key_token = stack.token()
+        clock.advance(6)
+        async with stack.http.post(stack.issuer + "/_admin/rotate-keys") as response:
+            assert response.status == 200
+        status, _, body = await stack.graphql(token=stack.token())
+        assert status == 200, body
+        assert stack.counter.paths["/jwks"] == 2
+        assert (await stack.graphql(token=old_key_token))[0] == 200
+        assert stack.counter.paths["/jwks"] == 2
+
+
+async def test_a_flood_of_unknown_kids_does_not_hammer_the_issuer() -> None:
+    clock = FakeClock(time.time())
+    async with gateway_stack(auth_clock=clock) as stack:
+        assert (await stack.graphql(token=stack.token()))[0] == 200
+        assert stack.counter.paths["/jwks"] == 1
         good = stack.claims()
-        for i in range(25):
-            key = RSAKey.generate_key(2048, parameters={"kid": f"random-{i}"})
-            forged = jwt.encode({"alg": "RS256", "kid": f"random-{i}"}, good, key, ["RS256"])
-            status, _, _ = await stack.graphql(token=forged)
-            assert status == 401
-        assert stack.counter.paths["/jwks"] == fetches == 1
+        stranger = RSAKey.generate_key(2048)
+        forged = [
+            jwt.encode(
+                {"alg": "RS256", "kid": f"random-{i}", "typ": "at+jwt"}, good, stranger, ["RS256"]
+            )
+            for i in range(500)
+        ]
+
+        async def send_all() -> None:
+            for token in forged:
+                assert (await stack.graphql(token=token))[0] == 401
+
+        clock.advance(6)
+        await send_all()  # the first new kid may look once; the rest wait for the floor
+        assert stack.counter.paths["/jwks"] == 2
+        clock.advance(6)
+        await send_all()  # kids seen before the last look are confirmed by one more
+        assert stack.counter.paths["/jwks"] == 3
+        clock.advance(6)
+        await send_all()  # now every one of them is remembered as unknown: no look
+        assert stack.counter.paths["/jwks"] == 3
+        assert (await stack.graphql(token=stack.token()))[0] == 200

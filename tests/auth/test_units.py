@@ -163,6 +163,21 @@ def test_unverified_header_refuses(token: str) -> None:
         unverified_header(token)
 
 
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "dpop+jwt", "at+jwt; x=1", "", 1, None, ["at+jwt"]])
+def test_access_token_type_refuses_other_typ_values(typ: object) -> None:
+    from auth.jws import check_access_token_type
+
+    with pytest.raises(InvalidToken):
+        check_access_token_type({"alg": "RS256", "kid": "k", "typ": typ})
+
+
+@pytest.mark.parametrize("header", [{}, {"typ": "at+jwt"}, {"typ": "Application/AT+JWT"}])
+def test_access_token_type_accepts_absent_or_at_jwt(header: dict[str, object]) -> None:
+    from auth.jws import check_access_token_type
+
+    check_access_token_type({"alg": "RS256", "kid": "k", **header})
+
+
 class JwksSource:
     """A JWKS publisher: counts fetches, can rotate in a new key or fail."""
 
@@ -199,6 +214,83 @@ async def test_jwks_refresh_on_unknown_kid_is_rate_limited() -> None:
     clock.now += 86401  # the whole set expires after max_age
     assert await cache.key(first_kid) is not None
     assert source.fetches == 3
+
+
+async def test_jwks_accepts_a_rotated_key_seconds_after_the_last_fetch() -> None:
+    clock = FakeClock()
+    source = JwksSource()
+    cache = JwksCache(source, max_age_s=86400, min_refresh_interval_s=60, clock=clock)
+    assert await cache.key(str(source.keys[0].kid)) is not None
+    clock.advance(6)  # past the short floor, well inside the 60 s guard
+    source.keys.insert(0, RSAKey.generate_key(2048, auto_kid=True))
+    assert await cache.key(str(source.keys[0].kid)) is not None
+    assert source.fetches == 2
+
+
+async def test_jwks_remembers_unknown_kids_and_looks_again_only_for_new_ones() -> None:
+    clock = FakeClock()
+    source = JwksSource()
+    cache = JwksCache(source, max_age_s=86400, min_refresh_interval_s=60, clock=clock)
+    assert await cache.key(str(source.keys[0].kid)) is not None
+    clock.advance(6)
+    assert await cache.key("forged-a") is None  # new, and the last look is 6 s old: one look
+    assert source.fetches == 2
+    clock.advance(6)
+    assert await cache.key("forged-a") is None  # the issuer said no 6 s ago: from memory
+    assert source.fetches == 2
+    assert await cache.key("forged-b") is None  # not seen before: it may look
+    assert source.fetches == 3
+    for i in range(500):  # a burst of new kids inside the floor: no look at all
+        assert await cache.key(f"burst-{i}") is None
+    assert source.fetches == 3
+    clock.advance(6)
+    for i in range(500):  # one look confirms them all, after which memory answers
+        assert await cache.key(f"burst-{i}") is None
+    assert source.fetches == 4
+    clock.advance(6)
+    for i in range(500):
+        assert await cache.key(f"burst-{i}") is None
+    assert await cache.key("forged-a") is None
+    assert source.fetches == 4
+    clock.advance(61)  # the memory lasts the guard window: then one look again
+    assert await cache.key("forged-a") is None
+    assert await cache.key("forged-b") is None
+    assert source.fetches == 5
+
+
+async def test_jwks_is_refreshed_in_the_background_before_it_expires() -> None:
+    clock = FakeClock()
+    source = JwksSource()
+    released = asyncio.Event()
+    released.set()
+
+    async def gated_fetch() -> dict[str, object]:
+        await released.wait()
+        return await source()
+
+    cache = JwksCache(gated_fetch, max_age_s=1000, min_refresh_interval_s=60, clock=clock)
+    kid = str(source.keys[0].kid)
+    assert await cache.key(kid) is not None
+    clock.advance(500)
+    assert await cache.key(kid) is not None
+    await asyncio.sleep(0)
+    assert source.fetches == 1  # young keys: no refresh
+    upcoming = RSAKey.generate_key(2048, auto_kid=True)
+    source.keys.append(upcoming)  # published ahead of use
+    clock.advance(400)  # 90 % of the max age
+    released.clear()
+    # The request is answered from the cache at once, while the refresh waits in the background.
+    assert await asyncio.wait_for(cache.key(kid), 1) is not None
+    released.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert source.fetches == 2
+    assert await cache.key(str(upcoming.kid)) is not None
+    assert source.fetches == 2
+    clock.advance(200)  # past the first set's max age, but the refresh renewed it
+    assert await cache.key(kid) is not None
+    assert source.fetches == 2
+    cache.close()
 
 
 async def test_jwks_cold_start_under_concurrency_fetches_once_and_serves_all() -> None:
