@@ -28,9 +28,9 @@ MAX_TOKENS = 5000
 class MinsideSchema(strawberry.Schema):
     """Strawberry's schema with the gateway's logging of GraphQL errors.
 
-    Strawberry logs every error with a traceback; here a client's mistake is one INFO line, a
-    back-office failure one WARNING line and only a fault of the gateway an ERROR with its
-    traceback (:func:`schema.observe.log_errors`).
+    Strawberry logs every error with a traceback; here a request's client mistakes are one INFO
+    line, its back-office failures one WARNING line per system and only a fault of the gateway
+    an ERROR with its traceback, all at a bounded rate (:func:`schema.observe.log_errors`).
     """
 
     def process_errors(
@@ -38,7 +38,13 @@ class MinsideSchema(strawberry.Schema):
         errors: list[GraphQLError],
         execution_context: ExecutionContext | None = None,
     ) -> None:
-        log_errors(errors)
+        operation: str | None = None
+        if execution_context is not None:
+            try:
+                operation = execution_context.operation_name
+            except Exception:  # a document that did not parse has no name
+                operation = None
+        log_errors(errors, operation)
 
 
 class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
