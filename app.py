@@ -48,6 +48,7 @@ from gateway.incremental import (
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
 from gateway.request_id import RequestIdMiddleware
+from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
 from gateway.tracing import install_tracing
 from kernel.errors import ErrorCode, error_envelope
@@ -385,6 +386,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             ),
         ],
         middleware=[
+            Middleware(SecurityHeaders),  # no-store, CSP, nosniff, … (gateway.security_headers)
             # A request id per request, in every log line and in X-Request-Id.
             Middleware(RequestIdMiddleware),
             # /graphql's span and metrics, around the requests turned away before GraphQL too.

@@ -9,14 +9,13 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.document_cache import CachedDocuments, DocumentCache
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
 from schema.submission.mutation import Mutation
@@ -28,17 +27,28 @@ MAX_TOKENS = 5000
 class MinsideSchema(strawberry.Schema):
     """Strawberry's schema with the gateway's logging of GraphQL errors.
 
-    Strawberry logs every error with a traceback; here a client's mistake is one INFO line, a
-    back-office failure one WARNING line and only a fault of the gateway an ERROR with its
-    traceback (:func:`schema.observe.log_errors`).
+    Strawberry logs every error with a traceback; here a request's client mistakes are one INFO
+    line, its back-office failures one WARNING line per system and only a fault of the gateway
+    an ERROR with its traceback, all at a bounded rate (:func:`schema.observe.log_errors`).
+
+    ``document_cache`` holds its parsed and validated documents (:mod:`schema.document_cache`;
+    set by :func:`build_schema`).
     """
+
+    document_cache: DocumentCache
 
     def process_errors(
         self,
         errors: list[GraphQLError],
         execution_context: ExecutionContext | None = None,
     ) -> None:
-        log_errors(errors)
+        operation: str | None = None
+        if execution_context is not None:
+            try:
+                operation = execution_context.operation_name
+            except Exception:  # a document that did not parse has no name
+                operation = None
+        log_errors(errors, operation)
 
 
 class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
@@ -56,8 +66,8 @@ class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
         self.enable_early_execution = True
 
 
-def build_schema(max_depth: int = 12) -> strawberry.Schema:
-    """The gateway's schema; parser and validation caches on, depth and size limited.
+def build_schema(max_depth: int = 12) -> MinsideSchema:
+    """The gateway's schema; a document cache bounded by bytes, depth and size limited.
 
     ``@defer`` and ``@stream`` are on (graphql-core's incremental execution): a page can have
     its fast fields at once and the slow Matrikkel chain in a later part of a multipart/mixed
@@ -67,18 +77,19 @@ def build_schema(max_depth: int = 12) -> strawberry.Schema:
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
     depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
-    return MinsideSchema(
+    cache = DocumentCache()
+    schema = MinsideSchema(
         query=Query,
         mutation=Mutation,
         # Listed by Citizen.submissions through their interface only.
         types=[MeterReadingReceipt, ApplicationReceipt],
         config=StrawberryConfig(enable_experimental_incremental_execution=True),
         execution_context_class=EarlyDeferredExecution,
-        # Factories, so each request gets fresh extension instances; the parser and validation
-        # caches themselves are module-level LRUs shared across requests (strawberry's design).
+        # Factories, so each request gets fresh extension instances. The document cache is the
+        # schema's own, shared by its requests, and bounded by bytes (strawberry's ParserCache
+        # and ValidationCache are bounded by entries: 256 queries of 1 MB stayed in memory).
         extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: CachedDocuments(cache),
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             # Unexpected errors reach the client as INTERNAL with the request id only.
@@ -87,3 +98,5 @@ def build_schema(max_depth: int = 12) -> strawberry.Schema:
             lambda: RecordOperation(),
         ],
     )
+    schema.document_cache = cache
+    return schema

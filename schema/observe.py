@@ -7,11 +7,15 @@
   Outside such a request (a test executing the schema directly) there is no record and the
   extension does nothing.
 - :func:`log_errors`: how the gateway logs GraphQL errors instead of strawberry's traceback per
-  error (``Schema.process_errors``). A client's mistake (parse or validation error, not logged
-  in, bad input: an error with a typed code) is one INFO line; a back-office failure
-  (:class:`~resolvers.errors.SourceError`) one WARNING line, the connector layer having logged
-  the details; anything else is a fault of the gateway: logged at ERROR once, with its
-  traceback and the request id.
+  error (``Schema.process_errors``), once per request whatever the number of failing fields
+  (450 aliases of a failing field are one line, not 450 tracebacks). A client's mistakes
+  (parse or validation error, not logged in, bad input: an error with a typed code) are one
+  INFO line with their count, codes and the operation's name; back-office failures
+  (:class:`~resolvers.errors.SourceError`) one WARNING line per system, the connector layer
+  having logged the details; anything else is a fault of the gateway: one ERROR line per
+  exception type, with the first one's traceback and the request id. Each kind at a bounded
+  rate per process (:class:`BoundedLog`: :data:`CLIENT_LINES`, :data:`SOURCE_LINES`, and
+  :data:`FAULT_LINES` with a higher bound); what is left out is counted and summarised later.
 - :class:`MaskInternalErrors`: such a fault reaches the client only as ``INTERNAL`` with a
   generic message and ``extensions.requestId`` (the id in the log line and in the response's
   ``X-Request-Id``), never with the exception's text.
@@ -21,7 +25,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -36,7 +45,11 @@ from kernel.logs import current_request_id
 from resolvers.errors import SourceError
 
 __all__ = [
+    "CLIENT_LINES",
+    "FAULT_LINES",
     "INTERNAL_MESSAGE",
+    "SOURCE_LINES",
+    "BoundedLog",
     "MaskInternalErrors",
     "OperationRecord",
     "RecordOperation",
@@ -128,23 +141,136 @@ def _code(error: GraphQLError) -> str:
     return str(code) if code else "GRAPHQL_VALIDATION"
 
 
-def log_errors(errors: list[GraphQLError]) -> None:
-    """Log each error at the level its cause deserves (see the module doc)."""
+class BoundedLog:
+    """A logger's lines of one kind at a bounded rate: at most ``per_second`` lines in each
+    second; the rest are counted and, at the first line of this kind at least ``summary_s``
+    after the first one left out, summarised in one line ("suppressed 1234 client-error lines
+    in the last 10 s"). One request's lines cannot flood the log, nor can a client sending
+    bad requests back to back."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        kind: str,
+        per_second: int,
+        *,
+        summary_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.kind = kind
+        self.per_second = per_second
+        self.summary_s = summary_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._second = -math.inf  # start of the current one-second window
+        self._used = 0
+        self._suppressed = 0
+        self._suppressed_since = 0.0
+
+    def log(self, level: int, message: str, *args: object, exc_info: Any = None) -> bool:
+        """Log the line if the budget allows (True), else count it as suppressed (False)."""
+        with self._lock:
+            now = self.clock()
+            if now - self._second >= 1.0:
+                self._second, self._used = now, 0
+            summary: tuple[int, float] | None = None
+            if self._suppressed and now - self._suppressed_since >= self.summary_s:
+                summary = (self._suppressed, now - self._suppressed_since)
+                self._suppressed = 0
+            admitted = self._used < self.per_second
+            if admitted:
+                self._used += 1
+            else:
+                if not self._suppressed:
+                    self._suppressed_since = now
+                self._suppressed += 1
+        if summary is not None:
+            self.logger.log(
+                level,
+                "suppressed %d %s lines in the last %.0f s",
+                summary[0],
+                self.kind,
+                summary[1],
+            )
+        if admitted:
+            self.logger.log(level, message, *args, exc_info=exc_info)
+        return admitted
+
+
+#: Client errors (INFO), back-office failures (WARNING) and faults of the gateway (ERROR, with
+#: a higher bound: each is a bug someone must see), each kind with its own budget.
+CLIENT_LINES = BoundedLog(log, "client-error", per_second=10)
+SOURCE_LINES = BoundedLog(log, "back-office-failure", per_second=20)
+FAULT_LINES = BoundedLog(log, "internal-error", per_second=50)
+
+_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+
+
+def _operation_label(name: str | None) -> str:
+    """The operation's name as a log shows it; a client's odd name (it is free text until the
+    document parses) is not copied into the log."""
+    if name is None:
+        return "anonymous operation"
+    return f"operation {name}" if _NAME.fullmatch(name) else "operation with an invalid name"
+
+
+def _counted(codes: Counter[str]) -> str:
+    return ", ".join(f"{code}×{count}" for code, count in sorted(codes.items()))
+
+
+def log_errors(errors: list[GraphQLError], operation: str | None = None) -> None:
+    """Log one request's errors, each cause at its level, once per request (module doc).
+
+    A client's mistakes are one INFO line (how many, their codes, the operation), a
+    back-office failure one WARNING line per system, and a fault of the gateway one ERROR
+    line per exception type with the first one's traceback; each at a bounded rate
+    (:class:`BoundedLog`). No message text of the errors is logged: it may echo the client's
+    input.
+    """
+    label = _operation_label(operation)
+    client: Counter[str] = Counter()
+    sources: dict[str, Counter[str]] = {}
+    faults: dict[str, list[GraphQLError]] = {}
     for error in errors:
-        path = ".".join(str(key) for key in error.path or ()) or "-"
         original = error.original_error
         if isinstance(original, SourceError):
-            log.warning("GraphQL field %s failed: %s %s", path, _code(error), error.message)
+            sources.setdefault(original.system, Counter())[_code(error)] += 1
         elif is_unexpected(error):
-            log.error(
-                "GraphQL field %s: internal error %s (request %s)",
-                path,
-                type(original).__name__,
-                current_request_id() or "-",
-                exc_info=original,
-            )
+            faults.setdefault(type(original).__name__, []).append(error)
         else:
-            log.info("GraphQL client error at %s: %s %s", path, _code(error), error.message)
+            client[_code(error)] += 1
+    if client:
+        CLIENT_LINES.log(
+            logging.INFO,
+            "GraphQL client errors in %s: %d (%s)",
+            label,
+            client.total(),
+            _counted(client),
+        )
+    for system, codes in sources.items():
+        SOURCE_LINES.log(
+            logging.WARNING,
+            "GraphQL fields failed on %s in %s: %d (%s)",
+            system,
+            label,
+            codes.total(),
+            _counted(codes),
+        )
+    for name, same in faults.items():
+        first = same[0]
+        path = ".".join(str(key) for key in first.path or ()) or "-"
+        more = f" and {len(same) - 1} more field(s)" if len(same) > 1 else ""
+        FAULT_LINES.log(
+            logging.ERROR,
+            "GraphQL field %s%s in %s: internal error %s (request %s)",
+            path,
+            more,
+            label,
+            name,
+            current_request_id() or "-",
+            exc_info=first.original_error,
+        )
 
 
 class MaskInternalErrors(MaskErrors):

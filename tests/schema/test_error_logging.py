@@ -12,6 +12,7 @@ import strawberry
 from kernel.errors import ErrorCode
 from kernel.logs import request_id
 from resolvers.errors import SourceError
+from schema import observe
 from schema.build import MinsideSchema, build_schema
 from schema.errors import Unauthenticated
 from schema.observe import (
@@ -120,3 +121,66 @@ async def test_without_a_record_the_extension_does_nothing(caplog) -> None:
     result = await SCHEMA.execute("{ fine }")
     assert result.data == {"fine": "yes"}
     assert current_operation.get() is None
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def fresh_budgets(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Budgets of their own, on a clock that stands still unless a test moves it."""
+    clock = FakeClock()
+    for name in ("CLIENT_LINES", "SOURCE_LINES", "FAULT_LINES"):
+        budget = getattr(observe, name)
+        fresh = observe.BoundedLog(budget.logger, budget.kind, budget.per_second, clock=clock)
+        monkeypatch.setattr(observe, name, fresh)
+    return clock
+
+
+def aliased(field: str, count: int = 450) -> str:
+    return "query Flood { " + " ".join(f"a{i}: {field}" for i in range(count)) + " }"
+
+
+@pytest.mark.parametrize(
+    ("field", "level", "summary"),
+    [
+        ("private", logging.INFO, "operation Flood: 450 (UNAUTHENTICATED×450)"),
+        ("down", logging.WARNING, "on visma in operation Flood: 450 (SOURCE_UNAVAILABLE×450)"),
+        ("bug", logging.ERROR, "and 449 more field(s) in operation Flood: internal error"),
+    ],
+)
+async def test_450_failing_aliases_are_one_line(caplog, field: str, level: int, summary) -> None:
+    result, _ = await run(aliased(field), caplog)
+    assert len(result.errors) == 450  # type: ignore[attr-defined]
+    (line,) = logged(caplog)
+    assert line.levelno == level and summary in line.getMessage(), line.getMessage()
+    assert bool(line.exc_info) == (level == logging.ERROR)  # a traceback only for a fault
+
+
+async def test_a_burst_of_bad_requests_writes_a_bounded_number_of_lines(
+    caplog, fresh_budgets: FakeClock
+) -> None:
+    for _ in range(1000):
+        await run("{ private }", caplog)
+    lines = logged(caplog)
+    assert len(lines) == observe.CLIENT_LINES.per_second
+    fresh_budgets.now += 11
+    caplog.clear()
+    await run("{ private }", caplog)
+    summary, line = logged(caplog)
+    bound = observe.CLIENT_LINES.per_second
+    assert summary.getMessage() == f"suppressed {1000 - bound} client-error lines in the last 11 s"
+    assert summary.levelno == logging.INFO
+    assert "UNAUTHENTICATED×1" in line.getMessage()
+
+
+async def test_faults_have_a_higher_bound_than_client_errors(caplog) -> None:
+    for _ in range(200):
+        await run("{ bug }", caplog)
+    assert len(logged(caplog)) == observe.FAULT_LINES.per_second
+    assert observe.FAULT_LINES.per_second > observe.CLIENT_LINES.per_second
