@@ -27,6 +27,11 @@ class ErrorCode(StrEnum):
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
     # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    # An HTTP-level refusal before GraphQL runs (app.GatewayGraphQL, gateway.http_protocol):
+    # a body that is not a JSON object, not UTF-8, nested too deep, a malformed multipart
+    # upload, an unsupported Content-Type (415) or Accept (406). Nothing was executed; the
+    # message says what is wrong without quoting the request.
+    BAD_REQUEST = "BAD_REQUEST"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
