@@ -24,7 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -232,6 +232,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if isinstance(exc.__cause__, CannotGetOperationTypeError):
                 raise RequestRefused(
                     400, "no operation to run: operationName names none in the document"
+                ) from exc
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                # GraphQL over HTTP: a mutation sent with GET is not executed; 405.
+                raise RequestRefused(
+                    405, "only queries can be sent with GET; send other operations with POST"
                 ) from exc
             raise
 
