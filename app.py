@@ -157,10 +157,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 406, f"the response can only be {GRAPHQL_RESPONSE_JSON} or {JSON_MEDIA}"
             )
         if request.method == "POST":
-            content_type, _ = parse_content_type(request.headers.get("content-type", ""))
-            if content_type not in {JSON_MEDIA, "multipart/form-data"}:
+            content_type, params = parse_content_type(request.headers.get("content-type", ""))
+            charset = params.get("charset", "utf-8").strip("\"'").lower()
+            if content_type not in {JSON_MEDIA, "multipart/form-data"} or charset not in {
+                "utf-8",
+                "utf8",
+            }:
                 raise RequestRefused(
-                    415, f"a POST body must be {JSON_MEDIA} (or multipart/form-data for uploads)"
+                    415,
+                    f"a POST body must be {JSON_MEDIA} in UTF-8"
+                    " (or multipart/form-data for uploads)",
                 )
         request.state.graphql_media = media
         request.state.graphql_request_error = False

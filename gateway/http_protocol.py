@@ -42,7 +42,9 @@ JSON: Final = "application/json"
 # below the depth at which the JSON parser (or anything walking the value later) recurses out.
 MAX_JSON_DEPTH: Final = 64
 
-_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A JSON string; an unterminated one runs to the end of the body (so no position is scanned
+# twice: a body of many unterminated quotes stays linear).
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(set(range(256)) - set(b"[]{}"))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.graph.conftest import GraphClient
+from tests.graph.test_defer import DEFERRED_DASHBOARD
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 ANONYMOUS = "{ __typename }"
@@ -140,3 +141,46 @@ async def test_a_get_query_negotiates_and_a_get_mutation_is_refused(graph: Graph
         assert response.status == 405
         body = await response.json()
         assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_json_post_in_another_charset_is_a_415(graph: GraphClient) -> None:
+    status, _, body = await post(
+        graph,
+        {"query": ANONYMOUS},
+        accept="application/json",
+        content_type="application/json; charset=iso-8859-1",
+    )
+    assert status == 415
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    status, _, body = await post(
+        graph, {"query": ANONYMOUS}, accept=None, content_type="application/json; charset=UTF-8"
+    )
+    assert status == 200, body
+
+
+async def test_defer_with_graphql_response_json_is_one_body_of_that_type(
+    graph: GraphClient,
+) -> None:
+    status, content_type, body = await post(
+        graph, {"query": DEFERRED_DASHBOARD}, accept=GRAPHQL_RESPONSE, pid=graph.pid(1)
+    )
+    assert status == 200, body
+    assert content_type.startswith(GRAPHQL_RESPONSE)
+    assert "properties" in body["data"]["viewer"]
+
+
+async def test_defer_still_streams_when_multipart_is_accepted_beside_it(
+    graph: GraphClient,
+) -> None:
+    async with graph.http.post(
+        f"{graph.stack.gateway_url}/graphql",
+        json={"query": DEFERRED_DASHBOARD},
+        headers={
+            "Accept": f"multipart/mixed;deferSpec=20220824, {GRAPHQL_RESPONSE}",
+            "Authorization": f"Bearer {graph.stack.token(graph.pid(1))}",
+        },
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("multipart/mixed")
+        assert "deferSpec=20220824" in response.headers["Content-Type"]
+        assert b"properties" in await response.read()
