@@ -4,8 +4,8 @@ Clients (the Min side front end, partner portals) switch on these strings, so th
 of the API: each is listed here once, and every layer that emits one imports it from here
 (the kernel is below all of them). The exception classes that carry them stay where they are
 raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
-:mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission` and
-``app.RequestSizeLimit``.
+:mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission`,
+:mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
 """
 
 from __future__ import annotations
