@@ -312,7 +312,7 @@ def refusal(exc: HTTPException, accept: str | None) -> Response:
     return JSONResponse(
         error_envelope(ErrorCode.BAD_REQUEST, message),
         status_code=exc.status_code,
-        media_type=media,
+        media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE_JSON else media,
     )
 
 

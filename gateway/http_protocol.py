@@ -69,6 +69,11 @@ def _too_deep(body: bytes) -> bool:
     return False
 
 
+def _not_json(constant: str) -> object:
+    """``NaN``, ``Infinity`` and ``-Infinity``: Python's extension, not JSON."""
+    raise ValueError("not JSON")
+
+
 def decode_json_object(data: str | bytes, what: str = "the request body") -> dict[str, Any]:
     """The JSON object in ``data``, or :class:`RequestRefused` (400) saying what is wrong."""
     if isinstance(data, str):
@@ -83,7 +88,7 @@ def decode_json_object(data: str | bytes, what: str = "the request body") -> dic
     if _too_deep(data):
         raise RequestRefused(400, f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except RecursionError as exc:
         raise RequestRefused(400, f"{what} nests deeper than {MAX_JSON_DEPTH} levels") from exc
     except ValueError as exc:  # malformed JSON, or an integer of too many digits

@@ -58,7 +58,18 @@ def test_brackets_inside_strings_do_not_count() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b'"x"', b"null", b"1", b"[]", b"\xff{}", b"{", b'{"n": ' + b"9" * 5000 + b"}", "{\ud800}"],
+    [
+        b'"x"',
+        b"null",
+        b"1",
+        b"[]",
+        b"\xff{}",
+        b"{",
+        b'{"n": ' + b"9" * 5000 + b"}",
+        "{\ud800}",
+        b'{"n": NaN}',
+        b'{"n": -Infinity}',
+    ],
 )
 def test_refused_bodies(body: bytes | str) -> None:
     with pytest.raises(RequestRefused) as refused:
