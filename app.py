@@ -313,6 +313,8 @@ def refusal(exc: HTTPException, accept: str | None) -> Response:
         error_envelope(ErrorCode.BAD_REQUEST, message),
         status_code=exc.status_code,
         media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE_JSON else media,
+        # RFC 9110: a 405 names the methods the resource has (queries may use GET).
+        headers={"Allow": "GET, POST"} if exc.status_code == 405 else None,
     )
 
 

@@ -158,6 +158,7 @@ async def test_mutations_are_refused_over_get(gateway):
         text = await response.text()
         # GraphQL over HTTP: 405 for an operation GET may not carry; a typed JSON error.
         assert response.status == 405, text
+        assert response.headers["Allow"] == "GET, POST"
         body = await response.json()
         assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
         assert "only queries can be sent with get" in text.lower()
