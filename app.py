@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
 import aiohttp
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from auth.bff import BffRoutes
 from auth.config import AuthConfig
@@ -36,6 +43,14 @@ from gateway.admission import Admission, AdmissionControl
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
+from gateway.http_protocol import (
+    GRAPHQL_RESPONSE_JSON,
+    RequestRefused,
+    decode_json_object,
+    is_request_error,
+    negotiate,
+)
+from gateway.http_protocol import JSON as JSON_MEDIA
 from gateway.incremental import (
     DEFER_SPEC,
     Defer20220824,
@@ -64,6 +79,28 @@ from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
 from stores import Outbox, open_outbox
+
+log = logging.getLogger("minside.graphql")
+
+# A GraphQL Name (the spec's lexical grammar); anything else names no operation.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+# strawberry's HTTP-level reasons that quote nothing of the request.
+_STRAWBERRY_REASONS = frozenset(
+    {
+        "No GraphQL query found in the request",
+        "Unable to parse the multipart body",
+        "File(s) missing in form data",
+        "Unable to parse request body as JSON",
+        "Unsupported content type",
+        "Batching is not enabled",
+        "Not Found",
+        "mutations are not allowed when using GET",
+        "subscriptions are not allowed when using GET",
+        "The GraphQL operation's `query` must be a string or null, if provided.",
+        "The GraphQL operation's `variables` must be an object or null, if provided.",
+        "The GraphQL operation's `extensions` must be an object or null, if provided.",
+    }
+)
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
@@ -98,10 +135,127 @@ class GatewayGraphQL(GraphQL[Context, None]):
             try:
                 response: Response = await self.run(request)
             except HTTPException as exc:
-                response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+                response = refusal(exc, request.headers.get("accept"))
+            except ClientDisconnect:
+                # The client went away before its body arrived: nobody to answer.
+                log.info("client disconnected before sending its whole request body")
+                return
             await response(scope, receive, send)
         finally:
             await request.close()
+
+    async def run(  # type: ignore[override]
+        self,
+        request: Request,
+        context: Context = UNSET,
+        root_value: None = UNSET,
+    ) -> Response:
+        # GraphQL over HTTP: the media type is settled before anything executes (406).
+        media = negotiate(request.headers.get("accept"))
+        renders_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
+        if media is None and not renders_ide:
+            raise RequestRefused(
+                406, f"the response can only be {GRAPHQL_RESPONSE_JSON} or {JSON_MEDIA}"
+            )
+        if request.method == "POST":
+            content_type, params = parse_content_type(request.headers.get("content-type", ""))
+            charset = params.get("charset", "utf-8").strip("\"'").lower()
+            if content_type not in {JSON_MEDIA, "multipart/form-data"} or charset not in {
+                "utf-8",
+                "utf8",
+            }:
+                raise RequestRefused(
+                    415,
+                    f"a POST body must be {JSON_MEDIA} in UTF-8"
+                    " (or multipart/form-data for uploads)",
+                )
+        request.state.graphql_media = media
+        request.state.graphql_request_error = False
+        response = await super().run(request, context, root_value)
+        if media == GRAPHQL_RESPONSE_JSON and response.media_type == JSON_MEDIA:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            if request.state.graphql_request_error:
+                response.status_code = 400
+        return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Every JSON value strawberry parses (a body, multipart operations and map, GET
+        # variables and extensions) must be an object; see gateway.http_protocol.
+        return decode_json_object(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            name = data.operation_name
+            if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
+                raise RequestRefused(400, "operationName must be a GraphQL name or null")
+        return parsed
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        # The GraphQL multipart request spec, checked before strawberry places the files.
+        try:
+            form_data = await request.get_form_data()
+        except ValueError as exc:
+            raise RequestRefused(400, "the multipart body cannot be parsed") from exc
+        operations = form_data.form.get("operations")
+        files_map = form_data.form.get("map", "{}")
+        if not isinstance(operations, (str, bytes)):
+            raise RequestRefused(
+                400, "multipart operations must be a form field with a JSON object"
+            )
+        if not isinstance(files_map, (str, bytes)):
+            raise RequestRefused(400, "multipart map must be a form field with a JSON object")
+        parsed_operations = decode_json_object(operations, "multipart operations")
+        parsed_map = decode_json_object(files_map, "multipart map")
+        for name, paths in parsed_map.items():
+            if name not in form_data.files:
+                raise RequestRefused(400, "multipart map names a file that was not sent")
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise RequestRefused(400, "multipart map values must be lists of paths")
+        try:
+            return replace_placeholders_with_files(parsed_operations, parsed_map, form_data.files)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise RequestRefused(
+                400, "a multipart map path does not name a place in operations"
+            ) from exc
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            # strawberry's reasons quote the operation's name; ours do not.
+            if isinstance(exc.__cause__, CannotGetOperationTypeError):
+                raise RequestRefused(
+                    400, "no operation to run: operationName names none in the document"
+                ) from exc
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                # GraphQL over HTTP: a mutation sent with GET is not executed; 405.
+                raise RequestRefused(
+                    405, "only queries can be sent with GET; send other operations with POST"
+                ) from exc
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if is_request_error(result):
+            request.state.graphql_request_error = True
+            if getattr(request.state, "graphql_media", None) == GRAPHQL_RESPONSE_JSON:
+                processed.pop("data", None)  # nothing was executed
+        return processed
 
     async def create_streaming_response(
         self,
@@ -144,6 +298,25 @@ class GatewayGraphQL(GraphQL[Context, None]):
             self.state.shared(),
             viewer_of(request.scope),
         )
+
+
+def refusal(exc: HTTPException, accept: str | None) -> Response:
+    """An HTTP-level refusal as a GraphQL-shaped JSON body with ``extensions.code``.
+
+    Only the gateway's own messages are passed on; strawberry's (which may quote the
+    request) become a generic one."""
+    if isinstance(exc, RequestRefused) or exc.reason in _STRAWBERRY_REASONS:
+        message = exc.reason
+    else:
+        message = "the request cannot be answered as sent"
+    media = negotiate(accept) or JSON_MEDIA
+    return JSONResponse(
+        error_envelope(ErrorCode.BAD_REQUEST, message),
+        status_code=exc.status_code,
+        media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE_JSON else media,
+        # RFC 9110: a 405 names the methods the resource has (queries may use GET).
+        headers={"Allow": "GET, POST"} if exc.status_code == 405 else None,
+    )
 
 
 class RequestSizeLimit:

@@ -4,8 +4,8 @@ Clients (the Min side front end, partner portals) switch on these strings, so th
 of the API: each is listed here once, and every layer that emits one imports it from here
 (the kernel is below all of them). The exception classes that carry them stay where they are
 raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
-:mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission` and
-``app.RequestSizeLimit``.
+:mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission`,
+:mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ class ErrorCode(StrEnum):
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
     # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    # An HTTP-level refusal before GraphQL runs (app.GatewayGraphQL, gateway.http_protocol):
+    # a body that is not a JSON object, not UTF-8, nested too deep, a malformed multipart
+    # upload, an unsupported Content-Type (415) or Accept (406). Nothing was executed; the
+    # message says what is wrong without quoting the request.
+    BAD_REQUEST = "BAD_REQUEST"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
