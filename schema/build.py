@@ -10,12 +10,14 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from schema.document_cache import CachedDocuments, DocumentCache
+from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
 from schema.submission.mutation import Mutation
@@ -37,6 +39,10 @@ class MinsideSchema(strawberry.Schema):
 
     document_cache: DocumentCache
 
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        # Always, whatever the extensions given: the validation step's errors get their code.
+        return [*super().get_extensions(sync), ValidationErrorCodes()]
+
     def process_errors(
         self,
         errors: list[GraphQLError],
@@ -48,6 +54,7 @@ class MinsideSchema(strawberry.Schema):
                 operation = execution_context.operation_name
             except Exception:  # a document that did not parse has no name
                 operation = None
+        fill_error_codes(errors)  # codes and clean messages, before they are logged and sent
         log_errors(errors, operation)
 
 
