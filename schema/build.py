@@ -20,6 +20,7 @@ from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
+from schema.submission.inputs import SCALARS
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
 
@@ -90,7 +91,7 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
         mutation=Mutation,
         # Listed by Citizen.submissions through their interface only.
         types=[MeterReadingReceipt, ApplicationReceipt],
-        config=StrawberryConfig(enable_experimental_incremental_execution=True),
+        config=StrawberryConfig(enable_experimental_incremental_execution=True, scalar_map=SCALARS),
         execution_context_class=EarlyDeferredExecution,
         # Factories, so each request gets fresh extension instances. The document cache is the
         # schema's own, shared by its requests, and bounded by bytes (strawberry's ParserCache
