@@ -29,15 +29,18 @@ from kernel.errors import ErrorCode
 
 REDACTED_NUMBER = "[redacted-number]"
 # graphql-core's inspect() of an object ("<UploadFile instance>") and Python's default repr.
-_OBJECT = re.compile(r"<[A-Za-z_][\w.]* (?:instance|object at 0x[0-9a-fA-F]+)>")
-_PLAIN_OBJECT = "a file or other value that is not of this type"
+_OBJECT = re.compile(r"<([A-Za-z_][\w.]*) (?:instance|object at 0x[0-9a-fA-F]+)>")
 _DEPTH = "exceeds maximum operation depth"
 _TOKENS = re.compile(r"Document contains more than \d+ tokens")
 
 
 def client_message(message: str) -> str:
     """``message`` without 11-digit numbers and without Python object representations."""
-    return _OBJECT.sub(_PLAIN_OBJECT, PID.sub(REDACTED_NUMBER, message))
+    return _OBJECT.sub(_plain_object, PID.sub(REDACTED_NUMBER, message))
+
+
+def _plain_object(match: re.Match[str]) -> str:
+    return "an uploaded file" if "Upload" in match.group(1) else "a value of another kind"
 
 
 def _set_code(error: GraphQLError, code: ErrorCode) -> None:

@@ -4,6 +4,7 @@ one mutation field's failure does not take its siblings' results with it (issue 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import aiohttp
@@ -12,6 +13,7 @@ from simulators.population import documented
 from tests.graph.submission.helpers import (
     PDF,
     RECEIPT_FIELDS,
+    SUBMIT_READING,
     homeowner_meter,
     post_multipart,
     reading_input,
@@ -109,3 +111,20 @@ async def test_a_failing_sibling_keeps_the_readings_receipt(graph, monkeypatch):
     assert error["path"] == ["submitApplication"] and error["extensions"]["code"] == "INTERNAL"
     stored = await submissions(graph, pid)
     assert [s["receiptId"] for s in stored] == [body["data"]["submitMeterReading"]["receiptId"]]
+
+
+async def test_a_file_in_a_variable_of_another_type_is_named_in_plain_words(graph):
+    pid = graph.pid(documented.HOMEOWNER)
+    reading = reading_input(homeowner_meter(graph), comment=None)
+    status, body = await post_multipart(
+        graph,
+        SUBMIT_READING,
+        {"input": reading},
+        [("variables.input.comment", "note.pdf", "application/pdf", PDF)],
+        pid=pid,
+    )
+    assert status < 500, body
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert "comment" in error["message"], body
+    assert not re.search(r"instance>|object at 0x|UploadFile", error["message"]), body
