@@ -33,6 +33,14 @@ class ErrorCode(StrEnum):
     # message says what is wrong without quoting the request.
     BAD_REQUEST = "BAD_REQUEST"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    # The document itself (schema.error_codes; graphql-core and strawberry raise these): not
+    # GraphQL syntax, not valid against the schema, nested deeper than the depth limit, more
+    # tokens than the parser reads. A variable that does not coerce to its type (a wrong-typed
+    # value, an Upload that is no file part) is BAD_USER_INPUT. Nothing was executed.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
+    TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (a code, not a secret)
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
     # A back-office system failed; only its fields are null (resolvers.errors).

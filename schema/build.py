@@ -10,14 +10,17 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from schema.document_cache import CachedDocuments, DocumentCache
+from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
+from schema.submission.inputs import SCALARS
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
 
@@ -37,6 +40,10 @@ class MinsideSchema(strawberry.Schema):
 
     document_cache: DocumentCache
 
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        # Always, whatever the extensions given: the validation step's errors get their code.
+        return [*super().get_extensions(sync), ValidationErrorCodes()]
+
     def process_errors(
         self,
         errors: list[GraphQLError],
@@ -48,6 +55,7 @@ class MinsideSchema(strawberry.Schema):
                 operation = execution_context.operation_name
             except Exception:  # a document that did not parse has no name
                 operation = None
+        fill_error_codes(errors)  # codes and clean messages, before they are logged and sent
         log_errors(errors, operation)
 
 
@@ -83,7 +91,7 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
         mutation=Mutation,
         # Listed by Citizen.submissions through their interface only.
         types=[MeterReadingReceipt, ApplicationReceipt],
-        config=StrawberryConfig(enable_experimental_incremental_execution=True),
+        config=StrawberryConfig(enable_experimental_incremental_execution=True, scalar_map=SCALARS),
         execution_context_class=EarlyDeferredExecution,
         # Factories, so each request gets fresh extension instances. The document cache is the
         # schema's own, shared by its requests, and bounded by bytes (strawberry's ParserCache

@@ -44,7 +44,12 @@ from resolvers.submission.invalidation import forget_cases
 from resolvers.submission.meter_reading import OSLO
 from resolvers.submission.numbers import number_format_hint, parse_decimal
 from resolvers.submission.problems import Problems
-from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from resolvers.submission.submit import (
+    Outcome,
+    check_key,
+    has_lone_surrogate,
+    replay_or_accept,
+)
 from stores.outbox import OutboxKind
 
 __all__ = ["ApplicationInput", "submit_application"]
@@ -73,6 +78,8 @@ def _typed_value(
 ) -> tuple[str | None, SubmissionErrorCode | None, str | None]:
     """The normalized value of a field, or (None, code, detail in `language`)."""
     text = raw.strip()
+    if has_lone_surrogate(text):  # whatever the type: not text the form or the archive can hold
+        return None, SubmissionErrorCode.INVALID_FORMAT, None
     if spec.type is FieldType.TEXT:
         if len(text) > spec.effective_max_length:
             return None, SubmissionErrorCode.TOO_LONG, f"max {spec.effective_max_length}"

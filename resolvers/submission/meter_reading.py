@@ -39,7 +39,12 @@ from resolvers.property.properties import OwnedMeter, own_meter
 from resolvers.submission.invalidation import forget_meter_property
 from resolvers.submission.numbers import number_format_hint, parse_decimal
 from resolvers.submission.problems import Problems
-from resolvers.submission.submit import Outcome, check_key, replay_or_accept
+from resolvers.submission.submit import (
+    Outcome,
+    check_key,
+    has_lone_surrogate,
+    replay_or_accept,
+)
 from stores.outbox import OutboxKind
 
 __all__ = [
@@ -110,7 +115,9 @@ async def submit_meter_reading(
     elif value_error is not None:
         problems.add("value", value_error, "0–999999.999, max 3 decimals")
     comment = (data.comment or "").strip() or None
-    if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+    if comment is not None and has_lone_surrogate(comment):
+        problems.add("comment", SubmissionErrorCode.INVALID_FORMAT)
+    elif comment is not None and len(comment) > MAX_COMMENT_LENGTH:
         problems.add("comment", SubmissionErrorCode.TOO_LONG, f"max {MAX_COMMENT_LENGTH}")
     if data.read_on > oslo_today():
         problems.add("readOn", SubmissionErrorCode.DATE_IN_FUTURE)

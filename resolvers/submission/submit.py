@@ -25,7 +25,7 @@ from resolvers.submission import outbox
 from resolvers.submission.problems import Problem, Problems
 from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
 
-__all__ = ["Outcome", "check_key", "replay_or_accept"]
+__all__ = ["Outcome", "check_key", "has_lone_surrogate", "replay_or_accept"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,14 @@ def check_key(key: str, problems: Problems) -> None:
         problems.add(
             "idempotencyKey", SubmissionErrorCode.INVALID_FORMAT, "1–200 printable characters"
         )
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True when ``text`` holds a UTF-16 surrogate (JSON's ``"\\ud800"`` decodes to one): no
+    character, and not encodable as UTF-8, so the submission's fingerprint, its payload and
+    the back office could not take it. Such input is INVALID_FORMAT, refused before any of
+    them sees it."""
+    return any("\ud800" <= char <= "\udfff" for char in text)
 
 
 async def replay_or_accept(

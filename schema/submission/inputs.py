@@ -3,9 +3,46 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, NewType
 
 import strawberry
-from strawberry.file_uploads import Upload
+from graphql import GraphQLError
+from strawberry.types.scalar import ScalarDefinition
+
+from kernel.errors import ErrorCode
+
+
+def _uploaded_file(value: Any) -> Any:
+    """An ``Upload`` variable's value: a file part of a GraphQL multipart request, with a
+    filename (starlette's UploadFile). Anything else (a string, a number, a part without a
+    filename) is refused while the variables are coerced, before any field runs: a request
+    cannot half succeed because of it."""
+    filename = getattr(value, "filename", None)
+    if not callable(getattr(value, "read", None)) or not isinstance(filename, str):
+        raise GraphQLError(
+            "Upload must be a file part of a multipart request.",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    if not filename.strip():
+        raise GraphQLError(
+            "An uploaded file must have a filename.",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    return value
+
+
+# Strawberry's Upload passes any value through; this one has the same name and description
+# (the SDL is unchanged) and checks the value. The schema maps the type to its definition
+# (SCALARS, in schema.build's StrawberryConfig.scalar_map).
+Upload = NewType("Upload", object)
+SCALARS: dict[object, ScalarDefinition] = {
+    Upload: strawberry.scalar(
+        name="Upload",
+        description="Represents a file upload.",
+        serialize=lambda value: value,
+        parse_value=_uploaded_file,
+    )
+}
 
 
 @strawberry.input(description="A water-meter reading to register.")

@@ -2,6 +2,10 @@
 
 Both answer a union: a receipt (accepted durably: ``PENDING`` until the back-office confirmed,
 then ``DELIVERED``) or ``…Errors`` listing every refused input (nothing stored or sent).
+
+The fields are nullable: a request may hold several mutations, and one that fails with an
+error (the store of submissions down, a fault) is null on its own; a non-null field would null
+the whole ``data`` and the citizen would lose the receipts of the ones already accepted.
 """
 
 from __future__ import annotations
@@ -56,11 +60,13 @@ async def _read_upload(item: ApplicationFileInput, cap: int) -> UploadedFile:
 class Mutation:
     @strawberry.mutation(
         description="Register a water-meter reading. Every problem with the input is reported "
-        "together; the same idempotencyKey with the same input answers the same receipt."
+        "together; the same idempotencyKey with the same input answers the same receipt. Null, "
+        "with an error (e.g. SUBMISSIONS_UNAVAILABLE), if it could not be handled; the other "
+        "mutations of the request keep their results."
     )
     async def submit_meter_reading(
         self, info: Info[Context, None], input: SubmitMeterReadingInput
-    ) -> SubmitMeterReadingResult:
+    ) -> SubmitMeterReadingResult | None:
         viewer = require_viewer(info)
         context = info.context
         outcome = await submit_meter_reading(
@@ -83,11 +89,13 @@ class Mutation:
 
     @strawberry.mutation(
         description="Submit an application of a catalogue type (applicationTypes), with "
-        "attachments as GraphQL multipart uploads. Every problem is reported together."
+        "attachments as GraphQL multipart uploads. Every problem is reported together. Null, "
+        "with an error, if it could not be handled; the other mutations of the request keep "
+        "their results."
     )
     async def submit_application(
         self, info: Info[Context, None], input: SubmitApplicationInput
-    ) -> SubmitApplicationResult:
+    ) -> SubmitApplicationResult | None:
         viewer = require_viewer(info)
         context = info.context
         cap = context.services.settings.upload_max_file_bytes

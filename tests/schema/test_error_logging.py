@@ -101,8 +101,8 @@ async def test_a_back_office_failure_is_one_warning_line(caplog) -> None:
     ("query", "code"),
     [
         ("{ private }", "UNAUTHENTICATED"),
-        ("{ nope }", "GRAPHQL_VALIDATION"),
-        ("{ fine ", "GRAPHQL_VALIDATION"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ fine ", "GRAPHQL_PARSE_FAILED"),
     ],
 )
 async def test_a_clients_mistake_is_one_info_line(caplog, query: str, code: str) -> None:
