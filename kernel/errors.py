@@ -33,6 +33,11 @@ class ErrorCode(StrEnum):
     # message says what is wrong without quoting the request.
     BAD_REQUEST = "BAD_REQUEST"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    # An operation over a static limit, refused before it executes (schema.cost); the error's
+    # extensions.cost and extensions.limit state what it asked and what is allowed.
+    COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
+    ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
+    FIELD_LIMIT_EXCEEDED = "FIELD_LIMIT_EXCEEDED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
     # A back-office system failed; only its fields are null (resolvers.errors).

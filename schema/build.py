@@ -15,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
@@ -92,6 +93,8 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
             lambda: CachedDocuments(cache),
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            # Over the cost, alias or field limit: refused before execution (schema.cost).
+            lambda: LimitCosts(),
             # Unexpected errors reach the client as INTERNAL with the request id only.
             lambda: MaskInternalErrors(),
             # The operation's name and outcome for /metrics and the trace (gateway.observe).
