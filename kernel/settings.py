@@ -56,7 +56,7 @@ class CommonSettings(BaseSettings):
     )
     graphql_max_depth: int = Field(12, ge=2, le=50, description="Deepest query accepted.")
     graphql_max_cost: int = Field(
-        5000,
+        25_000,
         ge=1,
         le=10_000_000,
         description="Highest static cost of an operation (schema.cost: field weights times "

@@ -102,7 +102,7 @@ SIZED_FIELDS: Final = frozenset({"nodes", "edges"})
 class CostLimits:
     """The most an operation may cost, alias and select (defaults of ``kernel.settings``)."""
 
-    cost: int = 5000
+    cost: int = 25_000
     aliases: int = 30
     fields: int = 500
 
@@ -286,15 +286,14 @@ def measure(
 
 def _refusals(found: Measure, limits: CostLimits) -> Iterator[GraphQLError]:
     checks = (
-        (found.aliases, limits.aliases, ErrorCode.ALIAS_LIMIT_EXCEEDED, "aliases"),
-        (found.fields, limits.fields, ErrorCode.FIELD_LIMIT_EXCEEDED, "field selections"),
-        (found.cost, limits.cost, ErrorCode.COST_LIMIT_EXCEEDED, "cost"),
+        (found.aliases, limits.aliases, ErrorCode.ALIAS_LIMIT_EXCEEDED, "has {} aliases"),
+        (found.fields, limits.fields, ErrorCode.FIELD_LIMIT_EXCEEDED, "selects {} fields"),
+        (found.cost, limits.cost, ErrorCode.COST_LIMIT_EXCEEDED, "costs {}"),
     )
     for value, limit, code, what in checks:
         if value > limit:
-            noun = f"a {what}" if what == "cost" else what
             yield GraphQLError(
-                f"The operation has {noun} of {value}; the limit is {limit}. Ask for fewer "
+                f"The operation {what.format(value)}; the limit is {limit}. Ask for fewer "
                 "or smaller pages, fewer aliases or fewer fields.",
                 extensions={"code": code.value, "cost": value, "limit": limit},
             )
