@@ -41,6 +41,11 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
     TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (a code, not a secret)
+    # An operation over a static limit, refused before it executes (schema.cost); the error's
+    # extensions.cost and extensions.limit state what it asked and what is allowed.
+    COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
+    ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
+    FIELD_LIMIT_EXCEEDED = "FIELD_LIMIT_EXCEEDED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
     # A back-office system failed; only its fields are null (resolvers.errors).

@@ -55,6 +55,22 @@ class CommonSettings(BaseSettings):
         1.0, gt=0, le=30, description="Deadline for each dependency check of /readyz."
     )
     graphql_max_depth: int = Field(12, ge=2, le=50, description="Deepest query accepted.")
+    graphql_max_cost: int = Field(
+        25_000,
+        ge=1,
+        le=10_000_000,
+        description="Highest static cost of an operation (schema.cost: field weights times "
+        "list sizes); a costlier one is refused before it executes.",
+    )
+    graphql_max_aliases: int = Field(
+        30, ge=0, le=100_000, description="Most aliased fields in one operation."
+    )
+    graphql_max_fields: int = Field(
+        500,
+        ge=1,
+        le=1_000_000,
+        description="Most field selections in one operation (fragments counted where spread).",
+    )
     graphql_max_body_bytes: int = Field(
         1_048_576,
         ge=1024,

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
@@ -100,6 +101,8 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
             lambda: CachedDocuments(cache),
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            # Over the cost, alias or field limit: refused before execution (schema.cost).
+            lambda: LimitCosts(),
             # Unexpected errors reach the client as INTERNAL with the request id only.
             lambda: MaskInternalErrors(),
             # The operation's name and outcome for /metrics and the trace (gateway.observe).

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +19,15 @@ from kernel.errors import ErrorCode
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+
+# The `first` argument of every connection field, with the real limits in its description.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Items on the page: at most {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}); "
+        "a larger or negative value is a BAD_USER_INPUT error."
+    ),
+]
 
 Item = TypeVar("Item")
 

@@ -11,7 +11,7 @@ from resolvers.context import Context
 from schema.case.filters import CaseFilter, criteria_of
 from schema.case.types import Case
 from schema.errors import require_viewer
-from schema.relay import Connection, check_page_size, paginate
+from schema.relay import Connection, First, check_page_size, paginate
 
 
 @strawberry.type
@@ -26,7 +26,7 @@ class CitizenCaseFields:
         self,
         info: Info[Context, None],
         filter: CaseFilter | None = None,
-        first: int | None = None,
+        first: First = None,
         after: str | None = None,
     ) -> Connection[Case] | None:
         require_viewer(info)

@@ -10,7 +10,7 @@ from resolvers.context import Context
 from resolvers.invoice.invoices import viewer_invoices
 from schema.invoice.filters import InvoiceFilter
 from schema.invoice.types import Invoice
-from schema.relay import Connection, check_page_size, paginate
+from schema.relay import Connection, First, check_page_size, paginate
 
 
 @strawberry.type
@@ -25,7 +25,7 @@ class CitizenInvoiceFields:
         self,
         info: Info[Context, None],
         filter: InvoiceFilter | None = None,
-        first: int | None = None,
+        first: First = None,
         after: str | None = None,
     ) -> Connection[Invoice] | None:
         # Bad arguments are reported before anything is fetched.

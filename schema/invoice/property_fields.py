@@ -8,7 +8,7 @@ from strawberry.types import Info
 from resolvers.context import Context
 from resolvers.invoice.invoices import property_invoices
 from schema.invoice.types import Invoice
-from schema.relay import Connection, check_page_size, paginate
+from schema.relay import Connection, First, check_page_size, paginate
 
 
 def _matrikkelnummer_text(owner: object) -> str:
@@ -30,7 +30,7 @@ class PropertyInvoiceFields:
     async def invoices(
         self,
         info: Info[Context, None],
-        first: int | None = None,
+        first: First = None,
         after: str | None = None,
     ) -> Connection[Invoice] | None:
         check_page_size(first)

@@ -11,7 +11,7 @@ from resolvers.property import properties
 from schema.property import nodes as _nodes  # noqa: F401  (registers node(id:) resolvers)
 from schema.property.lookahead import wanted_branches
 from schema.property.types import Property
-from schema.relay import Connection, check_page_size, paginate
+from schema.relay import Connection, First, check_page_size, paginate
 
 
 @strawberry.type
@@ -25,7 +25,7 @@ class CitizenPropertyFields:
         "Null when the property register is unavailable (with an error)."
     )
     async def properties(
-        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+        self, info: Info[Context, None], first: First = None, after: str | None = None
     ) -> Connection[Property] | None:
         size = check_page_size(first)  # a bad argument is the client's error even if Matrikkel
         # is down. Branches start now, not when their fields are reached; after a cursor the

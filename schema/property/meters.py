@@ -103,9 +103,18 @@ class WaterMeter(Node):
 
     @strawberry.field(
         description="Readings, newest first (of two on one day, the later registered first); "
-        "`first` limits how many (max 100)."
+        "`first` limits how many (at most 100)."
     )
-    def readings(self, info: Info[Context, None], first: int | None = None) -> list[MeterReading]:
+    def readings(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"Readings to return: at most {MAX_PAGE_SIZE} (all when absent)."
+            ),
+        ] = None,
+    ) -> list[MeterReading]:
         if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
             raise BadUserInput(f"first must be between 0 and {MAX_PAGE_SIZE}", "first")
         # Of two readings on one day, the later registered (the day's reading) comes first.

@@ -17,7 +17,11 @@ from kernel.systems import SYSTEM_NAMES
 from simulators.population import documented
 from tests.graph.conftest import GraphClient
 
-pytestmark = pytest.mark.gateway(cache="off")
+# Far above the alias, field and cost limits (schema.cost), which would refuse these requests
+# before execution: here the loaders, not the limits, must make N aliases cost one call.
+pytestmark = pytest.mark.gateway(
+    cache="off", graphql_max_aliases=5000, graphql_max_fields=20_000, graphql_max_cost=1_000_000
+)
 
 PROPERTY_FIELDS = """
   id matrikkelnummer { text } ownershipShare area address { text }

@@ -131,6 +131,8 @@ async def test_a_client_that_did_not_ask_for_multipart_gets_one_merged_json_body
     assert deferred_response.headers["Content-Type"] == "application/json"
     plain = DEFERRED_DASHBOARD.replace('... @defer(label: "properties") {', "... {")
     _, (expected,) = await post(graph, plain, accept="application/json", pid=graph.pid(1))
+    # The cost is reported with the plain operation (the merged parts carry no extensions).
+    assert expected.pop("extensions")["cost"]["requested"] > 0
     assert merged == expected
 
 
@@ -219,6 +221,7 @@ async def test_streamed_cases_arrive_after_the_first_ones_with_their_index(
         graph, streamed.replace(" @stream(initialCount: 1)", ""), accept=None, pid=graph.pid(1)
     )
     _, (merged,) = await post(graph, streamed, accept=None, pid=graph.pid(1))
+    assert plain.pop("extensions")["cost"]["requested"] > 0
     assert merged == plain
     assert plain["data"]["viewer"]["cases"]["nodes"][0] == initial_case
     assert len(plain["data"]["viewer"]["cases"]["nodes"]) == 1 + len(indexed) == 3

@@ -58,7 +58,10 @@ async def test_the_response_media_type_follows_accept(
     assert status == 200
     assert content_type.split(";")[0].strip() == media
     assert "charset=utf-8" in content_type.replace(" ", "").lower() or media == "application/json"
-    assert body == {"data": {"__typename": "Query"}}
+    assert body == {
+        "data": {"__typename": "Query"},
+        "extensions": {"cost": {"requested": 0, "limit": 25_000}},
+    }
 
 
 async def test_an_unacceptable_accept_is_a_406_with_a_json_error(graph: GraphClient) -> None:

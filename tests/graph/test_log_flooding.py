@@ -20,6 +20,8 @@ def fresh_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
 
+# Above the alias limit (schema.cost), which would refuse the request before any field fails.
+@pytest.mark.gateway(graphql_max_aliases=500, graphql_max_fields=1000)
 async def test_450_aliased_node_fields_of_an_anonymous_request_are_one_line(
     graph, caplog: pytest.LogCaptureFixture
 ) -> None:
