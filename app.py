@@ -62,6 +62,7 @@ from gateway.incremental import (
 )
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
+from gateway.persisted_queries import PersistedQueries
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
@@ -113,16 +114,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     multipart_transport_class = KeptPayloadsTransport
 
-    def __init__(self, state: GatewayState) -> None:
+    def __init__(self, state: GatewayState, persisted: PersistedQueries) -> None:
         super().__init__(
             build_schema(max_depth=state.settings.graphql_max_depth),
             graphql_ide="graphiql",
-            allow_queries_via_get=True,  # strawberry refuses mutations over GET
+            # strawberry refuses mutations over GET; which queries may come over GET is
+            # gateway.persisted_queries' (MINSIDE_GRAPHQL_GET_QUERIES).
+            allow_queries_via_get=True,
             # Attachments of submitApplication (GraphQL multipart request spec); cookie
             # sessions must add a preflighted header for it (auth.csrf).
             multipart_uploads_enabled=True,
         )
         self.state = state
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -191,6 +195,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
             name = data.operation_name
             if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
                 raise RequestRefused(400, "operationName must be a GraphQL name or null")
+            # Automatic persisted queries and trusted documents: the hash becomes the query.
+            await self.persisted.resolve(data, request.method)
         return parsed
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
@@ -305,13 +311,14 @@ def refusal(exc: HTTPException, accept: str | None) -> Response:
 
     Only the gateway's own messages are passed on; strawberry's (which may quote the
     request) become a generic one."""
+    code = exc.code if isinstance(exc, RequestRefused) else ErrorCode.BAD_REQUEST
     if isinstance(exc, RequestRefused) or exc.reason in _STRAWBERRY_REASONS:
         message = exc.reason
     else:
         message = "the request cannot be answered as sent"
     media = negotiate(accept) or JSON_MEDIA
     return JSONResponse(
-        error_envelope(ErrorCode.BAD_REQUEST, message),
+        error_envelope(code, message),
         status_code=exc.status_code,
         media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE_JSON else media,
         # RFC 9110: a 405 names the methods the resource has (queries may use GET).
@@ -423,6 +430,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
     # worker. The client connects on first use and is closed when the lifespan ends.
     redis = open_redis(settings)
+    # APQ's store (in Redis too when there is one); the trusted documents manifest is read
+    # and checked now, so a bad one stops the app (a client connects only on first use).
+    persisted = PersistedQueries.from_settings(settings, redis)
     sessions: SessionStore
     if session_store is not None:
         sessions = session_store
@@ -520,7 +530,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    graphql = GatewayGraphQL(state)
+    graphql = GatewayGraphQL(state, persisted)
     app = Starlette(
         routes=[
             Route(
