@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -181,6 +182,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if request.state.graphql_request_error:
                 response.status_code = 400
         return response
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A hash-only persisted query (GET with extensions, no query) is not a browser asking
+        # for GraphiQL, though Apollo Client 3 sends it with ``Accept: */*``.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # Every JSON value strawberry parses (a body, multipart operations and map, GET

@@ -8,8 +8,11 @@ they resend the query with the hash; later hash-only requests, by GET or POST, a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +88,15 @@ NOT_FOUND = {
 }
 
 
-@pytest.mark.parametrize("accept", [APOLLO_ACCEPT, "application/json"])
-async def test_apollo_link_round_trip(graph: GraphClient, accept: str) -> None:
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("*/*", "application/json"),  # Apollo Client 3's HttpLink
+        (APOLLO_ACCEPT, "application/graphql-response+json"),  # newer Apollo Client
+        ("application/json", "application/json"),
+    ],
+)
+async def test_apollo_link_round_trip(graph: GraphClient, accept: str, media_type: str) -> None:
     # 1. Hash only, POST: not known yet; a GraphQL error both clients recognise, status 200.
     status, media, body = await post(
         graph,
@@ -94,7 +104,7 @@ async def test_apollo_link_round_trip(graph: GraphClient, accept: str) -> None:
         accept,
     )
     assert (status, body) == (200, NOT_FOUND)
-    assert media.split(";")[0] == accept.split(",")[0]
+    assert media.split(";")[0] == media_type
     # 2. The retry with the query and the hash: stored and executed.
     status, _, body = await post(
         graph,
@@ -269,3 +279,32 @@ async def test_redis_store_is_shared_by_two_gateways(
             graph, {"extensions": persisted(QUERY)}, url=second.gateway_url
         )
         assert (status, body) == (200, NOT_FOUND)
+
+
+async def test_real_apollo_client_and_urql_round_trips(graph: GraphClient) -> None:
+    """The clients themselves, from Node.js, when ``PERSISTED_CLIENTS_MODULES`` names a
+    ``node_modules`` with them (``npm install @apollo/client@3 graphql@16 @urql/core
+    @urql/exchange-persisted``); skipped otherwise."""
+    modules = os.environ.get("PERSISTED_CLIENTS_MODULES")
+    node = shutil.which("node")
+    if not modules or node is None or not (Path(modules) / "@apollo" / "client").is_dir():
+        pytest.skip("set PERSISTED_CLIENTS_MODULES to a node_modules with @apollo/client, urql")
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(Path(__file__).with_name("persisted_clients.cjs")),
+        f"{graph.stack.gateway_url}/graphql",
+        env={**os.environ, "NODE_PATH": modules},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0
+    runs = {run["client"]: run for run in map(json.loads, stdout.decode().splitlines())}
+    for name, run in runs.items():
+        assert run["data"] == [{"__typename": "Query"}] * 2, name
+        # Hash-only GET → PersistedQueryNotFound → the query with its hash → stored; the
+        # second run is one hash-only GET.
+        requests = run["requests"]
+        assert requests[0] == {"method": "GET", "carriesQuery": False, "status": 200}, name
+        assert requests[1]["carriesQuery"] and requests[1]["status"] == 200, name
+        assert requests[2:] == [{"method": "GET", "carriesQuery": False, "status": 200}], name
+    assert set(runs) == {"apollo", "urql"}
