@@ -245,7 +245,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as exc:
@@ -260,6 +260,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     405, "only queries can be sent with GET; send other operations with POST"
                 ) from exc
             raise
+        if not is_request_error(result):
+            await self.persisted.register(request_data)  # APQ: kept once it validated
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult

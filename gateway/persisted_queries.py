@@ -9,7 +9,8 @@ hash being the SHA-256 of the query text, in a POST body or URL-encoded in a GET
 - ``MINSIDE_PERSISTED_QUERIES=apq`` (default): a hash-only request with an unknown hash gets
   HTTP 200 ``{"errors":[{"message":"PersistedQueryNotFound","extensions":{"code":
   "PERSISTED_QUERY_NOT_FOUND"}}]}``; both clients then resend the query with the hash, which
-  is checked (``provided sha does not match query``, 400), stored and executed. The store is
+  is checked (``provided sha does not match query``, 400) and executed, and stored unless it
+  failed to parse or validate. The store is
   an in-process LRU bounded by bytes and, with ``MINSIDE_REDIS_URL``, Redis
   (``<prefix>apq:<hash>``, 7 days), shared by every worker. Query texts are public (they hold
   no personal data; variables are never stored). A text read back is hashed again, so a
@@ -201,9 +202,7 @@ class PersistedQueries:
                 raise RequestRefused(400, "provided sha does not match query")
             if self.mode == "trusted-only":
                 self._check_trusted(sha)
-            else:
-                await self.store.put(sha, data.query)
-            return
+            return  # registered by register() once it parsed and validated
         if self.mode == "trusted-only":
             self._check_trusted(sha)
             data.query = self.trusted[sha]
@@ -212,6 +211,16 @@ class PersistedQueries:
         if text is None:
             raise RequestRefused(200, "PersistedQueryNotFound", ErrorCode.PERSISTED_QUERY_NOT_FOUND)
         data.query = text
+
+    async def register(self, data: GraphQLRequestData) -> None:
+        """Store an APQ registration (query and hash, checked by :meth:`resolve`) once the
+        query has parsed and validated: documents that fail are not kept."""
+        persisted = (data.extensions or {}).get("persistedQuery")
+        if self.mode != "apq" or data.query is None or not isinstance(persisted, dict):
+            return
+        sha = persisted.get("sha256Hash")
+        if isinstance(sha, str) and sha256_hex(data.query) == sha:
+            await self.store.put(sha, data.query)
 
     def _check_trusted(self, sha: str) -> None:
         if sha not in self.trusted:

@@ -174,10 +174,30 @@ async def test_a_get_with_a_full_query_and_no_hash_is_refused(graph: GraphClient
     assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
 
+READING = {
+    "input": {
+        "meterId": "V2F0ZXJNZXRlcjox",
+        "value": "1",
+        "readOn": "2026-01-01",
+        "idempotencyKey": "k-1",
+    }
+}
+
+
 async def test_a_persisted_mutation_is_not_run_by_get(graph: GraphClient) -> None:
-    mutation = "mutation {\n  submitMeterReading(input: {}) {\n    __typename\n  }\n}"
-    await post(graph, {"query": mutation, "extensions": persisted(mutation)})
-    status, _, body = await get(graph, {"extensions": json.dumps(persisted(mutation))})
+    mutation = (
+        "mutation Read($input: SubmitMeterReadingInput!) {\n"
+        "  submitMeterReading(input: $input) {\n    __typename\n  }\n}"
+    )
+    # Registered (it validates; anonymous, it is refused while executing).
+    status, _, body = await post(
+        graph, {"query": mutation, "extensions": persisted(mutation), "variables": READING}
+    )
+    assert status == 200, body  # stored: it validated (anonymous, it does not execute)
+    status, _, body = await get(
+        graph,
+        {"extensions": json.dumps(persisted(mutation)), "variables": json.dumps(READING)},
+    )
     assert status == 405
     assert body["errors"][0]["message"].startswith("only queries can be sent with GET")
 
@@ -308,3 +328,13 @@ async def test_real_apollo_client_and_urql_round_trips(graph: GraphClient) -> No
         assert requests[1]["carriesQuery"] and requests[1]["status"] == 200, name
         assert requests[2:] == [{"method": "GET", "carriesQuery": False, "status": 200}], name
     assert set(runs) == {"apollo", "urql"}
+
+
+async def test_a_query_that_fails_validation_is_not_stored(graph: GraphClient) -> None:
+    invalid = "query Bad {\n  noSuchField\n}"
+    status, _, body = await post(
+        graph, {"query": invalid, "extensions": persisted(invalid)}, "application/json"
+    )
+    assert status == 200 and body["errors"]
+    status, _, body = await post(graph, {"extensions": persisted(invalid)}, "application/json")
+    assert (status, body) == (200, NOT_FOUND)
