@@ -260,8 +260,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     405, "only queries can be sent with GET; send other operations with POST"
                 ) from exc
             raise
-        if not is_request_error(result):
-            await self.persisted.register(request_data)  # APQ: kept once it validated
+        # APQ: kept once it validated (an incremental @defer result executed, so it did).
+        if not isinstance(result, ExecutionResult) or not is_request_error(result):
+            await self.persisted.register(request_data)
         return result
 
     async def process_result(
