@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -62,6 +63,7 @@ from gateway.incremental import (
 )
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
+from gateway.persisted_queries import PersistedQueries
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
@@ -113,16 +115,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     multipart_transport_class = KeptPayloadsTransport
 
-    def __init__(self, state: GatewayState) -> None:
+    def __init__(self, state: GatewayState, persisted: PersistedQueries) -> None:
         super().__init__(
             build_schema(max_depth=state.settings.graphql_max_depth),
             graphql_ide="graphiql",
-            allow_queries_via_get=True,  # strawberry refuses mutations over GET
+            # strawberry refuses mutations over GET; which queries may come over GET is
+            # gateway.persisted_queries' (MINSIDE_GRAPHQL_GET_QUERIES).
+            allow_queries_via_get=True,
             # Attachments of submitApplication (GraphQL multipart request spec); cookie
             # sessions must add a preflighted header for it (auth.csrf).
             multipart_uploads_enabled=True,
         )
         self.state = state
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -178,6 +183,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A hash-only persisted query (GET with extensions, no query) is not a browser asking
+        # for GraphiQL, though Apollo Client 3 sends it with ``Accept: */*``.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
+
     def decode_json(self, data: str | bytes) -> object:
         # Every JSON value strawberry parses (a body, multipart operations and map, GET
         # variables and extensions) must be an object; see gateway.http_protocol.
@@ -191,6 +203,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
             name = data.operation_name
             if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
                 raise RequestRefused(400, "operationName must be a GraphQL name or null")
+            # Automatic persisted queries and trusted documents: the hash becomes the query.
+            await self.persisted.resolve(data, request.method)
         return parsed
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
@@ -231,7 +245,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as exc:
@@ -246,6 +260,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     405, "only queries can be sent with GET; send other operations with POST"
                 ) from exc
             raise
+        # APQ: kept once it validated (an incremental @defer result executed, so it did).
+        if not isinstance(result, ExecutionResult) or not is_request_error(result):
+            await self.persisted.register(request_data)
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -305,13 +323,14 @@ def refusal(exc: HTTPException, accept: str | None) -> Response:
 
     Only the gateway's own messages are passed on; strawberry's (which may quote the
     request) become a generic one."""
+    code = exc.code if isinstance(exc, RequestRefused) else ErrorCode.BAD_REQUEST
     if isinstance(exc, RequestRefused) or exc.reason in _STRAWBERRY_REASONS:
         message = exc.reason
     else:
         message = "the request cannot be answered as sent"
     media = negotiate(accept) or JSON_MEDIA
     return JSONResponse(
-        error_envelope(ErrorCode.BAD_REQUEST, message),
+        error_envelope(code, message),
         status_code=exc.status_code,
         media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE_JSON else media,
         # RFC 9110: a 405 names the methods the resource has (queries may use GET).
@@ -423,6 +442,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
     # worker. The client connects on first use and is closed when the lifespan ends.
     redis = open_redis(settings)
+    # APQ's store (in Redis too when there is one); the trusted documents manifest is read
+    # and checked now, so a bad one stops the app (a client connects only on first use).
+    persisted = PersistedQueries.from_settings(settings, redis)
     sessions: SessionStore
     if session_store is not None:
         sessions = session_store
@@ -520,7 +542,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    graphql = GatewayGraphQL(state)
+    graphql = GatewayGraphQL(state, persisted)
     app = Starlette(
         routes=[
             Route(

@@ -25,6 +25,8 @@ from cross_web import HTTPException
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from kernel.errors import ErrorCode
+
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
@@ -49,7 +51,14 @@ _NOT_BRACKETS: Final = bytes(set(range(256)) - set(b"[]{}"))
 
 
 class RequestRefused(HTTPException):
-    """An HTTP-level refusal whose message the gateway wrote (it quotes no input)."""
+    """An HTTP-level refusal whose message the gateway wrote (it quotes no input), answered
+    with ``extensions.code`` ``code`` (``BAD_REQUEST`` unless said otherwise)."""
+
+    def __init__(
+        self, status_code: int, reason: str, code: ErrorCode = ErrorCode.BAD_REQUEST
+    ) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
 
 
 def _too_deep(body: bytes) -> bool:

@@ -46,6 +46,20 @@ class ErrorCode(StrEnum):
     COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
     ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
     FIELD_LIMIT_EXCEEDED = "FIELD_LIMIT_EXCEEDED"
+    # Persisted queries (gateway.persisted_queries). A hash-only request whose hash the
+    # gateway does not know: HTTP 200 with the message "PersistedQueryNotFound", which Apollo
+    # Client and urql answer by resending the query with its hash (automatic persisted queries).
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    # A persistedQuery extension the gateway does not take: a version other than 1, or (with
+    # MINSIDE_PERSISTED_QUERIES=off, HTTP 200, message "PersistedQueryNotSupported") any: the
+    # clients then send full queries.
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    # MINSIDE_PERSISTED_QUERIES=trusted-only: the document is not in the trusted documents
+    # manifest (400), whether sent by hash or in full.
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
+    # A query sent with GET that is not a persisted query (405; MINSIDE_GRAPHQL_GET_QUERIES=
+    # persisted): send it with POST, or by its hash.
+    PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
     # A back-office system failed; only its fields are null (resolvers.errors).

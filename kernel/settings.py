@@ -178,6 +178,24 @@ class CommonSettings(BaseSettings):
         "for plain-http local development).",
     )
 
+    # --- persisted queries (gateway.persisted_queries) ------------------------------------
+    persisted_queries: Literal["apq", "trusted-only", "off"] = Field(
+        "apq",
+        description="'apq': automatic persisted queries (Apollo Client, urql) registered on "
+        "first use; 'trusted-only': only the documents of MINSIDE_TRUSTED_DOCUMENTS_FILE run; "
+        "'off': hashes are not accepted (clients fall back to full queries).",
+    )
+    trusted_documents_file: Path | None = Field(
+        None,
+        description='JSON manifest {"<sha256 hex>": "<query>"} (GraphQL Codegen\'s '
+        "persisted-documents.json); needed by MINSIDE_PERSISTED_QUERIES=trusted-only.",
+    )
+    graphql_get_queries: Literal["persisted", "all"] = Field(
+        "persisted",
+        description="Queries over GET: 'persisted' only by hash (a full query over GET gets "
+        "405), 'all' any query.",
+    )
+
     # --- stores: the outbox of accepted citizen writes and its delivery ---------------------
     outbox_url: str = Field(
         "sqlite:///var/outbox.sqlite3",

@@ -68,12 +68,15 @@ async def test_external_services_follow_accept_language(gateway, accept_language
     assert names["helsenorge-resepter"] == expected
 
 
-async def test_query_over_get(gateway):
+async def test_a_full_query_over_get_is_refused_by_default(gateway):
+    # MINSIDE_GRAPHQL_GET_QUERIES=persisted: GET carries persisted queries' hashes only
+    # (tests/graph/test_persisted_queries.py); `all` allows any query.
     url, http = gateway
     async with http.get(f"{url}/graphql", params={"query": "{ externalServices { id } }"}) as r:
-        assert r.status == 200
+        assert r.status == 405
+        assert r.headers["Allow"] == "GET, POST"
         body = await r.json()
-    assert len(body["data"]["externalServices"]) >= 3
+    assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
 
 async def test_browser_gets_graphiql(gateway):
@@ -156,12 +159,13 @@ async def test_mutations_are_refused_over_get(gateway):
     mutation = "mutation { submitMeterReading(input: {}) { __typename } }"
     async with http.get(f"{url}/graphql", params={"query": mutation}) as response:
         text = await response.text()
-        # GraphQL over HTTP: 405 for an operation GET may not carry; a typed JSON error.
+        # GraphQL over HTTP: 405 for an operation GET may not carry; a typed JSON error. By
+        # default not even a query may come in full over GET; a persisted mutation sent by
+        # hash is refused as a mutation (tests/graph/test_persisted_queries.py).
         assert response.status == 405, text
         assert response.headers["Allow"] == "GET, POST"
         body = await response.json()
-        assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
-        assert "only queries can be sent with get" in text.lower()
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
 
 async def test_an_oversized_json_request_is_413_before_parsing(gateway):

@@ -130,6 +130,7 @@ async def test_a_post_that_is_not_json_is_a_415(graph: GraphClient, content_type
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+@pytest.mark.gateway(graphql_get_queries="all")  # full queries over GET, as configured
 async def test_a_get_query_negotiates_and_a_get_mutation_is_refused(graph: GraphClient) -> None:
     url = f"{graph.stack.gateway_url}/graphql"
     async with graph.http.get(

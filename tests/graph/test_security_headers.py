@@ -33,6 +33,12 @@ async def fetch(graph: Any, method: str, path: str, **kwargs: Any) -> tuple[int,
     [
         ("POST", "/graphql", {"json": {"query": "{ __typename }"}}),
         ("GET", "/graphql?query=%7B__typename%7D", {"headers": {"Accept": "application/json"}}),
+        (  # a persisted query by hash (unknown: PersistedQueryNotFound)
+            "GET",
+            "/graphql?extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1%2C%22sha256Hash"
+            "%22%3A%22" + "0" * 64 + "%22%7D%7D",
+            {"headers": {"Accept": "application/json"}},
+        ),
         ("POST", "/graphql", {"json": {"query": "{ nope }"}}),  # a validation error
         ("POST", "/graphql", {"json": {"query": "{ viewer { id } }"}}),  # not logged in
         ("POST", "/graphql", {"data": b"not json", "headers": {"Content-Type": "text/json"}}),
