@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := $(VENV)/node/.installed
 
 .PHONY: demo test lint types pytest serve schema readme bench clean
 
@@ -30,8 +31,16 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# The JavaScript clients some tests run (graphql-http audit, Apollo Client, urql), when npm is
+# here; without npm those tests are skipped with a message.
+$(NODE_STAMP): tests/node/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p $(VENV)/node && cp tests/node/package.json $(VENV)/node/package.json && \
+		npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the graphql-http audit and real-client tests will be skipped"; fi
+
 # One pytest worker per core: most tests wait on sockets and child processes, not the CPU.
-pytest: $(STAMP)
+pytest: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -n auto
 
 schema: $(STAMP)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.graph.conftest import GraphClient
+from tests.node_modules_path import node_modules
 
 SCRIPT = Path(__file__).with_name("graphql_http_audit.cjs")
 
@@ -24,10 +25,14 @@ SCRIPT = Path(__file__).with_name("graphql_http_audit.cjs")
 # The audit sends full queries with GET, which a gateway does when configured to.
 @pytest.mark.gateway(graphql_get_queries="all")
 async def test_the_graphql_http_audit_passes(graph: GraphClient) -> None:
-    modules = os.environ.get("GRAPHQL_HTTP_AUDIT_MODULES")
+    found = node_modules("GRAPHQL_HTTP_AUDIT_MODULES")
     node = shutil.which("node")
-    if not modules or node is None or not (Path(modules) / "graphql-http").is_dir():
-        pytest.skip("set GRAPHQL_HTTP_AUDIT_MODULES to a node_modules with graphql-http")
+    if found is None or node is None or not (found / "graphql-http").is_dir():
+        pytest.skip(
+            "needs Node.js and npm (make installs tests/node/package.json into .venv/node), "
+            "or GRAPHQL_HTTP_AUDIT_MODULES naming a node_modules with graphql-http"
+        )
+    modules = str(found)
     process = await asyncio.create_subprocess_exec(
         node,
         str(SCRIPT),

@@ -24,6 +24,7 @@ from kernel.servers import running_servers
 from kernel.settings import SettingsError
 from minside.stack import RunningStack
 from tests.graph.conftest import GraphClient, graph_settings, own_gateway
+from tests.node_modules_path import node_modules
 from tests.services import RedisNamespace
 
 # As Apollo Client prints it (graphql-js print), and hashes exactly this text.
@@ -315,10 +316,14 @@ async def test_real_apollo_client_and_urql_round_trips(graph: GraphClient) -> No
     """The clients themselves, from Node.js, when ``PERSISTED_CLIENTS_MODULES`` names a
     ``node_modules`` with them (``npm install @apollo/client@3 graphql@16 @urql/core
     @urql/exchange-persisted``); skipped otherwise."""
-    modules = os.environ.get("PERSISTED_CLIENTS_MODULES")
+    found = node_modules("PERSISTED_CLIENTS_MODULES")
     node = shutil.which("node")
-    if not modules or node is None or not (Path(modules) / "@apollo" / "client").is_dir():
-        pytest.skip("set PERSISTED_CLIENTS_MODULES to a node_modules with @apollo/client, urql")
+    if found is None or node is None or not (found / "@apollo" / "client").is_dir():
+        pytest.skip(
+            "needs Node.js and npm (make installs tests/node/package.json into .venv/node), "
+            "or PERSISTED_CLIENTS_MODULES naming a node_modules with @apollo/client and urql"
+        )
+    modules = str(found)
     process = await asyncio.create_subprocess_exec(
         node,
         str(Path(__file__).with_name("persisted_clients.cjs")),
