@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -55,14 +56,29 @@ _PICKED_PORTS = range(20_000, 32_768)
 _PICK_ATTEMPTS = 200
 
 
+def _picked_ports() -> range:
+    """The ports this process picks from: the whole range, or, when the tests run in several
+    pytest-xdist workers (each a process picking ports at the same time), this worker's own
+    slice of it, so two workers never pick the same port between a check and a bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
+        return _PICKED_PORTS
+    index, workers = int(worker[2:]), max(1, int(count))
+    size = len(_PICKED_PORTS) // workers
+    start = _PICKED_PORTS.start + (index % workers) * size
+    return range(start, start + size)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that is free on `host` right now (for tests and ad-hoc stacks).
 
     Chosen at random outside the ephemeral range, so no outgoing connection takes it before
     the server listens on it; if none is found there, one the kernel picks.
     """
+    picked = _picked_ports()
     for _ in range(_PICK_ATTEMPTS):
-        port = _PICKED_PORTS.start + secrets.randbelow(len(_PICKED_PORTS))
+        port = picked.start + secrets.randbelow(len(picked))
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind((host, port))
@@ -71,8 +87,8 @@ def free_port(host: str = "127.0.0.1") -> int:
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        picked: int = sock.getsockname()[1]
-        return picked
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 class _Server(uvicorn.Server):

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from kernel import servers
 from kernel.servers import ServerSpec, free_port, running_servers, start_server, stop_servers
 
 
@@ -54,3 +55,19 @@ async def test_servers_stop_together_and_are_all_gone() -> None:
                 async with http.get(url):
                     pass
     await stop_servers([])  # nothing to stop is fine
+
+
+def test_parallel_test_workers_pick_from_slices_that_do_not_overlap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slices = []
+    for worker in ("gw0", "gw1", "gw2"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
+        picked = servers._picked_ports()
+        assert len(picked) > 4000
+        assert all(servers.free_port() in picked for _ in range(5))
+        slices.append(set(picked))
+    assert not (slices[0] & slices[1]) and not (slices[1] & slices[2])
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert servers._picked_ports() == range(20_000, 32_768)  # one process: the whole range
