@@ -24,6 +24,7 @@ from tests.graph.submission.helpers import (
     PDF,
     SUBMIT_APPLICATION,
     SUBMIT_READING,
+    digging,
     homeowner_meter,
     post_multipart,
     reading_input,
@@ -120,20 +121,7 @@ async def test_an_application_refreshes_the_cases(graph: GraphClient) -> None:
     pid = graph.pid(documented.HOMEOWNER)
     await dashboard(graph, pid)
     before = await all_calls(graph)
-    variables = {
-        "input": {
-            "typeCode": "GRAVETILLATELSE",
-            "idempotencyKey": "read-cache-application-1",
-            "fields": [
-                {"key": "location", "value": "Storgata 1"},
-                {"key": "start_date", "value": "2027-03-01"},
-                {"key": "end_date", "value": "2027-03-15"},
-                {"key": "contractor", "value": "Graveservice AS"},
-                {"key": "road_closed", "value": "false"},
-            ],
-            "files": [{"attachment": "map", "file": None}],
-        }
-    }
+    variables = {"input": digging(idempotencyKey="read-cache-application-1")}
     files = [("variables.input.files.0.file", "kart.pdf", "application/pdf", PDF)]
     status, body = await post_multipart(graph, SUBMIT_APPLICATION, variables, files, pid=pid)
     assert status == 200, body

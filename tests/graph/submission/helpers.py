@@ -161,3 +161,21 @@ async def post_multipart(
             return response.status, json.loads(text)
         except ValueError:
             return response.status, text
+
+
+def digging(**overrides):
+    """A complete GRAVETILLATELSE input (no property needed) with a map upload slot."""
+    base = {
+        "typeCode": "GRAVETILLATELSE",
+        "idempotencyKey": str(uuid.uuid4()),
+        "fields": [
+            {"key": "location", "value": "Storgata 1, fortauet på østsiden"},
+            {"key": "start_date", "value": "2027-03-01"},
+            {"key": "end_date", "value": "2027-03-15"},
+            {"key": "contractor", "value": "Graveservice AS"},
+            {"key": "road_closed", "value": "false"},
+        ],
+        "files": [{"attachment": "map", "file": None}],
+    }
+    base.update(overrides)
+    return base

@@ -4,8 +4,6 @@ its case in viewer.cases and the decision a case officer files."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from schema.relay import global_id
@@ -16,6 +14,7 @@ from tests.graph.submission.helpers import (
     PNG,
     SUBMIT_APPLICATION,
     codes,
+    digging,
     post_multipart,
     receipt,
     submissions,
@@ -32,24 +31,6 @@ CASES = """
 { viewer { cases(first: 100) { nodes { caseNumber title status
     documents { title files { name } } decision { title } } } } }
 """
-
-
-def digging(**overrides):
-    """A complete GRAVETILLATELSE input (no property needed) with a map upload slot."""
-    base = {
-        "typeCode": "GRAVETILLATELSE",
-        "idempotencyKey": str(uuid.uuid4()),
-        "fields": [
-            {"key": "location", "value": "Storgata 1, fortauet på østsiden"},
-            {"key": "start_date", "value": "2027-03-01"},
-            {"key": "end_date", "value": "2027-03-15"},
-            {"key": "contractor", "value": "Graveservice AS"},
-            {"key": "road_closed", "value": "false"},
-        ],
-        "files": [{"attachment": "map", "file": None}],
-    }
-    base.update(overrides)
-    return base
 
 
 MAP = ("variables.input.files.0.file", "kart.pdf", "application/pdf", PDF)

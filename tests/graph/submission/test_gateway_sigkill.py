@@ -35,11 +35,12 @@ from tests.graph.submission.helpers import (
     SUBMISSIONS,
     SUBMIT_APPLICATION,
     SUBMIT_READING,
+    digging,
     multipart_form,
     reading_input,
     wait_until,
 )
-from tests.graph.submission.test_application import MAP, digging
+from tests.graph.submission.test_application import MAP
 from tests.simulator_admin import SimulatorAdmin
 
 LATENCY_MS = 3000

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 
 import aiohttp
 
@@ -14,6 +13,7 @@ from tests.graph.submission.helpers import (
     PDF,
     RECEIPT_FIELDS,
     SUBMIT_READING,
+    digging,
     homeowner_meter,
     post_multipart,
     reading_input,
@@ -36,19 +36,9 @@ mutation($reading: SubmitMeterReadingInput!, $application: SubmitApplicationInpu
 SLOT = "variables.application.files.0.file"
 
 
-def digging(file):
-    return {
-        "typeCode": "GRAVETILLATELSE",
-        "idempotencyKey": str(uuid.uuid4()),
-        "fields": [
-            {"key": "location", "value": "Storgata 1"},
-            {"key": "start_date", "value": "2027-03-01"},
-            {"key": "end_date", "value": "2027-03-15"},
-            {"key": "contractor", "value": "Graveservice AS"},
-            {"key": "road_closed", "value": "false"},
-        ],
-        "files": [{"attachment": "map", "file": file}],
-    }
+def digging_with(file):
+    """The application of tests.graph.submission.helpers.digging with `file` in its map slot."""
+    return digging(files=[{"attachment": "map", "file": file}])
 
 
 async def send(graph, application, files):
@@ -61,7 +51,7 @@ async def send(graph, application, files):
 
 async def test_an_upload_that_is_not_a_file_is_refused_before_anything_runs(graph):
     for value in ["not a file", 12345, {"name": "x.pdf"}]:
-        pid, body = await send(graph, digging(value), [])
+        pid, body = await send(graph, digging_with(value), [])
         assert body.get("data") is None, body
         assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}, body
         assert await submissions(graph, pid) == []  # the reading was not stored either
@@ -78,7 +68,7 @@ async def test_a_part_without_a_filename_is_refused(graph):
                 "query": BOTH,
                 "variables": {
                     "reading": reading_input(homeowner_meter(graph)),
-                    "application": digging(None),
+                    "application": digging_with(None),
                 },
             }
         ),
@@ -104,7 +94,7 @@ async def test_a_failing_sibling_keeps_the_readings_receipt(graph, monkeypatch):
         raise RuntimeError("the application path broke")
 
     monkeypatch.setattr(mutation, "submit_application", broken)
-    pid, body = await send(graph, digging(None), [(SLOT, "kart.pdf", "application/pdf", PDF)])
+    pid, body = await send(graph, digging_with(None), [(SLOT, "kart.pdf", "application/pdf", PDF)])
     assert body["data"]["submitMeterReading"]["__typename"] == "MeterReadingReceipt", body
     assert body["data"]["submitApplication"] is None, body
     (error,) = body["errors"]

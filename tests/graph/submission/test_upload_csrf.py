@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from simulators.population import documented
-from tests.graph.submission.helpers import PDF, SUBMIT_APPLICATION
-from tests.graph.submission.test_application import MAP, digging
+from tests.graph.submission.helpers import PDF, SUBMIT_APPLICATION, digging
+from tests.graph.submission.test_application import MAP
 
 
 async def browser_login(graph, browser: aiohttp.ClientSession) -> None:
