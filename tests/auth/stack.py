@@ -107,23 +107,9 @@ class Stack:
         acr: str | None = None,
     ) -> dict[str, str]:
         """Login → ID-porten (automated with login_hint) → callback; returns the visited URLs."""
-        http = client or self.http
-        async with http.get(
-            f"{self.gateway_url}/auth/login{login_query}", allow_redirects=False
-        ) as response:
-            assert response.status == 302, await response.text()
-            authorize = response.headers["Location"]
-        params = {"login_hint": self.pid}
-        if acr:
-            params["acr_values"] = acr
-        authorize = add_query(authorize, params)
-        async with http.get(authorize, allow_redirects=False) as response:
-            assert response.status in (302, 303), await response.text()
-            callback = response.headers["Location"]
-        async with http.get(callback, allow_redirects=False) as response:
-            assert response.status == 303, await response.text()
-            landing = response.headers["Location"]
-        return {"authorize": authorize, "callback": callback, "landing": landing}
+        return await browser_login(
+            client or self.http, f"{self.gateway_url}/auth/login{login_query}", self.pid, acr=acr
+        )
 
     def session_cookie(self, client: aiohttp.ClientSession | None = None) -> str | None:
         """The session id the browser holds (read from its cookie jar)."""
@@ -131,6 +117,27 @@ class Stack:
             if cookie.key == self.settings.session_cookie_name:
                 return cookie.value
         return None
+
+
+async def browser_login(
+    http: aiohttp.ClientSession, login_url: str, pid: str, *, acr: str | None = None
+) -> dict[str, str]:
+    """A browser's login: `login_url` (a gateway's /auth/login) → the stand-in, automated
+    with ``login_hint`` → the callback it redirects to; returns the URLs visited."""
+    async with http.get(login_url, allow_redirects=False) as response:
+        assert response.status == 302, await response.text()
+        authorize = response.headers["Location"]
+    params = {"login_hint": pid}
+    if acr:
+        params["acr_values"] = acr
+    authorize = add_query(authorize, params)
+    async with http.get(authorize, allow_redirects=False) as response:
+        assert response.status in (302, 303), await response.text()
+        callback = response.headers["Location"]
+    async with http.get(callback, allow_redirects=False) as response:
+        assert response.status == 303, await response.text()
+        landing = response.headers["Location"]
+    return {"authorize": authorize, "callback": callback, "landing": landing}
 
 
 def add_query(url: str, params: dict[str, str]) -> str:

@@ -26,7 +26,7 @@ from idporten_standin.persons import builtin_persons
 from idporten_standin.spec import gateway_client, standin_config
 from kernel.servers import ServerSpec, free_port, running_servers
 from kernel.settings import Settings, load_settings
-from tests.auth.stack import VIEWER_QUERY, add_query, browser
+from tests.auth.stack import VIEWER_QUERY, browser, browser_login
 from tests.services import RedisNamespace
 
 SECRET_KEY = "two-workers-secret-" + "w" * 32
@@ -50,15 +50,7 @@ class Workers:
             return await response.json(content_type=None)
 
     async def login(self, worker: int) -> None:
-        base = self.urls[worker]
-        async with self.http.get(base + "/auth/login", allow_redirects=False) as response:
-            assert response.status == 302, await response.text()
-            authorize = add_query(response.headers["Location"], {"login_hint": self.pid})
-        async with self.http.get(authorize, allow_redirects=False) as response:
-            assert response.status in (302, 303), await response.text()
-            callback = response.headers["Location"]
-        async with self.http.get(callback, allow_redirects=False) as response:
-            assert response.status == 303, await response.text()
+        await browser_login(self.http, self.urls[worker] + "/auth/login", self.pid)
 
     def session_cookie(self) -> str | None:
         for cookie in self.http.cookie_jar:

@@ -41,7 +41,7 @@ from kernel.settings import PROJECT_ROOT, Settings
 from kernel.systems import SYSTEM_NAMES
 from minside.stack import StackPorts, simulator_set, wire
 from simulators.population import Population, documented
-from tests.auth.stack import add_query, browser
+from tests.auth.stack import browser, browser_login
 from tests.gateway_process import GatewayProcess, backoffice_environment
 from tests.graph.submission.helpers import SUBMISSIONS, SUBMIT_READING, reading_input, wait_until
 from tests.services import RedisNamespace
@@ -174,18 +174,9 @@ async def login_on_b_finishing_on_a(
 
     Returns the session id the browser holds."""
     http = back_office.http
-    async with http.get(b.url + "/auth/login", allow_redirects=False) as response:
-        assert response.status == 302, await response.text()
-        authorize = response.headers["Location"]
     pid = back_office.population.person(documented.HOMEOWNER).pid
-    async with http.get(
-        add_query(authorize, {"login_hint": pid}), allow_redirects=False
-    ) as response:
-        assert response.status in (302, 303), await response.text()
-        callback = response.headers["Location"]
-    assert callback.startswith(a.url + "/auth/callback")
-    async with http.get(callback, allow_redirects=False) as response:
-        assert response.status == 303, await response.text()
+    urls = await browser_login(http, b.url + "/auth/login", pid)
+    assert urls["callback"].startswith(a.url + "/auth/callback")
     (session_id,) = [c.value for c in http.cookie_jar if c.key == "minside_session"]
     return session_id
 
