@@ -66,6 +66,7 @@ __all__ = [
     "OutboxStatus",
     "OutboxUnavailable",
     "RecordNotFound",
+    "check_claim",
     "check_idempotency_key",
     "fingerprint",
     "parked_reason",
@@ -340,6 +341,14 @@ def short_error(text: str) -> str:
     """An error text cut to :data:`MAX_ERROR_LENGTH` on one line."""
     line = " ".join(text.split())
     return line if len(line) <= MAX_ERROR_LENGTH else line[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def check_claim(lease_s: float, max_lost_leases: int) -> None:
+    """Raise ``ValueError`` for the arguments no :meth:`Outbox.claim_due` accepts."""
+    if lease_s <= 0:
+        raise ValueError("lease_s must be positive")
+    if max_lost_leases < 1:
+        raise ValueError("max_lost_leases must be at least 1")
 
 
 def check_idempotency_key(key: str) -> None:

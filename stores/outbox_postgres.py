@@ -48,6 +48,7 @@ from stores.outbox import (
     OutboxStatus,
     OutboxUnavailable,
     RecordNotFound,
+    check_claim,
     check_idempotency_key,
     short_error,
 )
@@ -360,10 +361,7 @@ class PostgresOutbox:
         max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
     ) -> list[OutboxRecord]:
         """See :meth:`stores.outbox.Outbox.claim_due`."""
-        if lease_s <= 0:
-            raise ValueError("lease_s must be positive")
-        if max_lost_leases < 1:
-            raise ValueError("max_lost_leases must be at least 1")
+        check_claim(lease_s, max_lost_leases)
         _aware(now)
         if limit < 1:
             return []

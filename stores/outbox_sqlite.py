@@ -38,6 +38,7 @@ from stores.outbox import (
     OutboxStatus,
     OutboxUnavailable,
     RecordNotFound,
+    check_claim,
     check_idempotency_key,
     parked_reason,
     short_error,
@@ -313,10 +314,7 @@ class SqliteOutbox:
         max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
     ) -> list[OutboxRecord]:
         """See :meth:`stores.outbox.Outbox.claim_due`."""
-        if lease_s <= 0:
-            raise ValueError("lease_s must be positive")
-        if max_lost_leases < 1:
-            raise ValueError("max_lost_leases must be at least 1")
+        check_claim(lease_s, max_lost_leases)
         if limit < 1:
             return []
         at = _epoch(now)
