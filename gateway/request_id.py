@@ -9,7 +9,8 @@ response's ``X-Request-Id`` header; an internal error's GraphQL error carries it
 
 An incoming id is never trusted for anything but correlation, and one that does not match the
 pattern (too long, odd characters that could forge a log line) is replaced, not cleaned; so is
-one holding a run of 11 digits, which could be a fødselsnummer put there to reach the logs
+one holding a run of 11 digits or what the log redaction takes for a fødselsnummer (also
+written ``138180-97953``), which could have been put there to reach the logs
 (the log redaction scrubs messages, not the fields of a record).
 
 A server fault that escapes the app (outside GraphQL, which masks its own) is logged here once,
@@ -28,6 +29,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auth.redaction import PID
 from kernel.errors import ErrorCode, error_envelope
 from kernel.logs import request_id
 
@@ -37,7 +39,12 @@ __all__ = ["HEADER", "RequestIdMiddleware", "accepted_request_id", "new_request_
 
 HEADER: Final = "x-request-id"
 _SANE: Final = re.compile(r"[A-Za-z0-9._:-]{8,64}")
-_ELEVEN_DIGITS: Final = re.compile(r"\d{11}")
+_ELEVEN_DIGITS: Final = re.compile(r"\d{11}")  # any longer run of digits too
+
+
+def _may_hold_a_pid(given: str) -> bool:
+    # The log redaction's own pattern (also "138180-97953"), plus any run of 11+ digits.
+    return bool(_ELEVEN_DIGITS.search(given) or PID.search(given))
 
 
 def new_request_id() -> str:
@@ -47,7 +54,7 @@ def new_request_id() -> str:
 
 def accepted_request_id(given: str | None) -> str:
     """``given`` if it is a sane id (see the module doc), else a new one."""
-    if given is not None and _SANE.fullmatch(given) and not _ELEVEN_DIGITS.search(given):
+    if given is not None and _SANE.fullmatch(given) and not _may_hold_a_pid(given):
         return given
     return new_request_id()
 
