@@ -55,7 +55,13 @@ class PartnerCors:
             allow_headers=list(ALLOWED_HEADERS),
             # Partners call with a bearer token; a browser must never send them our cookies.
             allow_credentials=False,
-            expose_headers=["X-Request-Id", "Retry-After", "WWW-Authenticate"],
+            # Content-Disposition: the file name of a /files download.
+            expose_headers=[
+                "X-Request-Id",
+                "Retry-After",
+                "WWW-Authenticate",
+                "Content-Disposition",
+            ],
             max_age=PREFLIGHT_MAX_AGE_S,
         )
 

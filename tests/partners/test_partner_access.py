@@ -286,6 +286,14 @@ async def test_downloads_need_the_scope_of_their_kind(stack, http) -> None:
 
     status, data = await get(pdf, "p-invoices")
     assert status == 200 and data.startswith(b"%PDF")
+    # From the portal's page: the file name is readable there too.
+    bearer = token(stack, "p-invoices", documented.DECISION)
+    headers = {"Authorization": f"Bearer {bearer}", "Origin": PORTAL}
+    async with http.get(pdf, headers=headers) as response:
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == PORTAL
+        exposed = response.headers["Access-Control-Expose-Headers"].lower()
+        assert "content-disposition" in exposed
     status, data = await get(case_file, "p-invoices")
     assert status == 403
     assert json.loads(data)["error"] == "forbidden_for_client"
