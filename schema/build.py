@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.access_log.reads import record_reads
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
@@ -110,4 +111,6 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
         ],
     )
     schema.document_cache = cache
+    # Every personal-data object a field hands out goes into the citizen's access log.
+    record_reads(schema._schema)
     return schema
