@@ -49,7 +49,7 @@ def client_name(entry: store.AccessEntry, own_client_id: str, language: Language
     description="One request's reads of one kind of the citizen's data: who read what, when."
 )
 class AccessLogEntry:
-    at: datetime = strawberry.field(description="When the data was read.")
+    at: datetime = strawberry.field(description="When the data was read (Europe/Oslo).")
     client_id: str = strawberry.field(
         description="The OAuth client that read it (Min side's own, or a partner portal's)."
     )
@@ -72,7 +72,7 @@ class AccessLogEntry:
     ) -> AccessLogEntry:
         kind = AccessKind(entry.kind.value)
         return cls(
-            at=entry.at,
+            at=entry.at.astimezone(OSLO),
             client_id=entry.client_id,
             client_name=client_name(entry, own_client_id, language),
             kind=kind,
