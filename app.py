@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 import aiohttp
@@ -85,7 +85,6 @@ from schema.build import build_schema
 from stores import Outbox, open_access_log, open_outbox
 
 log = logging.getLogger("minside.graphql")
-access_log_log = logging.getLogger("minside.access_log")
 
 # A GraphQL Name (the spec's lexical grammar); anything else names no operation.
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
@@ -448,21 +447,6 @@ def dependency_checks(
     ]
 
 
-async def purging_access_log(recorder: AccessRecorder, settings: Settings) -> None:
-    """Delete access log entries past ``MINSIDE_ACCESS_LOG_RETENTION_DAYS`` now and then every
-    ``MINSIDE_ACCESS_LOG_PURGE_INTERVAL_S`` (every process may: a purge is idempotent)."""
-    retention = timedelta(days=settings.access_log_retention_days)
-    while True:
-        try:
-            purged = await recorder.store.purge(datetime.now(UTC) - retention)
-        except Exception as exc:  # the store is down: try again next time
-            access_log_log.warning("access log purge failed (%s)", type(exc).__name__)
-        else:
-            if purged:
-                access_log_log.info("access log: %d entries past retention purged", purged)
-        await asyncio.sleep(settings.access_log_purge_interval_s)
-
-
 def build_app(settings: Settings, *, session_store: SessionStore | None = None) -> Starlette:
     """The gateway: /graphql (API and GraphiQL), /auth/*, /healthz, /readyz and /metrics."""
     install_log_redaction()  # libraries (authlib at DEBUG) would otherwise log tokens
@@ -558,7 +542,11 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             delivery = asyncio.create_task(worker.run(), name="delivery")
             access_writer = asyncio.create_task(access_log.run(), name="access-log-writer")
             access_purge = asyncio.create_task(
-                purging_access_log(access_log, settings), name="access-log-purge"
+                access_log.purge_periodically(
+                    timedelta(days=settings.access_log_retention_days),
+                    settings.access_log_purge_interval_s,
+                ),
+                name="access-log-purge",
             )
             try:
                 async with (

@@ -92,6 +92,14 @@ async def test_reads_fill_the_citizens_own_log(graph):
     # Reading the log is not itself logged.
     again = await access_log(graph, index, {"first": 100})
     assert again["totalCount"] == log["totalCount"]
+    # Counted for /metrics; nothing dropped.
+    async with graph.http.get(f"{graph.stack.gateway_url}/metrics") as response:
+        metrics = await response.text()
+    written = next(
+        line for line in metrics.splitlines() if line.startswith("minside_access_log_written_total")
+    )
+    assert float(written.split()[-1]) == log["totalCount"]
+    assert "minside_access_log_dropped_total{" not in metrics
 
 
 async def test_another_citizen_sees_none_of_it(graph):
