@@ -91,7 +91,17 @@ def _note(value: Any, info: GraphQLResolveInfo[Any]) -> None:
         return
     objects: Iterable[Any] = value if isinstance(value, list | tuple) else (value,)
     for item in objects:
-        definition = getattr(type(item), "__strawberry_definition__", None)
-        kind = PERSONAL_DATA.get(definition.name) if definition is not None else None
+        cls = type(item)
+        try:
+            kind = _KIND_OF_CLASS[cls]
+        except KeyError:
+            definition = getattr(cls, "__strawberry_definition__", None)
+            kind = _KIND_OF_CLASS[cls] = (
+                PERSONAL_DATA.get(definition.name) if definition is not None else None
+            )
         if kind is not None:
-            reads.add(kind, str(item.id))
+            reads.add(kind, item.id)
+
+
+# The kind of each class seen (None: not personal data), found once per class per process.
+_KIND_OF_CLASS: dict[type, AccessKind | None] = {}

@@ -212,3 +212,24 @@ async def test_the_browser_session_is_min_side(graph):
     assert [(e["kind"], e["clientName"], set(e["objectIds"])) for e in entries] == [
         ("INVOICE", "Min side", shown)
     ]
+
+
+async def test_an_invoice_pdf_download_is_logged_as_its_invoice(graph):
+    index = documented.OVERDUE
+    pid = graph.pid(index)
+    listed = await graph.query("{ viewer { invoices(first: 1) { nodes { id pdfUrl } } } }", pid=pid)
+    invoice = listed["data"]["viewer"]["invoices"]["nodes"][0]
+    headers = {"Authorization": f"Bearer {graph.stack.token(pid)}"}
+    async with graph.http.get(invoice["pdfUrl"], headers=headers) as response:
+        assert response.status == 200
+        await response.read()
+    # A refused download (someone else's link) is not a read.
+    other = {"Authorization": f"Bearer {graph.stack.token(graph.pid(documented.HOMEOWNER))}"}
+    async with graph.http.get(invoice["pdfUrl"], headers=other) as response:
+        assert response.status == 404
+    log = await access_log(graph, index)
+    assert [(e["kind"], e["objectIds"], e["download"]) for e in log["nodes"]] == [
+        ("INVOICE", [invoice["id"]], True),
+        ("INVOICE", [invoice["id"]], False),
+    ]
+    assert (await access_log(graph, documented.HOMEOWNER))["totalCount"] == 0
