@@ -9,12 +9,16 @@ import json
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
+from pydantic import SecretStr
 
 from idporten_standin.tokens import sign
+from kernel.servers import running_servers
 from schema.relay import global_id
 from simulators.population import documented
 from tests.auth.stack import browser_login
+from tests.graph.conftest import GRAPH_SETTINGS, GraphClient, own_gateway
 
 DASHBOARD = (Path(__file__).resolve().parents[3] / "bench" / "dashboard.graphql").read_text()
 
@@ -233,3 +237,31 @@ async def test_an_invoice_pdf_download_is_logged_as_its_invoice(graph):
         ("INVOICE", [invoice["id"]], False),
     ]
     assert (await access_log(graph, documented.HOMEOWNER))["totalCount"] == 0
+
+
+async def test_on_postgresql_the_log_is_shared_by_every_gateway(
+    back_office, database_url, tmp_path
+):
+    overrides = {
+        **GRAPH_SETTINGS,
+        "outbox_url": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "database_url": SecretStr(database_url),
+    }
+    (first, first_spec), (second, second_spec) = [
+        await own_gateway(back_office, overrides) for _ in range(2)
+    ]
+    index = documented.DECISION
+    async with aiohttp.ClientSession() as http, running_servers([first_spec, second_spec]):
+        on_first, on_second = GraphClient(first, http), GraphClient(second, http)
+        pid = on_first.pid(index)
+        read = await on_first.query("{ viewer { cases(first: 2) { nodes { id } } } }", pid=pid)
+        shown = {c["id"] for c in read["data"]["viewer"]["cases"]["nodes"]}
+        here = await access_log(on_first, index)  # waits for this gateway's writer
+        there = await access_log(on_second, index)
+        assert here == there
+        assert [set(e["objectIds"]) for e in there["nodes"]] == [shown]
+        assert (await access_log(on_second, documented.HOMEOWNER))["totalCount"] == 0
+    with psycopg.connect(database_url) as db:
+        rows = db.execute("SELECT * FROM access_log").fetchall()
+    assert len(rows) == 1
+    assert pid not in repr(rows)
