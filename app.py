@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 import aiohttp
@@ -16,7 +17,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -77,12 +78,13 @@ from kernel.redis_client import RedisProbe, open_redis
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
+from resolvers.access_recorder import AccessReads, AccessRecorder
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
 from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
-from stores import Outbox, open_outbox
+from stores import Outbox, open_access_log, open_outbox
 
 log = logging.getLogger("minside.graphql")
 
@@ -153,9 +155,21 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 # The client went away before its body arrived: nobody to answer.
                 log.info("client disconnected before sending its whole request body")
                 return
+            if not isinstance(response, StreamingResponse):
+                self.record_reads(request)  # executed whole: logged before the answer leaves
             await response(scope, receive, send)
         finally:
+            self.record_reads(request)  # what deferred parts read while streaming
             await request.close()
+
+    def record_reads(self, request: Request) -> None:
+        """Hand the personal data this request read to the access log's recorder (which only
+        buffers it: the answer never waits for the log)."""
+        reads: AccessReads | None = getattr(request.state, "access_reads", None)
+        viewer = viewer_of(request.scope)
+        services = self.state.services
+        if reads and viewer is not None and services is not None:
+            services.access_log.record(viewer, reads)
 
     async def run(  # type: ignore[override]
         self,
@@ -320,12 +334,15 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context.for_request(
+        context = Context.for_request(
             request,
             response if isinstance(response, Response) else None,
             self.state.shared(),
             viewer_of(request.scope),
         )
+        # Read back by record_reads() once the request has executed.
+        request.state.access_reads = context.access
+        return context
 
 
 def refusal(exc: HTTPException, accept: str | None) -> Response:
@@ -516,6 +533,15 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             outbox = await open_outbox(settings)
             state.checks = dependency_checks(settings, http, connectors, outbox, redis)
             worker = build_worker(settings, outbox, connectors)
+            # The citizen's access log, beside the outbox; written by a task of its own.
+            access_log = AccessRecorder(
+                await open_access_log(settings),
+                server_secret,
+                clients,
+                queue_max=settings.access_log_queue_max,
+                batch_max=settings.access_log_batch_max,
+                observer=metrics,
+            )
             state.services = SharedServices(
                 settings=settings,
                 external_services=external_services,
@@ -525,10 +551,19 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 connectors=connectors,
                 outbox=outbox,
                 notify_delivery=worker.notify,
+                access_log=access_log,
                 read_cache=open_read_cache(settings, server_secret, redis=redis),
                 cache_observer=metrics,
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
+            access_writer = asyncio.create_task(access_log.run(), name="access-log-writer")
+            access_purge = asyncio.create_task(
+                access_log.purge_periodically(
+                    timedelta(days=settings.access_log_retention_days),
+                    settings.access_log_purge_interval_s,
+                ),
+                name="access-log-purge",
+            )
             try:
                 async with (
                     loop_lag.running(),
@@ -537,9 +572,14 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                     yield
             finally:
                 delivery.cancel()
+                access_purge.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await delivery
+                with contextlib.suppress(asyncio.CancelledError):
+                    await access_purge
+                await access_log.stop(access_writer)  # writes what is still buffered
                 state.services = None
+                await access_log.store.close()
                 await outbox.close()
                 if redis is not None:
                     await redis.aclose()

@@ -72,6 +72,9 @@ class ErrorCode(StrEnum):
     # The gateway's store of citizen writes does not answer: not accepted; try again
     # (resolvers.submission.outbox). Reads from the back-office systems are unaffected.
     SUBMISSIONS_UNAVAILABLE = "SUBMISSIONS_UNAVAILABLE"
+    # The store of the citizen's access log does not answer: viewer.accessLog is null
+    # (schema.access_log). Other fields are unaffected.
+    ACCESS_LOG_UNAVAILABLE = "ACCESS_LOG_UNAVAILABLE"
     # A fault of the gateway itself; the message is generic and extensions.requestId names
     # the log line (schema.observe).
     INTERNAL = "INTERNAL"

@@ -233,6 +233,33 @@ class CommonSettings(BaseSettings):
         "each time) is parked FAILED instead of being claimed again.",
     )
 
+    # --- the citizen's access log (stores.access_log) -----------------------------------------
+    access_log_retention_days: int = Field(
+        548,
+        ge=1,
+        le=3650,
+        description="Days an access log entry is kept (548: 18 months); older ones are purged.",
+    )
+    access_log_purge_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="How often each gateway process purges access log entries past retention.",
+    )
+    access_log_queue_max: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Access log entries waiting to be written, at most; more are dropped "
+        "(counted, and logged as a WARNING) rather than slowing a citizen's answer.",
+    )
+    access_log_batch_max: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Access log entries written in one transaction, at most.",
+    )
+
     # --- scale-out: shared stores for many workers ----------------------------------------
     redis_url: SecretStr | None = Field(
         None,

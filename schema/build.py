@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.access_log.reads import record_reads
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
@@ -114,4 +115,6 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
     # Partner portals: the fields outside a client's scopes answer FORBIDDEN_FOR_CLIENT; the
     # scope table is checked against the schema here, so a gap stops start-up.
     install_scopes(schema._schema)
+    # Every personal-data object a field hands out goes into the citizen's access log.
+    record_reads(schema._schema)
     return schema

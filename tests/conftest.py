@@ -66,6 +66,7 @@ INTEGRATION = (
     "simulators/test_admin.py",
     "simulators/test_soap.py",
     "simulators/visma/",
+    "stores/test_access_log_contract.py",
     "stores/test_outbox_contract.py",
     "stores/test_outbox_postgres.py",
     "stores/test_read_cache_store.py",
