@@ -77,6 +77,7 @@ from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
@@ -438,6 +439,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
     application_types = load_application_types(settings.application_types_file)
+    document_visibility = load_document_visibility(settings.document_visibility_file)
     server_secret = ServerSecret.from_settings(settings)
     # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
     # worker. The client connects on first use and is closed when the lifespan ends.
@@ -509,6 +511,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 connectors=connectors,
                 outbox=outbox,
                 notify_delivery=worker.notify,
+                document_visibility=document_visibility,
                 read_cache=open_read_cache(settings, server_secret, redis=redis),
                 cache_observer=metrics,
             )

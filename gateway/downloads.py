@@ -25,6 +25,7 @@ from connectors.visma.client import VismaClient
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
+from resolvers.document_visibility import DocumentVisibility
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ class DownloadEndpoint:
         try:
             if ref.kind is FileKind.INVOICE_PDF:
                 return await self._invoice_pdf(services.connectors, ref, viewer.pid)
-            return await self._case_file(services.connectors, ref, viewer.pid)
+            return await self._case_file(
+                services.connectors, services.document_visibility, ref, viewer.pid
+            )
         except NotFound:
             return _not_found()
         except ConnectorError as error:
@@ -121,7 +124,9 @@ class DownloadEndpoint:
             _prepend(first, chunks), media_type=stream.content_type, headers=headers
         )
 
-    async def _case_file(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
+    async def _case_file(
+        self, connectors: Connectors, visibility: DocumentVisibility, ref: FileRef, pid: str
+    ) -> Response:
         p360 = connectors.get(P360Client)
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
@@ -133,7 +138,8 @@ class DownloadEndpoint:
             file.recno
             for case_number, listed in documents.items()
             if case_number in own_cases
-            for document in listed
+            # Only files the citizen may see: not those of an internal note or exempt entry.
+            for document in visibility.visible(listed)
             for file in document.files
         }
         if int(ref.ref) not in own_files:

@@ -22,6 +22,7 @@ from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.shared import SharedServices
 from stores.outbox import Outbox
 
@@ -76,6 +77,7 @@ def services_for_test(
         else cast(Connectors, _AbsentConnectors("connectors")),
         outbox=outbox if outbox is not None else cast(Outbox, _Absent("outbox")),
         notify_delivery=notify_delivery,
+        document_visibility=load_document_visibility(settings.document_visibility_file),
     )
 
 
