@@ -81,6 +81,7 @@ from kernel.systems import SYSTEM_NAMES
 from resolvers.access_recorder import AccessReads, AccessRecorder
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
@@ -465,6 +466,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
     application_types = load_application_types(settings.application_types_file)
+    document_visibility = load_document_visibility(settings.document_visibility_file)
     # Partner portals: whose bearer tokens count, their scopes, origins and documents.
     partners = load_partners(settings.partners_file, own_client_id=auth_config.client_id)
     partner_documents = PartnerDocuments.load(partners)
@@ -552,6 +554,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 outbox=outbox,
                 notify_delivery=worker.notify,
                 access_log=access_log,
+                document_visibility=document_visibility,
                 read_cache=open_read_cache(settings, server_secret, redis=redis),
                 cache_observer=metrics,
             )

@@ -29,6 +29,7 @@ from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
 from resolvers.access_recorder import AccessReads
+from resolvers.document_visibility import DocumentVisibility
 from schema.access_log.reads import PERSONAL_DATA
 from schema.relay import global_id
 from schema.scopes import FILE_SCOPES
@@ -119,7 +120,9 @@ class DownloadEndpoint:
             if ref.kind is FileKind.INVOICE_PDF:
                 response = await self._invoice_pdf(services.connectors, ref, viewer.pid, reads)
             else:
-                response = await self._case_file(services.connectors, ref, viewer.pid, reads)
+                response = await self._case_file(
+                    services.connectors, services.document_visibility, ref, viewer.pid, reads
+                )
             services.access_log.record(viewer, reads)  # buffered: the download never waits
             return response
         except NotFound:
@@ -145,7 +148,12 @@ class DownloadEndpoint:
         )
 
     async def _case_file(
-        self, connectors: Connectors, ref: FileRef, pid: str, reads: AccessReads
+        self,
+        connectors: Connectors,
+        visibility: DocumentVisibility,
+        ref: FileRef,
+        pid: str,
+        reads: AccessReads,
     ) -> Response:
         p360 = connectors.get(P360Client)
         # The link proves it was made for this viewer; ownership is checked again now, since a
@@ -158,7 +166,8 @@ class DownloadEndpoint:
             file.recno: document.document_number
             for case_number, listed in documents.items()
             if case_number in own_cases
-            for document in listed
+            # Only files the citizen may see: not those of an internal note or exempt entry.
+            for document in visibility.visible(listed)
             for file in document.files
         }
         if int(ref.ref) not in own_files:

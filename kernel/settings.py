@@ -19,6 +19,7 @@ from kernel.systems import system as registered
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
 DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.toml"
+DEFAULT_DOCUMENT_VISIBILITY_FILE = PROJECT_ROOT / "config" / "document_visibility.toml"
 DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
 
@@ -312,6 +313,13 @@ class CommonSettings(BaseSettings):
     )
     service_name: str = Field(
         "minside-gateway", description="service.name of traces and JSON logs."
+    )
+
+    # --- what citizens may see of their cases ---------------------------------------------
+    document_visibility_file: Path = Field(
+        DEFAULT_DOCUMENT_VISIBILITY_FILE,
+        description="TOML rule of which journal entries a case party sees (categories, final "
+        "journal statuses, access codes); internal notes, drafts and exempt documents are hidden.",
     )
 
     # --- citizen submissions: meter readings and applications ----------------------------

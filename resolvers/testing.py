@@ -23,6 +23,7 @@ from kernel.settings import Settings
 from resolvers.access_recorder import AccessRecorder
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.shared import SharedServices
 from stores.outbox import Outbox
 
@@ -81,6 +82,7 @@ def services_for_test(
         access_log=access_log
         if access_log is not None
         else cast(AccessRecorder, _Absent("access log")),
+        document_visibility=load_document_visibility(settings.document_visibility_file),
     )
 
 

@@ -44,6 +44,7 @@ INTEGRATION = (
     "auth/test_gateway_workers.py",
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
+    "auth/test_logout_post.py",
     "auth/test_session_store.py",
     "auth/test_shared_metadata.py",
     "auth/test_planted_metadata.py",
