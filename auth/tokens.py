@@ -83,6 +83,7 @@ class AccessTokenValidator:
             )
         sub = claims.get("sub")
         sid = claims.get("sid")
+        client_id = claims.get("client_id")
         return Viewer(
             pid=pid,
             sub=sub if isinstance(sub, str) else "",
@@ -90,4 +91,5 @@ class AccessTokenValidator:
             method=AuthMethod.BEARER,
             sid=sid if isinstance(sid, str) else None,
             scopes=scopes,
+            client_id=client_id if isinstance(client_id, str) and client_id else None,
         )

@@ -29,6 +29,9 @@ class Viewer:
     method: AuthMethod
     sid: str | None = None
     scopes: frozenset[str] = frozenset()
+    # The OAuth client the bearer token was issued to (its client_id claim); None for a
+    # browser session (Min side's own client). Rate limits count per client.
+    client_id: str | None = None
 
     def satisfies(self, minimum: Acr) -> bool:
         """Whether this login's level of assurance is at least ``minimum``."""

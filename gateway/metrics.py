@@ -189,7 +189,8 @@ class GatewayMetrics:
             "minside_graphql_requests",
             "GraphQL requests by operation name and outcome: ok, errors (some fields failed), "
             "rejected (not parsed, not valid, not authenticated: nothing executed), "
-            "overloaded (503, nothing executed), failed (the gateway failed the request).",
+            "overloaded (503, nothing executed), rate_limited (429, nothing executed), failed "
+            "(the gateway failed the request).",
             ["operation", "outcome"],
             registry=self.registry,
         )
@@ -221,6 +222,20 @@ class GatewayMetrics:
             ["policy", "result"],
             registry=self.registry,
         )
+        # Rate limits (gateway.rate_limit).
+        self._rate_limited = Counter(
+            "minside_rate_limited",
+            "GraphQL operations refused with 429 RATE_LIMITED, by the budget that was spent: "
+            "viewer, client or anonymous (per client address).",
+            ["scope"],
+            registry=self.registry,
+        )
+        self._rate_limit_unchecked = Counter(
+            "minside_rate_limit_unchecked",
+            "GraphQL requests let through without a rate-limit check because its store (Redis) "
+            "failed, was too slow or is skipped after a failure.",
+            registry=self.registry,
+        )
         self.outbox_values = _OutboxValues()
         self.outbox = outbox
         self.registry.register(self.outbox_values)
@@ -247,6 +262,14 @@ class GatewayMetrics:
         count, seconds_of = children
         count.inc()
         seconds_of.observe(seconds)
+
+    def on_rate_limited(self, scope: str) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: an operation was refused (429)."""
+        self._rate_limited.labels(scope).inc()
+
+    def on_rate_limit_unchecked(self) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: the store could not count."""
+        self._rate_limit_unchecked.inc()
 
     def on_cache_reads(self, policy: str, hits: int, misses: int, stale: int) -> None:
         """:class:`resolvers.observe.CacheObserver`: one loader batch read the cache."""
