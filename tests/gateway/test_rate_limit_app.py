@@ -172,6 +172,9 @@ async def test_anonymous_requests_are_limited_per_address(limited):
 
 
 async def test_refusals_are_counted_by_scope_in_metrics(limited):
+    for _ in range(2):
+        assert (await limited.post(CASES, person=7))[0] == 200
+    assert (await limited.post(CASES, person=7))[0] == 429
     text = await limited.metrics()
     counted = re.search(r'^minside_rate_limited_total\{scope="viewer"\} (\S+)$', text, re.M)
     assert counted is not None and float(counted.group(1)) >= 1
