@@ -17,7 +17,9 @@ from typing import Any
 import aiohttp
 import pytest
 from graphql import parse
+from pydantic import SecretStr
 
+from kernel.servers import free_port
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
 from minside.stack import RunningStack, running_stack
@@ -179,3 +181,23 @@ async def test_refusals_are_counted_by_scope_in_metrics(limited):
     counted = re.search(r'^minside_rate_limited_total\{scope="viewer"\} (\S+)$', text, re.M)
     assert counted is not None and float(counted.group(1)) >= 1
     assert re.search(r'outcome="rate_limited"', text)
+
+
+async def test_with_redis_down_operations_pass_unchecked_and_are_counted(tmp_path):
+    # Redis configured but refusing connections: the API must stay up (fail open).
+    settings = Settings(
+        outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+        redis_url=SecretStr(f"redis://127.0.0.1:{free_port()}/0"),
+        rate_limit_viewer_cost=1,  # would refuse every query if it were counted
+        cache="off",
+    )
+    async with running_stack(settings) as stack, aiohttp.ClientSession() as http:
+        down = Limited(stack, http)
+        for _ in range(2):
+            status, headers, body = await down.post(CASES, person=1)
+            assert status == 200, body
+            assert body["data"]["viewer"]["cases"]["totalCount"] >= 0
+            assert "RateLimit" not in headers and "RateLimit-Remaining" not in headers
+        text = await down.metrics()
+    unchecked = re.search(r"^minside_rate_limit_unchecked_total (\S+)$", text, re.M)
+    assert unchecked is not None and float(unchecked.group(1)) >= 2
