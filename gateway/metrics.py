@@ -18,7 +18,9 @@ Counters and histograms the hot path updates (cheaply: label children are looked
 - back-office calls by system, operation and outcome (:meth:`GatewayMetrics.on_call`, the
   :class:`connectors.observe.CallObserver` of every ``Resilience``);
 - read-cache hits, misses and stale serves by cache policy
-  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`).
+  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`);
+- operations refused by a rate limit, by scope, and requests let through unchecked
+  (:meth:`GatewayMetrics.on_rate_limited`, the :class:`gateway.rate_limit.RateLimitObserver`).
 
 Values read when scraped: the breakers' states, and the outbox's depth and oldest age (read
 from the store in the async endpoint before the text is generated, with a short timeout).
