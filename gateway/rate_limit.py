@@ -161,10 +161,15 @@ class Decision:
         assert refused is not None
         budget = refused.budget
         whose = {"viewer": "your", "client": "this client's", "anonymous": "this address's"}
+        advice = (
+            "Ask for less: it costs more than the whole budget."
+            if self.cost > budget.limit
+            else f"Try again in {refused.reset_s} s."
+        )
         return GraphQLError(
             f"Rate limited: the operation costs {self.cost} and {whose.get(budget.scope, 'the')}"
             f" limit is {budget.limit} per {budget.window_s} s, with {refused.remaining} left"
-            f" now. Try again in {refused.reset_s} s.",
+            f" now. {advice}",
             extensions={
                 "code": ErrorCode.RATE_LIMITED.value,
                 "scope": budget.scope,

@@ -171,6 +171,7 @@ async def test_anonymous_requests_are_limited_per_address(limited):
     status, headers, body = await limited.post("query Who { viewer { __typename } }", person=None)
     assert status == 429, body
     assert body["errors"][0]["extensions"]["scope"] == "anonymous"
+    assert body["errors"][0]["message"].endswith("it costs more than the whole budget.")
 
 
 async def test_refusals_are_counted_by_scope_in_metrics(limited):
