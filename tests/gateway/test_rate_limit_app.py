@@ -8,6 +8,7 @@ test persons of its own, so their viewer budgets do not meet.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -202,3 +203,31 @@ async def test_with_redis_down_operations_pass_unchecked_and_are_counted(tmp_pat
         text = await down.metrics()
     unchecked = re.search(r"^minside_rate_limit_unchecked_total (\S+)$", text, re.M)
     assert unchecked is not None and float(unchecked.group(1)) >= 2
+
+
+async def test_a_persisted_query_is_charged_as_its_document_and_an_unknown_hash_not(limited):
+    digest = hashlib.sha256(CASES.encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    token = limited.stack.token(limited.stack.population.person(8).pid)
+
+    async def send(body: dict[str, Any]) -> tuple[int, Any, Any]:
+        async with limited.http.post(
+            f"{limited.stack.gateway_url}/graphql",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Accept": GRAPHQL_RESPONSE},
+        ) as response:
+            return response.status, response.headers, await response.json(content_type=None)
+
+    # Hash only, not known yet: PersistedQueryNotFound, nothing executed, nothing charged.
+    status, headers, body = await send({"extensions": persisted})
+    assert body["errors"][0]["message"] == "PersistedQueryNotFound", body
+    assert headers["RateLimit-Remaining"] == str(VIEWER_BUDGET)
+    # The document with its hash (registered), then the hash alone: each charged in full.
+    status, headers, body = await send({"query": CASES, "extensions": persisted})
+    assert status == 200, body
+    assert headers["RateLimit-Remaining"] == str(VIEWER_BUDGET - COST)
+    status, headers, body = await send({"extensions": persisted})
+    assert status == 200, body
+    assert headers["RateLimit-Remaining"] == str(VIEWER_BUDGET - 2 * COST)
+    status, headers, body = await send({"extensions": persisted})
+    assert status == 429, body
