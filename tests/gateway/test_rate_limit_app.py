@@ -231,3 +231,22 @@ async def test_a_persisted_query_is_charged_as_its_document_and_an_unknown_hash_
     assert headers["RateLimit-Remaining"] == str(VIEWER_BUDGET - 2 * COST)
     status, headers, body = await send({"extensions": persisted})
     assert status == 429, body
+
+
+async def test_a_client_budget_is_shared_by_its_citizens(tmp_path):
+    settings = Settings(
+        outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+        rate_limit_own_client_cost=VIEWER_BUDGET,  # these tokens' client: Min side's own
+        rate_limit_viewer_cost=10 * COST,
+        cache="off",
+    )
+    async with running_stack(settings) as stack, aiohttp.ClientSession() as http:
+        shared = Limited(stack, http)
+        assert (await shared.post(CASES, person=1))[0] == 200
+        assert (await shared.post(CASES, person=2))[0] == 200
+        status, headers, body = await shared.post(CASES, person=3)
+        assert status == 429, body
+        assert body["errors"][0]["extensions"]["scope"] == "client"
+        assert headers["RateLimit-Limit"] == str(VIEWER_BUDGET)
+        text = await shared.metrics()
+    assert re.search(r'^minside_rate_limited_total\{scope="client"\} 1\.0$', text, re.M)
