@@ -63,6 +63,7 @@ from gateway.incremental import (
 )
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
+from gateway.partners import PartnerCors, PartnerDocuments
 from gateway.persisted_queries import PersistedQueries
 from gateway.rate_limit import ChargeCosts, RateLimiter, RateLimitGate
 from gateway.request_id import RequestIdMiddleware
@@ -72,6 +73,7 @@ from gateway.tracing import install_tracing
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
+from kernel.partners import ClientRegistry, load_partners
 from kernel.redis_client import RedisProbe, open_redis
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
@@ -116,7 +118,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     multipart_transport_class = KeptPayloadsTransport
 
-    def __init__(self, state: GatewayState, persisted: PersistedQueries) -> None:
+    def __init__(
+        self,
+        state: GatewayState,
+        persisted: PersistedQueries,
+        partner_documents: PartnerDocuments | None = None,
+    ) -> None:
         super().__init__(
             # ChargeCosts: the cost limits, then the rate limits (gateway.rate_limit).
             build_schema(max_depth=state.settings.graphql_max_depth, limit_costs=ChargeCosts),
@@ -130,6 +137,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
         self.state = state
         self.persisted = persisted
+        self.partner_documents = partner_documents or PartnerDocuments({})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -246,6 +254,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # A partner with a trusted documents manifest runs only those (gateway.partners).
+        self.partner_documents.check(context.viewer, request_data.query)
         try:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -440,6 +450,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
     application_types = load_application_types(settings.application_types_file)
+    # Partner portals: whose bearer tokens count, their scopes, origins and documents.
+    partners = load_partners(settings.partners_file, own_client_id=auth_config.client_id)
+    partner_documents = PartnerDocuments.load(partners)
     server_secret = ServerSecret.from_settings(settings)
     # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
     # worker. The client connects on first use and is closed when the lifespan ends.
@@ -473,7 +486,10 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         if redis is not None
         else None
     )
-    state = GatewayState(settings=settings, auth=Auth(auth_config, sessions, metadata=metadata))
+    clients = ClientRegistry(auth_config.client_id, partners.partners)
+    state = GatewayState(
+        settings=settings, auth=Auth(auth_config, sessions, metadata=metadata, clients=clients)
+    )
     file_links = FileLinks(server_secret, settings.file_link_ttl_s)
     admission = Admission(
         settings.graphql_max_concurrency,
@@ -546,7 +562,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    graphql = GatewayGraphQL(state, persisted)
+    graphql = GatewayGraphQL(state, persisted, partner_documents)
     app = Starlette(
         routes=[
             Route(
@@ -589,6 +605,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         ],
         middleware=[
             Middleware(SecurityHeaders),  # no-store, CSP, nosniff, … (gateway.security_headers)
+            # CORS for the partner portals' origins, without credentials (gateway.partners).
+            Middleware(PartnerCors, origins=partners.origins),
             # A request id per request, in every log line and in X-Request-Id.
             Middleware(RequestIdMiddleware),
             # /graphql's span and metrics, around the requests turned away before GraphQL too.

@@ -25,6 +25,7 @@ from connectors.visma.client import VismaClient
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
+from schema.scopes import FILE_SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,15 @@ class DownloadEndpoint:
         if ref.viewer_key != services.server_secret.viewer_key(viewer.pid):
             log.info("download refused: link minted for another viewer")
             return _not_found()
+        scope = FILE_SCOPES[ref.kind]
+        if not viewer.client.allows(scope):
+            return _refusal(
+                DownloadErrorCode.FORBIDDEN_FOR_CLIENT,
+                f"This client may not download this file: it needs the scope {scope.value!r}",
+                403,
+                _NO_STORE,
+                scope=scope.value,
+            )
         try:
             if ref.kind is FileKind.INVOICE_PDF:
                 return await self._invoice_pdf(services.connectors, ref, viewer.pid)

@@ -7,11 +7,12 @@ counts against:
 - ``viewer``: the logged-in citizen, over all clients (``MINSIDE_RATE_LIMIT_VIEWER_COST``),
   keyed by the viewer's pseudonym (:meth:`kernel.server_secret.ServerSecret.viewer_key`),
   never by the fødselsnummer;
-- ``client``: the OAuth client a bearer token was issued to (its ``client_id`` claim), over
-  all its citizens (``MINSIDE_RATE_LIMIT_CLIENT_COST``, or the client's own budget from
-  ``client_costs``: a mapping or a callable ``client_id -> cost``). Browser sessions are Min
-  side's own client, ``MINSIDE_IDPORTEN_CLIENT_ID`` (its budget:
-  ``MINSIDE_RATE_LIMIT_OWN_CLIENT_COST``, none by default: each citizen's is enough);
+- ``client``: the client the request comes through (``viewer.client``: a bearer token's
+  ``client_id``), over all its citizens. A partner portal's budget is its ``rate_limit`` in the
+  catalogue (``MINSIDE_PARTNERS_FILE``, with its own window), else
+  ``MINSIDE_RATE_LIMIT_CLIENT_COST``. Min side's own client (browser sessions, and tokens issued
+  to ``MINSIDE_IDPORTEN_CLIENT_ID``) has ``MINSIDE_RATE_LIMIT_OWN_CLIENT_COST``, none by
+  default: each citizen's budget is enough;
 - ``anonymous``: a request without credentials (public fields only), keyed by a pseudonym of
   its client IP address (``MINSIDE_RATE_LIMIT_ANONYMOUS_COST``).
 
@@ -49,7 +50,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -63,6 +64,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from auth.middleware import viewer_of
 from auth.viewer import Viewer
 from kernel.errors import ErrorCode
+from kernel.partners import Client
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.context import Context
@@ -74,7 +76,6 @@ __all__ = [
     "OP_TIMEOUT_S",
     "Budget",
     "ChargeCosts",
-    "ClientCosts",
     "Decision",
     "MemoryRateStore",
     "RateLimitGate",
@@ -93,9 +94,6 @@ OP_TIMEOUT_S: Final = 0.25
 BREAKER_OPEN_S: Final = 5.0
 
 SCOPE_KEY: Final = "minside.rate_limit"
-
-#: A client's own cost budget per window: a mapping, or a callable (None: the default budget).
-ClientCosts = Mapping[str, int] | Callable[[str], int | None]
 
 
 @dataclass(frozen=True)
@@ -365,9 +363,7 @@ class RateLimiter:
         viewer_cost: int = 100_000,
         anonymous_cost: int = 100_000,
         client_cost: int = 5_000_000,
-        own_client_id: str = "minside-gateway",
         own_client_cost: int = 0,
-        client_costs: ClientCosts | None = None,
         observer: RateLimitObserver | None = None,
     ) -> None:
         self.store = store
@@ -376,11 +372,7 @@ class RateLimiter:
         self.viewer_cost = viewer_cost
         self.anonymous_cost = anonymous_cost
         self.client_cost = client_cost
-        self.own_client_id = own_client_id
         self.own_client_cost = own_client_cost
-        self._client_costs: Callable[[str], int | None] = (
-            client_costs.get if isinstance(client_costs, Mapping) else client_costs or _none
-        )
         self.observer = observer
         self._address_key = secret.derive("rate-limit-address")
 
@@ -391,7 +383,6 @@ class RateLimiter:
         secret: ServerSecret,
         redis: Redis | None,
         *,
-        client_costs: ClientCosts | None = None,
         observer: RateLimitObserver | None = None,
     ) -> RateLimiter:
         """In Redis when there is one (``MINSIDE_REDIS_URL``), else in this process."""
@@ -407,18 +398,18 @@ class RateLimiter:
             viewer_cost=settings.rate_limit_viewer_cost,
             anonymous_cost=settings.rate_limit_anonymous_cost,
             client_cost=settings.rate_limit_client_cost,
-            own_client_id=settings.idporten_client_id,
             own_client_cost=settings.rate_limit_own_client_cost,
-            client_costs=client_costs,
             observer=observer,
         )
 
-    def client_limit(self, client_id: str) -> int:
-        """The cost per window of `client_id`: its own budget, else the default (0: none)."""
-        own = self._client_costs(client_id)
+    def client_budget(self, client: Client) -> tuple[int, int]:
+        """The cost and window (seconds) of `client`'s budget (a cost of 0: none)."""
+        if client.partner is None:  # Min side itself
+            return self.own_client_cost, self.window_s
+        own = client.partner.rate_limit
         if own is not None:
-            return own
-        return self.own_client_cost if client_id == self.own_client_id else self.client_cost
+            return own.cost, own.window_s
+        return self.client_cost, self.window_s
 
     def budgets(self, viewer: Viewer | None, address: str) -> tuple[Budget, ...]:
         """The budgets a request by `viewer` (None: anonymous) from `address` counts against."""
@@ -427,10 +418,10 @@ class RateLimiter:
             digest = hmac.new(self._address_key, address.encode(), hashlib.sha256).digest()
             key = base64.urlsafe_b64encode(digest[:18]).decode()
             return _limited(Budget("anonymous", key, self.anonymous_cost, window))
-        client = viewer.client_id or self.own_client_id
+        client_cost, client_window = self.client_budget(viewer.client)
         return _limited(
             Budget("viewer", self.secret.viewer_key(viewer.pid), self.viewer_cost, window),
-            Budget("client", client, self.client_limit(client), window),
+            Budget("client", viewer.client.client_id, client_cost, client_window),
         )
 
     async def charge(self, budgets: Sequence[Budget], cost: int) -> Decision | None:
@@ -451,10 +442,6 @@ class RateLimiter:
         if self.observer is not None:
             self.observer.on_rate_limited(refused.budget.scope)
         return Decision(tuple(states), refused, cost)
-
-
-def _none(client_id: str) -> int | None:
-    return None
 
 
 def _limited(*budgets: Budget) -> tuple[Budget, ...]:

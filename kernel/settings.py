@@ -19,6 +19,7 @@ from kernel.systems import system as registered
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
 DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.toml"
+DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
 
 
@@ -138,6 +139,11 @@ class CommonSettings(BaseSettings):
     idporten_audience: str | None = Field(
         None,
         description="Audience bearer tokens must carry (RFC 8707 resource); also sent at login.",
+    )
+    partners_file: Path = Field(
+        DEFAULT_PARTNERS_FILE,
+        description="TOML catalogue of partner portals: client_id, names, scopes, CORS origins, "
+        "trusted documents and rate limit of each (bearer tokens of other clients are refused).",
     )
     idporten_minimum_acr: Literal["idporten-loa-substantial", "idporten-loa-high"] = Field(
         "idporten-loa-substantial", description="Lowest level of assurance accepted."

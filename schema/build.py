@@ -22,6 +22,7 @@ from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
+from schema.scopes import install_scopes
 from schema.submission.inputs import SCALARS
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
@@ -116,4 +117,7 @@ def build_schema(
         ],
     )
     schema.document_cache = cache
+    # Partner portals: the fields outside a client's scopes answer FORBIDDEN_FOR_CLIENT; the
+    # scope table is checked against the schema here, so a gap stops start-up.
+    install_scopes(schema._schema)
     return schema

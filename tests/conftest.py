@@ -59,6 +59,7 @@ INTEGRATION = (
     "graph/",
     "idporten_standin/",
     "kernel/test_servers.py",
+    "partners/test_partner_access.py",
     "simulators/fees/",
     "simulators/matrikkel/",
     "simulators/p360/",

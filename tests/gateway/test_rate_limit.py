@@ -23,6 +23,7 @@ from gateway.rate_limit import (
     RateStoreUnavailable,
     RedisRateStore,
 )
+from kernel.partners import Client, Partner
 from kernel.server_secret import ServerSecret
 from tests.services import RedisNamespace
 
@@ -50,9 +51,22 @@ class Observed:
         self.unchecked += 1
 
 
-def viewer(pid: str = PID, client_id: str | None = None) -> Viewer:
+def partner(client_id: str = "partner", rate_limit: dict[str, int] | None = None) -> Client:
+    name = {"nb": "Portal", "nn": "Portal", "en": "Portal"}
+    return Client.for_partner(
+        Partner.model_validate(
+            {"client_id": client_id, "name": name, "scopes": ["invoices"], "rate_limit": rate_limit}
+        )
+    )
+
+
+def viewer(pid: str = PID, client: Client | None = None) -> Viewer:
     return Viewer(
-        pid=pid, sub="sub", acr=Acr.SUBSTANTIAL, method=AuthMethod.BEARER, client_id=client_id
+        pid=pid,
+        sub="sub",
+        acr=Acr.SUBSTANTIAL,
+        method=AuthMethod.BEARER,
+        client=client or Client.min_side("minside-gateway"),
     )
 
 
@@ -187,7 +201,7 @@ async def test_memory_drops_ended_windows():
 
 
 def test_a_viewer_is_keyed_by_pseudonym_never_by_fodselsnummer():
-    budgets = limiter(MemoryRateStore()).budgets(viewer(client_id="partner"), "10.0.0.1")
+    budgets = limiter(MemoryRateStore()).budgets(viewer(client=partner()), "10.0.0.1")
     assert [(b.scope, b.limit) for b in budgets] == [("viewer", 100), ("client", 1000)]
     assert budgets[0].key == SECRET.viewer_key(PID)
     assert all(PID not in b.key for b in budgets)
@@ -203,34 +217,32 @@ def test_an_anonymous_request_is_keyed_by_a_pseudonym_of_its_address():
 
 
 def test_the_own_client_has_no_client_budget_unless_configured():
-    rate = limiter(MemoryRateStore(), own_client_id="minside-gateway")
-    session_viewer = viewer(client_id=None)
-    assert [b.scope for b in rate.budgets(session_viewer, "a")] == ["viewer"]
-    own = limiter(MemoryRateStore(), own_client_id="minside-gateway", own_client_cost=500)
-    [_, client] = own.budgets(session_viewer, "a")
-    assert (client.key, client.limit) == ("minside-gateway", 500)
+    rate = limiter(MemoryRateStore())
+    own_viewer = viewer()  # Min side's own client (a browser session, or its own token)
+    assert [b.scope for b in rate.budgets(own_viewer, "a")] == ["viewer"]
+    own = limiter(MemoryRateStore(), own_client_cost=500)
+    [_, client] = own.budgets(own_viewer, "a")
+    assert (client.key, client.limit, client.window_s) == ("minside-gateway", 500, 60)
 
 
-@pytest.mark.parametrize(
-    "client_costs", [{"partner": 7}, lambda c: 7 if c == "partner" else None], ids=["map", "fn"]
-)
-def test_a_client_may_have_a_budget_of_its_own(client_costs):
-    rate = limiter(MemoryRateStore(), client_costs=client_costs)
-    assert rate.client_limit("partner") == 7
-    assert rate.client_limit("other") == 1000  # the default
-    assert rate.budgets(viewer(client_id="partner"), "a")[1].limit == 7
+def test_a_partner_has_its_catalogue_budget_and_window_else_the_default():
+    rate = limiter(MemoryRateStore())
+    [_, client] = rate.budgets(viewer(client=partner(rate_limit={"cost": 7, "window_s": 5})), "a")
+    assert (client.key, client.limit, client.window_s) == ("partner", 7, 5)
+    [_, client] = rate.budgets(viewer(client=partner("other")), "a")
+    assert (client.key, client.limit, client.window_s) == ("other", 1000, 60)
 
 
 def test_a_zero_budget_is_no_limit():
     rate = limiter(MemoryRateStore(), viewer_cost=0, client_cost=0, anonymous_cost=0)
-    assert rate.budgets(viewer(client_id="partner"), "a") == ()
+    assert rate.budgets(viewer(client=partner()), "a") == ()
     assert rate.budgets(None, "a") == ()
 
 
 async def test_a_refusal_names_its_budget_in_headers_and_error_and_is_counted():
     observed = Observed()
-    rate = limiter(MemoryRateStore(), observed, client_costs={"partner": 30})
-    budgets = rate.budgets(viewer(client_id="partner"), "a")
+    rate = limiter(MemoryRateStore(), observed)
+    budgets = rate.budgets(viewer(client=partner(rate_limit={"cost": 30, "window_s": 60})), "a")
     allowed = await rate.charge(budgets, 25)
     assert allowed is not None and allowed.refused is None
     headers = dict(allowed.headers())

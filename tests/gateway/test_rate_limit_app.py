@@ -20,6 +20,7 @@ import pytest
 from graphql import parse
 from pydantic import SecretStr
 
+from idporten_standin import DEV_API_SCOPE, issue_access_token
 from kernel.servers import free_port
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
@@ -49,11 +50,15 @@ class Limited:
         query: str,
         person: int | None,
         accept: str = GRAPHQL_RESPONSE,
+        client_id: str | None = None,
     ) -> tuple[int, Any, Any]:
         headers = {"Accept": accept}
         if person is not None:
             pid = self.stack.population.person(person).pid
-            headers["Authorization"] = f"Bearer {self.stack.token(pid)}"
+            token = issue_access_token(
+                self.stack.standin_app, pid, scope=DEV_API_SCOPE, client_id=client_id
+            )
+            headers["Authorization"] = f"Bearer {token}"
         async with self.http.post(
             f"{self.stack.gateway_url}/graphql", json={"query": query}, headers=headers
         ) as response:
@@ -234,8 +239,15 @@ async def test_a_persisted_query_is_charged_as_its_document_and_an_unknown_hash_
 
 
 async def test_a_client_budget_is_shared_by_its_citizens(tmp_path):
+    # A partner portal with a budget (and window) of its own in the catalogue.
+    (tmp_path / "partners.toml").write_text(
+        '[[partner]]\nclient_id = "p-cases"\nscopes = ["cases"]\n'
+        'name = { nb = "P", nn = "P", en = "P" }\n'
+        f"rate_limit = {{ cost = {VIEWER_BUDGET}, window_s = 30 }}\n"
+    )
     settings = Settings(
         outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+        partners_file=tmp_path / "partners.toml",
         rate_limit_own_client_cost=VIEWER_BUDGET,  # these tokens' client: Min side's own
         rate_limit_viewer_cost=10 * COST,
         cache="off",
@@ -248,5 +260,17 @@ async def test_a_client_budget_is_shared_by_its_citizens(tmp_path):
         assert status == 429, body
         assert body["errors"][0]["extensions"]["scope"] == "client"
         assert headers["RateLimit-Limit"] == str(VIEWER_BUDGET)
+        # The partner's budget is its own: spent by its citizens, refused on its own.
+        for person in (4, 5):
+            status, headers, body = await shared.post(CASES, person, client_id="p-cases")
+            assert status == 200, body
+        assert _params(headers["RateLimit-Policy"])["client"] == {
+            "q": str(VIEWER_BUDGET),
+            "w": "30",
+        }
+        status, headers, body = await shared.post(CASES, person=6, client_id="p-cases")
+        assert status == 429, body
+        assert body["errors"][0]["extensions"]["scope"] == "client"
+        assert body["errors"][0]["extensions"]["window"] == 30
         text = await shared.metrics()
-    assert re.search(r'^minside_rate_limited_total\{scope="client"\} 1\.0$', text, re.M)
+    assert re.search(r'^minside_rate_limited_total\{scope="client"\} 2\.0$', text, re.M)
