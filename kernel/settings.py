@@ -399,8 +399,9 @@ class CommonSettings(BaseSettings):
     rate_limit_client_cost: int = Field(
         5_000_000,
         ge=0,
-        description="Operation cost one client (a bearer token's client_id) may spend per "
-        "window, over all its citizens. 0: no client limit.",
+        description="Operation cost a partner portal (a bearer token's client_id) without a "
+        "rate_limit of its own in MINSIDE_PARTNERS_FILE may spend per window, over all its "
+        "citizens. 0: no limit.",
     )
     rate_limit_own_client_cost: int = Field(
         0,
