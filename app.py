@@ -66,6 +66,7 @@ from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
 from gateway.partners import PartnerCors, PartnerDocuments
 from gateway.persisted_queries import PersistedQueries
+from gateway.rate_limit import ChargeCosts, RateLimiter, RateLimitGate
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
@@ -127,7 +128,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         partner_documents: PartnerDocuments | None = None,
     ) -> None:
         super().__init__(
-            build_schema(max_depth=state.settings.graphql_max_depth),
+            # ChargeCosts: the cost limits, then the rate limits (gateway.rate_limit).
+            build_schema(max_depth=state.settings.graphql_max_depth, limit_costs=ChargeCosts),
             graphql_ide="graphiql",
             # strawberry refuses mutations over GET; which queries may come over GET is
             # gateway.persisted_queries' (MINSIDE_GRAPHQL_GET_QUERIES).
@@ -520,6 +522,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         lambda: state.services.connectors.resilience if state.services is not None else {},
         lambda: state.services.outbox if state.services is not None else None,
     )
+    # Cost per window per viewer and client: in Redis when there is one (gateway.rate_limit).
+    rate_limiter = RateLimiter.from_settings(settings, server_secret, redis, observer=metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -609,11 +613,14 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 RequestSizeLimit(
                     # Who is asking is settled before a request queues for an execution slot.
                     ViewerGate(
-                        AdmissionControl(
-                            graphql,
-                            admission,
-                            budget_s=settings.graphql_request_budget_s,
-                            retry_after_s=settings.overload_retry_after_s,
+                        RateLimitGate(
+                            AdmissionControl(
+                                graphql,
+                                admission,
+                                budget_s=settings.graphql_request_budget_s,
+                                retry_after_s=settings.overload_retry_after_s,
+                            ),
+                            rate_limiter,
                         ),
                         state.auth,
                     ),
@@ -653,4 +660,5 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     app.state.gateway = state
     app.state.admission = admission
     app.state.metrics = metrics
+    app.state.rate_limiter = rate_limiter
     return app

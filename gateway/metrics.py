@@ -20,7 +20,9 @@ Counters and histograms the hot path updates (cheaply: label children are looked
 - read-cache hits, misses and stale serves by cache policy
   (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`);
 - access log entries written and dropped (the
-  :class:`resolvers.access_recorder.AccessObserver`).
+  :class:`resolvers.access_recorder.AccessObserver`);
+- operations refused by a rate limit, by scope, and requests let through unchecked
+  (:meth:`GatewayMetrics.on_rate_limited`, the :class:`gateway.rate_limit.RateLimitObserver`).
 
 Values read when scraped: the breakers' states, and the outbox's depth and oldest age (read
 from the store in the async endpoint before the text is generated, with a short timeout).
@@ -191,7 +193,8 @@ class GatewayMetrics:
             "minside_graphql_requests",
             "GraphQL requests by operation name and outcome: ok, errors (some fields failed), "
             "rejected (not parsed, not valid, not authenticated: nothing executed), "
-            "overloaded (503, nothing executed), failed (the gateway failed the request).",
+            "overloaded (503, nothing executed), rate_limited (429, nothing executed), failed "
+            "(the gateway failed the request).",
             ["operation", "outcome"],
             registry=self.registry,
         )
@@ -235,6 +238,20 @@ class GatewayMetrics:
             ["reason"],
             registry=self.registry,
         )
+        # Rate limits (gateway.rate_limit).
+        self._rate_limited = Counter(
+            "minside_rate_limited",
+            "GraphQL operations refused with 429 RATE_LIMITED, by the budget that was spent: "
+            "viewer, client or anonymous (per client address).",
+            ["scope"],
+            registry=self.registry,
+        )
+        self._rate_limit_unchecked = Counter(
+            "minside_rate_limit_unchecked",
+            "GraphQL requests let through without a rate-limit check because its store (Redis) "
+            "failed, was too slow or is skipped after a failure.",
+            registry=self.registry,
+        )
         self.outbox_values = _OutboxValues()
         self.outbox = outbox
         self.registry.register(self.outbox_values)
@@ -261,6 +278,14 @@ class GatewayMetrics:
         count, seconds_of = children
         count.inc()
         seconds_of.observe(seconds)
+
+    def on_rate_limited(self, scope: str) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: an operation was refused (429)."""
+        self._rate_limited.labels(scope).inc()
+
+    def on_rate_limit_unchecked(self) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: the store could not count."""
+        self._rate_limit_unchecked.inc()
 
     def on_cache_reads(self, policy: str, hits: int, misses: int, stale: int) -> None:
         """:class:`resolvers.observe.CacheObserver`: one loader batch read the cache."""

@@ -5,7 +5,7 @@ of the API: each is listed here once, and every layer that emits one imports it 
 (the kernel is below all of them). The exception classes that carry them stay where they are
 raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
 :mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission`,
-:mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
+:mod:`gateway.rate_limit`, :mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
+    # A viewer's, client's or address's cost budget per window is spent: 429 with Retry-After
+    # and RateLimit headers, nothing executed (gateway.rate_limit). extensions.limit, .window
+    # (seconds), .scope and .retryAfter (seconds) say which budget and when to try again.
+    RATE_LIMITED = "RATE_LIMITED"
     # A back-office system failed; only its fields are null (resolvers.errors).
     SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"

@@ -415,6 +415,36 @@ class CommonSettings(BaseSettings):
         2, ge=1, le=3600, description="Retry-After (seconds) of a 503 answered when overloaded."
     )
 
+    # --- rate limits (gateway.rate_limit): cost units of schema.cost per window ------------
+    rate_limit_window_s: int = Field(
+        60, ge=1, le=86400, description="Length of a rate-limit window, seconds."
+    )
+    rate_limit_viewer_cost: int = Field(
+        100_000,
+        ge=0,
+        description="Operation cost (schema.cost) one logged-in citizen may spend per window, "
+        "over all clients; over it: 429 RATE_LIMITED. 0: no viewer limit.",
+    )
+    rate_limit_anonymous_cost: int = Field(
+        100_000,
+        ge=0,
+        description="Operation cost requests without credentials may spend per window and "
+        "client IP address. 0: no limit.",
+    )
+    rate_limit_client_cost: int = Field(
+        5_000_000,
+        ge=0,
+        description="Operation cost a partner portal (a bearer token's client_id) without a "
+        "rate_limit of its own in MINSIDE_PARTNERS_FILE may spend per window, over all its "
+        "citizens. 0: no limit.",
+    )
+    rate_limit_own_client_cost: int = Field(
+        0,
+        ge=0,
+        description="Per-window cost budget of Min side's own client (browser sessions, and "
+        "tokens issued to MINSIDE_IDPORTEN_CLIENT_ID). 0: none (each citizen's limit only).",
+    )
+
 
 @dataclass(frozen=True)
 class SystemSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -77,12 +78,17 @@ class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
         self.enable_early_execution = True
 
 
-def build_schema(max_depth: int = 12) -> MinsideSchema:
+def build_schema(
+    max_depth: int = 12, limit_costs: Callable[[], LimitCosts] = LimitCosts
+) -> MinsideSchema:
     """The gateway's schema; a document cache bounded by bytes, depth and size limited.
 
     ``@defer`` and ``@stream`` are on (graphql-core's incremental execution): a page can have
     its fast fields at once and the slow Matrikkel chain in a later part of a multipart/mixed
     response. A query without them executes and answers exactly as before.
+
+    ``limit_costs`` makes the extension that measures each operation and refuses it over the
+    cost limits (:class:`LimitCosts`; the gateway's subclass also charges its rate limits).
     """
     # The depth rule is built once: QueryDepthLimiter makes a new rule class per instance,
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
@@ -104,7 +110,7 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             # Over the cost, alias or field limit: refused before execution (schema.cost).
-            lambda: LimitCosts(),
+            limit_costs,
             # Unexpected errors reach the client as INTERNAL with the request id only.
             lambda: MaskInternalErrors(),
             # The operation's name and outcome for /metrics and the trace (gateway.observe).
