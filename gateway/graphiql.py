@@ -46,12 +46,12 @@ _URL_PARAMETERS = """      const parameters = {};
         }
       }
 """
-_NO_URL_PARAMETERS = """      // Min side: nothing is taken from the URL (query, variables, headers).
+_NO_URL_PARAMETERS = """      // Min side: nothing is taken from the URL.
       const parameters = {};
 """
 # Storage for GraphiQL: localStorage without the headers (StorageAPI's getItem, setItem,
 # removeItem, clear and length), and the headers a former page saved removed.
-_HEADERLESS_STORAGE = """      // Min side: the headers (an Authorization header) are never kept in localStorage:
+_HEADERLESS_STORAGE = """      // Min side: headers (a token) are never kept in localStorage:
       // not on their own, nor in the saved tabs, history or favourites.
       const HEADERS_KEY = "graphiql:headers";
       const WITH_HEADERS = ["graphiql:tabState", "graphiql:queries", "graphiql:favorites"];
@@ -101,7 +101,7 @@ _HEADERLESS_STORAGE = """      // Min side: the headers (an Authorization header
 # (strawberry's text, its replacement): the script changes of the module doc.
 _SCRIPT_CHANGES = (
     (_URL_PARAMETERS, _NO_URL_PARAMETERS),
-    ('          updateURL({ q: newQuery });\n', ""),
+    ("          updateURL({ q: newQuery });\n", ""),
     ("          updateURL({ variables: newVariables });\n", ""),
     ("      function GraphiQLWithExplorer() {", _HEADERLESS_STORAGE),
     (

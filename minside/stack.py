@@ -78,6 +78,8 @@ def stack_environment(ports: StackPorts) -> dict[str, str]:
     """The variables that make ``minside serve``, ``simulators``, ``idporten`` or ``demo``
     processes run on ``ports`` and find each other (the benchmark, the demo test)."""
     env = {
+        # The local stack is development: the stand-in's tokens carry no audience.
+        "MINSIDE_MODE": "development",
         "MINSIDE_PORT": str(ports.gateway),
         "MINSIDE_PUBLIC_URL": f"{LOOPBACK}:{ports.gateway}",
         "MINSIDE_IDPORTEN_STANDIN_PORT": str(ports.standin),

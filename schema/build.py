@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
+from schema.introspection import NoIntrospection
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
 from schema.submission.inputs import SCALARS
@@ -75,17 +76,21 @@ class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
         self.enable_early_execution = True
 
 
-def build_schema(max_depth: int = 12) -> MinsideSchema:
+def build_schema(max_depth: int = 12, *, introspection: bool = True) -> MinsideSchema:
     """The gateway's schema; a document cache bounded by bytes, depth and size limited.
 
     ``@defer`` and ``@stream`` are on (graphql-core's incremental execution): a page can have
     its fast fields at once and the slow Matrikkel chain in a later part of a multipart/mixed
     response. A query without them executes and answers exactly as before.
+
+    ``introspection=False`` refuses ``__schema`` and ``__type`` (:mod:`schema.introspection`).
     """
     # The depth rule is built once: QueryDepthLimiter makes a new rule class per instance,
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
     depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    if not introspection:
+        depth_rules = [*depth_rules, NoIntrospection]
     cache = DocumentCache()
     schema = MinsideSchema(
         query=Query,
