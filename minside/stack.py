@@ -59,10 +59,12 @@ class StackPorts:
 
 def wire(settings: Settings, ports: StackPorts) -> Settings:
     """``settings`` with the gateway, stand-in and simulators on ``ports``, pointing at each
-    other: the issuer is the stand-in, each system's URL is its simulator."""
+    other: the issuer is the stand-in, each system's URL is its simulator. The local stack runs
+    in development mode (the stand-in's tokens carry no audience) unless ``mode`` was given."""
     urls = ports.urls()
     wired = settings.model_copy(
         update={
+            "mode": settings.mode if "mode" in settings.model_fields_set else "development",
             "port": ports.gateway,
             "idporten_standin_port": ports.standin,
             "idporten_issuer": AnyHttpUrl(urls["idporten"]),
@@ -185,8 +187,6 @@ def demo_settings(settings: Settings) -> Settings:
     or the provider ``MINSIDE_IDPORTEN_ISSUER`` names (:func:`external_issuer`) with the
     configured client. Client settings the stand-in would refuse are refused here
     (:class:`SettingsError`)."""
-    if "mode" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"mode": "development"})
     wired = wire(settings, StackPorts.configured(settings))
     if external_issuer(settings) is not None:
         return wired.model_copy(update={"idporten_issuer": settings.idporten_issuer})

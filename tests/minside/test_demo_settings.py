@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kernel.settings import Settings, SettingsError
-from minside.stack import demo_settings, external_issuer
+from minside.stack import demo_settings, external_issuer, running_stack
 
 
 def test_the_demo_runs_in_development_mode_unless_told_otherwise(monkeypatch):
@@ -39,3 +39,10 @@ def test_client_settings_only_another_provider_knows_are_refused(override, varia
         demo_settings(Settings(**override))
     # With the provider that registered that client, they are its to check.
     demo_settings(Settings(idporten_issuer="https://test.idporten.no", **override))
+
+
+@pytest.mark.integration  # servers on loopback, in a file of unit tests
+async def test_the_in_process_stack_runs_in_development_mode_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("MINSIDE_MODE")  # the benchmark's in-process stacks, run as is
+    async with running_stack(Settings(population_size=10)) as stack:
+        assert stack.settings.mode == "development"
