@@ -18,7 +18,9 @@ Counters and histograms the hot path updates (cheaply: label children are looked
 - back-office calls by system, operation and outcome (:meth:`GatewayMetrics.on_call`, the
   :class:`connectors.observe.CallObserver` of every ``Resilience``);
 - read-cache hits, misses and stale serves by cache policy
-  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`).
+  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`);
+- access log entries written and dropped (the
+  :class:`resolvers.access_recorder.AccessObserver`).
 
 Values read when scraped: the breakers' states, and the outbox's depth and oldest age (read
 from the store in the async endpoint before the text is generated, with a short timeout).
@@ -221,6 +223,18 @@ class GatewayMetrics:
             ["policy", "result"],
             registry=self.registry,
         )
+        self._access_written = Counter(
+            "minside_access_log_written",
+            "Citizen's access log entries written to the store (one per request and kind).",
+            registry=self.registry,
+        )
+        self._access_dropped = Counter(
+            "minside_access_log_dropped",
+            "Citizen's access log entries dropped, by reason: queue_full (the writer is "
+            "behind), store_failed (the store refused a batch), shutdown (not written in time).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.outbox_values = _OutboxValues()
         self.outbox = outbox
         self.registry.register(self.outbox_values)
@@ -258,6 +272,14 @@ class GatewayMetrics:
                         policy, result
                     )
                 child.inc(count)
+
+    def on_access_log_written(self, count: int) -> None:
+        """:class:`resolvers.access_recorder.AccessObserver`: a batch was written."""
+        self._access_written.inc(count)
+
+    def on_access_log_dropped(self, count: int, reason: str) -> None:
+        """:class:`resolvers.access_recorder.AccessObserver`: entries were dropped."""
+        self._access_dropped.labels(reason).inc(count)
 
     # --- /metrics ------------------------------------------------------------------------
 

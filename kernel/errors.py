@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
     FORBIDDEN = "FORBIDDEN"
     CSRF_REFUSED = "CSRF_REFUSED"
+    # The client (a partner portal, kernel.partners) lacks the scope this field needs; the
+    # field is null, extensions.scope names the scope, and the rest is answered (schema.scopes).
+    FORBIDDEN_FOR_CLIENT = "FORBIDDEN_FOR_CLIENT"
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
     # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -72,6 +75,9 @@ class ErrorCode(StrEnum):
     # The gateway's store of citizen writes does not answer: not accepted; try again
     # (resolvers.submission.outbox). Reads from the back-office systems are unaffected.
     SUBMISSIONS_UNAVAILABLE = "SUBMISSIONS_UNAVAILABLE"
+    # The store of the citizen's access log does not answer: viewer.accessLog is null
+    # (schema.access_log). Other fields are unaffected.
+    ACCESS_LOG_UNAVAILABLE = "ACCESS_LOG_UNAVAILABLE"
     # A fault of the gateway itself; the message is generic and extensions.requestId names
     # the log line (schema.observe).
     INTERNAL = "INTERNAL"
@@ -112,6 +118,8 @@ class DownloadErrorCode(StrEnum):
     """The ``error`` of a refused ``GET /files/<token>`` (a plain JSON body, not GraphQL)."""
 
     UNAUTHENTICATED = "unauthenticated"
+    # 403: the client (a partner portal) lacks the scope of this kind of file (schema.scopes).
+    FORBIDDEN_FOR_CLIENT = "forbidden_for_client"
     NOT_FOUND = "not_found"
     SOURCE_TIMEOUT = "source_timeout"
     SOURCE_UNAVAILABLE = "source_unavailable"

@@ -27,6 +27,7 @@ from kernel.systems import system as registered
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
 DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.toml"
+DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
 # The internal callers of development mode (MINSIDE_INTERNAL_NETWORKS).
 LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
@@ -195,6 +196,11 @@ class CommonSettings(BaseSettings):
         None,
         description="Audience bearer tokens must carry (RFC 8707 resource); also sent at login.",
     )
+    partners_file: Path = Field(
+        DEFAULT_PARTNERS_FILE,
+        description="TOML catalogue of partner portals: client_id, names, scopes, CORS origins, "
+        "trusted documents and rate limit of each (bearer tokens of other clients are refused).",
+    )
     idporten_minimum_acr: Literal["idporten-loa-substantial", "idporten-loa-high"] = Field(
         "idporten-loa-substantial", description="Lowest level of assurance accepted."
     )
@@ -281,6 +287,33 @@ class CommonSettings(BaseSettings):
         le=100,
         description="A record whose delivery never ended this many times (its worker died "
         "each time) is parked FAILED instead of being claimed again.",
+    )
+
+    # --- the citizen's access log (stores.access_log) -----------------------------------------
+    access_log_retention_days: int = Field(
+        548,
+        ge=1,
+        le=3650,
+        description="Days an access log entry is kept (548: 18 months); older ones are purged.",
+    )
+    access_log_purge_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="How often each gateway process purges access log entries past retention.",
+    )
+    access_log_queue_max: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Access log entries waiting to be written, at most; more are dropped "
+        "(counted, and logged as a WARNING) rather than slowing a citizen's answer.",
+    )
+    access_log_batch_max: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Access log entries written in one transaction, at most.",
     )
 
     # --- scale-out: shared stores for many workers ----------------------------------------

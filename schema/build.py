@@ -16,12 +16,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.access_log.reads import record_reads
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.introspection import NoIntrospection
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
+from schema.scopes import install_scopes
 from schema.submission.inputs import SCALARS
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
@@ -115,4 +117,9 @@ def build_schema(max_depth: int = 12, *, introspection: bool = True) -> MinsideS
         ],
     )
     schema.document_cache = cache
+    # Partner portals: the fields outside a client's scopes answer FORBIDDEN_FOR_CLIENT; the
+    # scope table is checked against the schema here, so a gap stops start-up.
+    install_scopes(schema._schema)
+    # Every personal-data object a field hands out goes into the citizen's access log.
+    record_reads(schema._schema)
     return schema
