@@ -110,7 +110,8 @@ class Readiness:
         self.internal = tuple(internal)
 
     def is_internal(self, request: Request) -> bool:
-        """Whether the peer (as uvicorn reports it) is in one of the internal networks."""
+        """Whether the peer is in one of the internal networks: the address uvicorn reports,
+        which is X-Forwarded-For's only behind a proxy it trusts (loopback by default)."""
         if request.client is None or not self.internal:
             return False
         try:

@@ -90,9 +90,9 @@ def build_schema(max_depth: int = 12, *, introspection: bool = True) -> MinsideS
     # The depth rule is built once: QueryDepthLimiter makes a new rule class per instance,
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
-    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
     if not introspection:
-        depth_rules = [*depth_rules, NoIntrospection]
+        rules = [*rules, NoIntrospection]
     cache = DocumentCache()
     schema = MinsideSchema(
         query=Query,
@@ -106,7 +106,7 @@ def build_schema(max_depth: int = 12, *, introspection: bool = True) -> MinsideS
         # and ValidationCache are bounded by entries: 256 queries of 1 MB stayed in memory).
         extensions=[
             lambda: CachedDocuments(cache),
-            lambda: AddValidationRules(depth_rules),
+            lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             # Over the cost, alias or field limit: refused before execution (schema.cost).
             lambda: LimitCosts(),
