@@ -44,7 +44,7 @@ from delivery.runner import build_worker
 from gateway.admission import Admission, AdmissionControl
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
-from gateway.health import DependencyCheck, HttpProbe, check_all
+from gateway.health import DependencyCheck, HttpProbe, Readiness
 from gateway.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
     RequestRefused,
@@ -127,10 +127,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         persisted: PersistedQueries,
         partner_documents: PartnerDocuments | None = None,
     ) -> None:
+        settings = state.settings
         super().__init__(
             # ChargeCosts: the cost limits, then the rate limits (gateway.rate_limit).
-            build_schema(max_depth=state.settings.graphql_max_depth, limit_costs=ChargeCosts),
-            graphql_ide="graphiql",
+            # MINSIDE_MODE: no introspection and no GraphiQL in production unless switched on.
+            build_schema(
+                max_depth=settings.graphql_max_depth,
+                limit_costs=ChargeCosts,
+                introspection=settings.introspection_enabled,
+            ),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             # strawberry refuses mutations over GET; which queries may come over GET is
             # gateway.persisted_queries' (MINSIDE_GRAPHQL_GET_QUERIES).
             allow_queries_via_get=True,
@@ -574,7 +580,12 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             try:
                 async with (
                     loop_lag.running(),
-                    serving_metrics(metrics, settings.host, settings.metrics_port),
+                    serving_metrics(
+                        metrics,
+                        settings.host,
+                        settings.metrics_port,
+                        [Route("/readyz", readiness.internal_endpoint, methods=["GET"])],
+                    ),
                 ):
                     yield
             finally:
@@ -596,14 +607,10 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
-        results = await check_all(state.checks, settings.readiness_timeout_s)
-        ready = all(result.ok for result in results)
-        body = {
-            "status": "ready" if ready else "not ready",
-            "dependencies": {result.name: result.as_json() for result in results},
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+    # Each dependency's state only for internal callers, or on the internal port.
+    readiness = Readiness(
+        lambda: state.checks, settings.readiness_timeout_s, settings.internal_callers
+    )
 
     graphql = GatewayGraphQL(state, persisted, partner_documents)
     app = Starlette(
@@ -635,9 +642,9 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 ViewerGate(DownloadEndpoint(state), state.auth),
                 methods=["GET"],
             ),
-            assets_mount(),
+            *([assets_mount()] if settings.graphiql_enabled else []),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            Route("/readyz", readiness.endpoint, methods=["GET"]),
             # Outside admission control: it must answer when the worker is saturated. With
             # MINSIDE_METRICS_PORT it is served there instead (the lifespan), not publicly.
             *(

@@ -35,7 +35,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -46,7 +46,7 @@ from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from connectors.resilience import Resilience
 from gateway.admission import Admission
@@ -328,20 +328,23 @@ class GatewayMetrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_app(metrics: GatewayMetrics) -> Starlette:
-    """An app that serves only ``GET /metrics`` (for ``MINSIDE_METRICS_PORT``)."""
-    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"])])
+def metrics_app(metrics: GatewayMetrics, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """An app that serves ``GET /metrics`` (for ``MINSIDE_METRICS_PORT``), and ``routes``
+    (the internal ``/readyz`` with its details)."""
+    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"]), *routes])
 
 
 @contextlib.asynccontextmanager
 async def serving_metrics(
-    metrics: GatewayMetrics, host: str, port: int | None
+    metrics: GatewayMetrics, host: str, port: int | None, routes: Sequence[BaseRoute] = ()
 ) -> AsyncIterator[None]:
-    """``/metrics`` on a port of its own while the block runs (nothing when ``port`` is None)."""
+    """``/metrics`` (and ``routes``) on a port of its own while the block runs (nothing when
+    ``port`` is None)."""
     if port is None:
         yield
         return
-    async with running_servers([ServerSpec("metrics", metrics_app(metrics), host, port)]):
+    app = metrics_app(metrics, routes)
+    async with running_servers([ServerSpec("metrics", app, host, port)]):
         yield
 
 

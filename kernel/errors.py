@@ -49,6 +49,9 @@ class ErrorCode(StrEnum):
     COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
     ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
     FIELD_LIMIT_EXCEEDED = "FIELD_LIMIT_EXCEEDED"
+    # An introspection query (__schema, __type) where MINSIDE_INTROSPECTION is off (the
+    # production default; schema.introspection). Nothing was executed.
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     # Persisted queries (gateway.persisted_queries). A hash-only request whose hash the
     # gateway does not know: HTTP 200 with the message "PersistedQueryNotFound", which Apollo
     # Client and urql answer by resending the query with its hash (automatic persisted queries).

@@ -7,10 +7,18 @@ table lists them all. Secrets are :class:`pydantic.SecretStr` so they never prin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, create_model
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    create_model,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kernel.systems import SYSTEMS, System
@@ -22,6 +30,8 @@ DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.to
 DEFAULT_DOCUMENT_VISIBILITY_FILE = PROJECT_ROOT / "config" / "document_visibility.toml"
 DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
+# The internal callers of development mode (MINSIDE_INTERNAL_NETWORKS).
+LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 
 
 class SettingsError(Exception):
@@ -79,6 +89,52 @@ class CommonSettings(BaseSettings):
         le=104_857_600,
         description="Largest non-upload /graphql request body (a query with its variables).",
     )
+
+    # --- production or development mode (README "Production mode") -------------------------
+    mode: Literal["production", "development"] = Field(
+        "production",
+        description="'production': no GraphiQL or introspection unless switched on, bearer "
+        "tokens must carry MINSIDE_IDPORTEN_AUDIENCE (required), /readyz details only "
+        "internally; 'development' (what `minside demo` runs): all of them open.",
+    )
+    graphiql: bool | None = Field(
+        None,
+        description="Serve the GraphiQL IDE at GET /graphql (default: on in development, off "
+        "in production).",
+    )
+    introspection: bool | None = Field(
+        None,
+        description="Answer introspection queries (__schema, __type; default: on in "
+        "development, off in production, where they get INTROSPECTION_DISABLED).",
+    )
+    internal_networks: list[IPvAnyNetwork] | None = Field(
+        None,
+        description="Callers (CIDRs, JSON list) whose /readyz shows each dependency's state; "
+        'default: ["127.0.0.0/8", "::1/128"] in development, none in production (use '
+        "MINSIDE_METRICS_PORT's /readyz).",
+    )
+
+    @property
+    def development(self) -> bool:
+        """Whether the gateway runs in development mode (``MINSIDE_MODE``)."""
+        return self.mode == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """``MINSIDE_GRAPHIQL``, or the mode's default."""
+        return self.development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """``MINSIDE_INTROSPECTION``, or the mode's default."""
+        return self.development if self.introspection is None else self.introspection
+
+    @property
+    def internal_callers(self) -> list[IPv4Network | IPv6Network]:
+        """``MINSIDE_INTERNAL_NETWORKS``, or the mode's default (loopback in development)."""
+        if self.internal_networks is not None:
+            return list(self.internal_networks)
+        return list(LOOPBACK_NETWORKS) if self.development else []
 
     # --- every back-office system (each one's own fields are generated, see below) ---------
     system_retries: int = Field(

@@ -21,6 +21,7 @@ from schema.access_log.reads import record_reads
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
+from schema.introspection import NoIntrospection
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
 from schema.scopes import install_scopes
@@ -79,7 +80,10 @@ class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
 
 
 def build_schema(
-    max_depth: int = 12, limit_costs: Callable[[], LimitCosts] = LimitCosts
+    max_depth: int = 12,
+    limit_costs: Callable[[], LimitCosts] = LimitCosts,
+    *,
+    introspection: bool = True,
 ) -> MinsideSchema:
     """The gateway's schema; a document cache bounded by bytes, depth and size limited.
 
@@ -89,11 +93,15 @@ def build_schema(
 
     ``limit_costs`` makes the extension that measures each operation and refuses it over the
     cost limits (:class:`LimitCosts`; the gateway's subclass also charges its rate limits).
+
+    ``introspection=False`` refuses ``__schema`` and ``__type`` (:mod:`schema.introspection`).
     """
     # The depth rule is built once: QueryDepthLimiter makes a new rule class per instance,
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
-    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    if not introspection:
+        rules = [*rules, NoIntrospection]
     cache = DocumentCache()
     schema = MinsideSchema(
         query=Query,
@@ -107,7 +115,7 @@ def build_schema(
         # and ValidationCache are bounded by entries: 256 queries of 1 MB stayed in memory).
         extensions=[
             lambda: CachedDocuments(cache),
-            lambda: AddValidationRules(depth_rules),
+            lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             # Over the cost, alias or field limit: refused before execution (schema.cost).
             limit_costs,

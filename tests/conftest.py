@@ -57,6 +57,7 @@ INTEGRATION = (
     "connectors/test_soap.py",
     "connectors/visma/",
     "delivery/test_worker.py",
+    "gateway/test_production_mode.py",
     "graph/",
     "idporten_standin/",
     "kernel/test_servers.py",
