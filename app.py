@@ -46,6 +46,7 @@ from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, check_all
 from gateway.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
+    GraphQLRequest,
     RequestRefused,
     decode_json_object,
     is_request_error,
@@ -135,7 +136,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             return
         # As strawberry's, plus closing the request: the parsed multipart form holds the
         # uploads in temporary files that only Request.close() releases.
-        request = Request(scope=scope, receive=receive)
+        request = GraphQLRequest(scope=scope, receive=receive)
         try:
             try:
                 response: Response = await self.run(request)
