@@ -64,7 +64,7 @@ from gateway.incremental import (
 )
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
-from gateway.persisted_queries import PersistedQueries
+from gateway.persisted_queries import PersistedQueries, names_persisted_document
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
@@ -187,8 +187,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A hash-only persisted query (GET with extensions, no query) is not a browser asking
         # for GraphiQL, though Apollo Client 3 sends it with ``Accept: */*``.
-        return super().should_render_graphql_ide(request) and not request.query_params.get(
-            "extensions"
+        # Nor is one naming a trusted document (documentId, Relay's doc_id).
+        return super().should_render_graphql_ide(request) and not names_persisted_document(
+            request.query_params
         )
 
     def decode_json(self, data: str | bytes) -> object:
@@ -205,7 +206,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
                 raise RequestRefused(400, "operationName must be a GraphQL name or null")
             # Automatic persisted queries and trusted documents: the hash becomes the query.
-            await self.persisted.resolve(data, request.method)
+            await self.persisted.resolve(data, request)
         return parsed
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
