@@ -272,3 +272,24 @@ async def test_deferred_errors_are_logged_when_the_client_goes_away(
         await stream.aclose()  # the response was not read to its end
     (line,) = [r for r in caplog.records if r.name == "minside.graphql"]
     assert line.levelname == "ERROR"
+
+
+@pytest.mark.integration
+async def test_errors_of_the_initial_part_of_a_deferred_response_are_logged(
+    graph,  # noqa: F811 (the fixture)
+    caplog: pytest.LogCaptureFixture,
+    fresh_budgets: None,
+) -> None:
+    fields = " ".join(f'n{i}: node(id: "Q2l0aXplbjox") {{ id }}' for i in range(20))
+    query = f'query Early {{ {fields} ... @defer(label: "later") {{ externalServices {{ id }} }} }}'
+    with caplog.at_level(logging.INFO):
+        async with graph.http.post(
+            f"{graph.stack.gateway_url}/graphql",
+            json={"query": query},
+            headers={"Accept": "multipart/mixed;deferSpec=20220824"},
+        ) as response:
+            assert response.status == 200
+            text = await response.text()
+    assert text.count('"code":"UNAUTHENTICATED"') == 20, text[:500]
+    (line,) = [r for r in caplog.records if r.name == "minside.graphql"]
+    assert "operation Early: 20 (UNAUTHENTICATED×20)" in line.getMessage()
