@@ -36,7 +36,10 @@ from kernel.errors import ErrorCode
 from minside.stack import RunningStack
 from schema.build import build_schema
 
-pytestmark = pytest.mark.integration
+# A longer run (MINSIDE_TEST_FUZZ_EXAMPLES) gets time in proportion; the default one needs
+# far less than the suite's 300 s per test.
+_EXAMPLES = int(os.environ.get("MINSIDE_TEST_FUZZ_EXAMPLES") or 0)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(300, 5 * _EXAMPLES))]
 
 FUZZ_SEED = os.environ.get("MINSIDE_TEST_FUZZ_SEED")
 CODES = frozenset(code.value for code in ErrorCode)
