@@ -47,6 +47,7 @@ from gateway.graphiql import assets_mount, localized_ide_html
 from gateway.health import DependencyCheck, HttpProbe, Readiness
 from gateway.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
+    GraphQLRequest,
     RequestRefused,
     decode_json_object,
     is_request_error,
@@ -65,7 +66,7 @@ from gateway.incremental import (
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
 from gateway.partners import PartnerCors, PartnerDocuments
-from gateway.persisted_queries import PersistedQueries
+from gateway.persisted_queries import PersistedQueries, names_persisted_document
 from gateway.rate_limit import ChargeCosts, RateLimiter, RateLimitGate
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
@@ -154,7 +155,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             return
         # As strawberry's, plus closing the request: the parsed multipart form holds the
         # uploads in temporary files that only Request.close() releases.
-        request = Request(scope=scope, receive=receive)
+        request = GraphQLRequest(scope=scope, receive=receive)
         try:
             try:
                 response: Response = await self.run(request)
@@ -217,8 +218,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A hash-only persisted query (GET with extensions, no query) is not a browser asking
         # for GraphiQL, though Apollo Client 3 sends it with ``Accept: */*``.
-        return super().should_render_graphql_ide(request) and not request.query_params.get(
-            "extensions"
+        # Nor is one naming a trusted document (documentId, Relay's doc_id).
+        return super().should_render_graphql_ide(request) and not names_persisted_document(
+            request.query_params
         )
 
     def decode_json(self, data: str | bytes) -> object:
@@ -235,7 +237,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if name is not None and not (isinstance(name, str) and _NAME.fullmatch(name)):
                 raise RequestRefused(400, "operationName must be a GraphQL name or null")
             # Automatic persisted queries and trusted documents: the hash becomes the query.
-            await self.persisted.resolve(data, request.method)
+            await self.persisted.resolve(data, request)
         return parsed
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:

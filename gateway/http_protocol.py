@@ -9,6 +9,9 @@ and status a response gets (https://graphql.github.io/graphql-over-http/draft/).
   ``application/graphql-response+json`` when the client accepts it (preferred),
   ``application/json`` for older clients and when ``Accept`` is absent or ``*/*``, and None
   (406) when neither is acceptable.
+- :class:`GraphQLRequest` parses a multipart body as Starlette does, but refuses one that ends
+  before its closing boundary (Starlette parsed it as a form without the cut-off file part and
+  left that part's temporary file open; found by ``tests/fuzz``).
 - :func:`is_request_error` tells a request error (parse, validation, variable coercion:
   nothing executed) from a field error during execution. With
   ``application/graphql-response+json`` the former is a 400 without ``data``; with
@@ -19,9 +22,13 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import aclosing
 from typing import Any, Final
 
 from cross_web import HTTPException
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -31,6 +38,7 @@ __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
     "MAX_JSON_DEPTH",
+    "GraphQLRequest",
     "RequestRefused",
     "decode_json_object",
     "is_request_error",
@@ -59,6 +67,59 @@ class RequestRefused(HTTPException):
     ) -> None:
         super().__init__(status_code, reason)
         self.code = code
+
+
+class _CompleteMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, refusing a body cut off before its closing boundary.
+
+    python-multipart signals ``end`` only at the closing boundary. Without it Starlette returns
+    the parts that ended and never closes the temporary file of the part that did not."""
+
+    _ended = False
+
+    def on_end(self) -> None:
+        self._ended = True
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        if not self._ended:
+            for file in self._files_to_close_on_error:
+                file.close()
+            await form.close()
+            raise MultiPartException("the multipart body ends before its closing boundary")
+        return form
+
+
+class GraphQLRequest(Request):
+    """A Starlette request whose multipart body must be complete (else a 400 refusal)."""
+
+    async def _get_form(
+        self,
+        *,
+        max_files: int | float = 1000,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> FormData:
+        content_type = self.headers.get("content-type", "")
+        if self._form is None and content_type.split(";")[0].strip().lower() == (
+            "multipart/form-data"
+        ):
+            try:
+                async with aclosing(self.stream()) as stream:
+                    parser = _CompleteMultiPartParser(
+                        self.headers,
+                        stream,
+                        max_files=max_files,
+                        max_fields=max_fields,
+                        max_part_size=max_part_size,
+                    )
+                    self._form = await parser.parse()
+            except MultiPartException as exc:
+                raise RequestRefused(400, "the multipart body cannot be parsed") from exc
+            return self._form
+        return await super()._get_form(
+            max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+        )
 
 
 def _too_deep(body: bytes) -> bool:

@@ -25,9 +25,8 @@ from strawberry.http.streaming import MultipartDataStream, MultipartTextStream, 
 
 from kernel.errors import ErrorCode
 from kernel.logs import current_request_id
+from schema import observe
 from schema.observe import INTERNAL_MESSAGE, current_operation
-
-log = logging.getLogger("minside.graphql")
 
 DEFER_SPEC = "20220824"
 
@@ -193,34 +192,43 @@ def _has_errors(payload: Payload) -> bool:
 
 
 def mask_internal_errors(payload: Payload) -> None:
-    """Errors of later payloads as the schema's masking gives them in the first one.
+    """The last guard on the errors of later payloads: none may leave without a code.
 
-    Strawberry neither logs (``Schema.process_errors``) nor masks the errors of deferred parts.
-    Errors raised on purpose carry ``extensions.code`` and pass; one without a code is a fault
-    of the gateway: logged at ERROR (its traceback is gone by now) and sent as ``INTERNAL``
-    with the request id, never with the exception's text (:mod:`schema.observe`).
+    The schema codes, masks and logs them already (:func:`schema.observe.observe_deferred`).
+    An error that still has no ``extensions.code`` here is a fault that escaped it: sent as
+    ``INTERNAL`` with the request id, never with its text, and logged at ERROR once per
+    payload, at the bounded rate of the gateway's faults (``schema.observe.FAULT_LINES``).
     """
     parts = [*(payload.get("incremental") or ()), *(payload.get("completed") or ())]
+    masked: list[str] = []
     for part in parts:
         if not isinstance(part, dict) or not part.get("errors"):
             continue
-        part["errors"] = [_masked(error) for error in part["errors"]]
+        part["errors"] = [_masked(error, masked) for error in part["errors"]]
+    if masked:
+        more = f" and {len(masked) - 1} more field(s)" if len(masked) > 1 else ""
+        observe.FAULT_LINES.log(
+            logging.ERROR,
+            "GraphQL deferred field %s%s: internal error (request %s)",
+            masked[0],
+            more,
+            current_request_id() or "-",
+        )
 
 
-def _masked(error: Any) -> Any:
+def _masked(error: Any, paths: list[str]) -> Any:
     if not isinstance(error, dict) or (error.get("extensions") or {}).get("code"):
         return error
     rid = current_request_id()
-    path = ".".join(str(key) for key in error.get("path") or ()) or "-"
-    log.error("GraphQL deferred field %s: internal error (request %s)", path, rid or "-")
+    paths.append(".".join(str(key) for key in error.get("path") or ()) or "-")
     extensions: dict[str, Any] = {"code": ErrorCode.INTERNAL.value}
     if rid is not None:
         extensions["requestId"] = rid
-    masked = {"message": INTERNAL_MESSAGE, "extensions": extensions}
+    replaced: dict[str, Any] = {"message": INTERNAL_MESSAGE, "extensions": extensions}
     for key in ("locations", "path"):
         if key in error:
-            masked[key] = error[key]
-    return masked
+            replaced[key] = error[key]
+    return replaced
 
 
 class PayloadStream:

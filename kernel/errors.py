@@ -58,10 +58,11 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     # A persistedQuery extension the gateway does not take: a version other than 1, or (with
     # MINSIDE_PERSISTED_QUERIES=off, HTTP 200, message "PersistedQueryNotSupported") any: the
-    # clients then send full queries.
+    # clients then send full queries. Also a documentId or doc_id (400) where there are no
+    # trusted documents.
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
     # MINSIDE_PERSISTED_QUERIES=trusted-only: the document is not in the trusted documents
-    # manifest (400), whether sent by hash or in full.
+    # manifest (400), whether sent by hash, by documentId or doc_id, or in full.
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
     # A query sent with GET that is not a persisted query (405; MINSIDE_GRAPHQL_GET_QUERIES=
     # persisted): send it with POST, or by its hash.

@@ -250,8 +250,9 @@ class CommonSettings(BaseSettings):
     )
     trusted_documents_file: Path | None = Field(
         None,
-        description='JSON manifest {"<sha256 hex>": "<query>"} (GraphQL Codegen\'s '
-        "persisted-documents.json); needed by MINSIDE_PERSISTED_QUERIES=trusted-only.",
+        description='JSON manifest {"<hash hex>": "<query>"}: GraphQL Codegen\'s '
+        "persisted-documents.json (SHA-256 or SHA-1) or Relay's persisted queries file (MD5); "
+        "each key checked at start-up; needed by MINSIDE_PERSISTED_QUERIES=trusted-only.",
     )
     graphql_get_queries: Literal["persisted", "all"] = Field(
         "persisted",

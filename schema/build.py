@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExperimentalIncrementalExecutionResults, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -22,7 +22,7 @@ from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
 from schema.introspection import NoIntrospection
-from schema.observe import MaskInternalErrors, RecordOperation, log_errors
+from schema.observe import MaskInternalErrors, RecordOperation, log_errors, observe_deferred
 from schema.query import Query
 from schema.scopes import install_scopes
 from schema.submission.inputs import SCALARS
@@ -62,6 +62,14 @@ class MinsideSchema(strawberry.Schema):
                 operation = None
         fill_error_codes(errors)  # codes and clean messages, before they are logged and sent
         log_errors(errors, operation)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        # The later parts of an incremental (@defer) result: coded, masked and logged as an
+        # ordinary result's errors are (strawberry passes them on untouched).
+        result = await super().execute(*args, **kwargs)
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            return result._replace(subsequent_results=observe_deferred(result.subsequent_results))
+        return result
 
 
 class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):

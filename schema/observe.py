@@ -19,6 +19,11 @@
 - :class:`MaskInternalErrors`: such a fault reaches the client only as ``INTERNAL`` with a
   generic message and ``extensions.requestId`` (the id in the log line and in the response's
   ``X-Request-Id``), never with the exception's text.
+- Incremental delivery (``@defer``/``@stream``): strawberry hands neither the initial part's
+  errors nor the later parts' to ``Schema.process_errors``. :class:`MaskInternalErrors` does
+  it for the initial part, and :func:`observe_deferred` for the later parts as they are sent:
+  codes and clean messages (:func:`schema.error_codes.fill_error_codes`), faults masked, and
+  all of a response's deferred errors logged by :func:`log_errors` once, when it ends.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -43,6 +49,7 @@ from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from kernel.errors import ErrorCode
 from kernel.logs import current_request_id
 from resolvers.errors import SourceError
+from schema.error_codes import fill_error_codes
 
 __all__ = [
     "CLIENT_LINES",
@@ -56,6 +63,7 @@ __all__ = [
     "current_operation",
     "is_unexpected",
     "log_errors",
+    "observe_deferred",
 ]
 
 log = logging.getLogger("minside.graphql")
@@ -273,11 +281,37 @@ def log_errors(errors: list[GraphQLError], operation: str | None = None) -> None
         )
 
 
+def _operation_name(context: ExecutionContext) -> str | None:
+    try:
+        return context.operation_name
+    except Exception:  # a document that did not parse has no name
+        return None
+
+
 class MaskInternalErrors(MaskErrors):
-    """Strawberry's masking of unexpected errors, as ``INTERNAL`` with the request id."""
+    """Strawberry's masking of unexpected errors, as ``INTERNAL`` with the request id.
+
+    The initial part of an incremental (``@defer``) result is not given to
+    ``Schema.process_errors``: its errors get their codes and are logged here, before they are
+    masked (the traceback of a fault is still there)."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message=INTERNAL_MESSAGE)
+
+    def on_operation(self) -> Iterator[None]:
+        masking = super().on_operation()
+        next(masking)
+        yield
+        initial = getattr(self.execution_context.result, "initial_result", None)
+        if initial is not None and initial.errors:
+            fill_error_codes(initial.errors)
+            log_errors(initial.errors, _operation_name(self.execution_context))
+        for _ in masking:  # masks the errors, initial part included
+            pass
+
+    def mask(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """``errors`` with each fault replaced by its ``INTERNAL`` stand-in."""
+        return self._process_errors(errors)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         extensions: dict[str, Any] = {"code": ErrorCode.INTERNAL.value}
@@ -293,3 +327,33 @@ class MaskInternalErrors(MaskErrors):
             original_error=None,
             extensions=extensions,
         )
+
+
+async def observe_deferred(
+    results: AsyncGenerator[Any, None], operation: str | None = None
+) -> AsyncGenerator[Any, None]:
+    """The later parts of an incremental result, their errors treated as the schema treats an
+    ordinary result's: codes and clean messages, faults masked as ``INTERNAL``; and logged once
+    for the whole response, when it ends (also when the client went away), at a bounded rate.
+
+    Without a name given, the one :class:`RecordOperation` found is used."""
+    record = current_operation.get()
+    masking = MaskInternalErrors()
+    seen: list[GraphQLError] = []
+    try:
+        async with aclosing(results):
+            async for result in results:
+                for part in (
+                    *(getattr(result, "incremental", None) or ()),
+                    *(getattr(result, "completed", None) or ()),
+                ):
+                    errors = getattr(part, "errors", None)
+                    if errors:
+                        fill_error_codes(errors)
+                        seen.extend(errors)
+                        part.errors = masking.mask(errors)
+                yield result
+    finally:
+        if seen:
+            name = operation or (record.name if record is not None else None)
+            log_errors(seen, name)

@@ -353,3 +353,147 @@ async def test_a_query_that_fails_validation_is_not_stored(graph: GraphClient) -
     assert status == 200 and body["errors"]
     status, _, body = await post(graph, {"extensions": persisted(invalid)}, "application/json")
     assert (status, body) == (200, NOT_FOUND)
+
+
+# Relay's persisted output (relay-compiler persistConfig with a local file, MD5 by default) and
+# the GraphQL-over-HTTP persisted documents proposal (documentId "sha256:<hex>").
+RELAY_QUERY = "query ServicesRelay {\n  externalServices {\n    id\n  }\n}"
+KIND_QUERY = "query KindRelay($x: Boolean!) {\n  __typename @include(if: $x)\n}"
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@pytest.fixture
+def relay_manifest(tmp_path: Path) -> Path:
+    return manifest(tmp_path, {md5(RELAY_QUERY): RELAY_QUERY, md5(KIND_QUERY): KIND_QUERY})
+
+
+async def trusted_gateway(
+    request: pytest.FixtureRequest, tmp_path: Path, back_office: RunningStack, documents: Path
+) -> tuple[RunningStack, Any]:
+    return await own_gateway(
+        back_office,
+        {
+            **graph_settings(tmp_path, request),
+            "persisted_queries": "trusted-only",
+            "trusted_documents_file": documents,
+        },
+    )
+
+
+async def test_relay_doc_id_and_document_id_by_post_and_get(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    back_office: RunningStack,
+    relay_manifest: Path,
+) -> None:
+    stack, spec = await trusted_gateway(request, tmp_path, back_office, relay_manifest)
+    async with aiohttp.ClientSession() as http, running_servers([spec]):
+        graph = GraphClient(stack, http)
+        kind = {"data": {"__typename": "Query"}}
+        # Relay's network layer: {"doc_id": <md5>, "variables": …} in a POST body.
+        status, _, body = await post(
+            graph, {"doc_id": md5(KIND_QUERY), "variables": {"x": True}}, "application/json"
+        )
+        assert (status, without_cost(body)) == (200, kind)
+        status, _, body = await post(graph, {"doc_id": md5(RELAY_QUERY)})
+        assert status == 200 and body["data"]["externalServices"]
+        # The same as GET parameters (Accept */*: an API call, not GraphiQL).
+        status, _, body = await get(
+            graph, {"doc_id": md5(KIND_QUERY), "variables": '{"x":true}'}, "*/*"
+        )
+        assert (status, without_cost(body)) == (200, kind)
+        # documentId: "sha256:<hex>" (the proposal's form), also for a manifest keyed by MD5,
+        # "md5:<hex>", and the bare manifest key.
+        for document_id in (f"sha256:{sha(KIND_QUERY)}", f"md5:{md5(KIND_QUERY)}", md5(KIND_QUERY)):
+            status, _, body = await post(
+                graph, {"documentId": document_id, "variables": {"x": True}}
+            )
+            assert (status, without_cost(body)) == (200, kind), document_id
+            status, _, body = await get(
+                graph, {"documentId": document_id, "variables": '{"x":true}'}
+            )
+            assert (status, without_cost(body)) == (200, kind), document_id
+        # APQ hashes and full queries of the manifest's documents run too.
+        status, _, body = await post(
+            graph, {"extensions": persisted(KIND_QUERY), "variables": {"x": True}}
+        )
+        assert (status, without_cost(body)) == (200, kind)
+        # Ids not in the manifest, and ids that are no strings, are refused.
+        for refused, code in (
+            ({"doc_id": md5(TYPENAME)}, "PERSISTED_QUERY_NOT_ALLOWED"),
+            ({"documentId": f"sha256:{sha(TYPENAME)}"}, "PERSISTED_QUERY_NOT_ALLOWED"),
+            ({"documentId": sha(RELAY_QUERY)}, "PERSISTED_QUERY_NOT_ALLOWED"),  # not a key
+            ({"doc_id": 1}, "BAD_REQUEST"),
+            ({"doc_id": ""}, "BAD_REQUEST"),
+            ({"doc_id": md5(KIND_QUERY), "documentId": md5(KIND_QUERY)}, "BAD_REQUEST"),
+        ):
+            status, _, body = await post(graph, refused)
+            assert status == 400, refused
+            assert body["errors"][0]["extensions"]["code"] == code, (refused, body)
+        status, _, body = await get(graph, {"doc_id": md5(TYPENAME)})
+        assert status == 400
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+
+
+async def test_a_document_id_without_trusted_documents_is_not_supported(
+    graph: GraphClient,
+) -> None:
+    for params in ({"doc_id": md5(QUERY)}, {"documentId": f"sha256:{sha(QUERY)}"}):
+        status, _, body = await post(graph, params)
+        assert status == 400
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
+        status, _, body = await get(graph, params, "*/*")
+        assert status == 400, body
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        (md5(QUERY), QUERY),
+        (sha1(QUERY), QUERY),
+        (sha(QUERY), QUERY),
+        (f"sha256:{sha(QUERY)}", QUERY),
+        (f"md5:{md5(QUERY)}", QUERY),
+    ],
+)
+def test_manifest_keys_of_each_hash_are_loaded(tmp_path: Path, key: str, text: str) -> None:
+    from gateway.persisted_queries import load_trusted_documents
+
+    documents = load_trusted_documents(manifest(tmp_path, {key: text}))
+    assert documents.by_id[key] == text
+    assert documents.by_id[f"sha256:{sha(text)}"] == text
+    assert sha(text) in documents
+
+
+@pytest.mark.parametrize(
+    ("documents", "message"),
+    [
+        ({md5(QUERY): TYPENAME}, "not the query's MD5"),  # Relay's file, a tampered entry
+        ({sha1(QUERY): TYPENAME}, "not the query's SHA1"),
+        ({f"sha256:{md5(QUERY)}": QUERY}, "not the query's SHA256"),
+        ({md5(QUERY)[:30]: QUERY}, "MD5, SHA-1 or SHA-256 hex"),
+        ({md5("{"): "{"}, "not a GraphQL document"),
+    ],
+)
+def test_a_bad_relay_manifest_stops_the_start_with_a_message(
+    tmp_path: Path, documents: dict[str, str], message: str
+) -> None:
+    from app import build_app
+    from kernel.settings import Settings
+
+    settings = Settings(
+        persisted_queries="trusted-only",
+        trusted_documents_file=manifest(tmp_path, documents),
+        outbox_url=f"sqlite:///{tmp_path / 'o.sqlite3'}",
+        secret_key=SecretStr("s" * 40),
+    )
+    with pytest.raises(SettingsError, match=message):
+        build_app(settings)
