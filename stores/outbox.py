@@ -76,6 +76,7 @@ __all__ = [
     "OutboxStats",
     "OutboxStatus",
     "OutboxUnavailable",
+    "OutboxWrite",
     "PurgeResult",
     "RecordNotFound",
     "check_claim",
@@ -196,6 +197,16 @@ class OutboxStats:
     oldest_waiting_at: datetime | None
     #: Records parked ``FAILED`` (poison records): each needs an operator.
     failed: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxWrite:
+    """What a submission gives :meth:`Outbox.accept`: the receipt's ``payload``, the
+    ``private`` data and the ``files`` only delivery needs (see the module docstring)."""
+
+    payload: Mapping[str, Any]
+    private: Mapping[str, Any] | None = field(default=None, repr=False)
+    files: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Final
 
 from auth.acr import Acr
 from auth.viewer import Viewer
@@ -50,7 +50,7 @@ from resolvers.submission.submit import (
     has_lone_surrogate,
     replay_or_accept,
 )
-from stores.outbox import OutboxKind
+from stores.outbox import OutboxKind, OutboxWrite
 
 __all__ = ["ApplicationInput", "submit_application"]
 
@@ -216,7 +216,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
     if problems:
         return Outcome.refused(problems)
 
-    async def prepare() -> dict[str, Any] | None:
+    async def prepare() -> OutboxWrite | None:
         matrikkelnummer: str | None = None
         if data.property_key is not None:
             try:
@@ -236,7 +236,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
                 "files", SubmissionErrorCode.APPLICATION_TOO_LARGE, f"max {total_cap} bytes"
             )
             return None
-        return payload.to_json()
+        return payload.to_write()
 
     normalized_input = {
         "type_code": kind.code,
