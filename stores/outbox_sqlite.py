@@ -15,7 +15,9 @@ created with mode 0600 in a directory created 0700; SQLite gives its ``-wal`` an
 the same mode. Attachment bytes live in ``outbox_file`` (one row per distinct file of a record,
 a BLOB, not base64 in JSON), so the frequent small updates of a record (claim, renew, retry)
 never rewrite them into the WAL. Space freed by dropped files and purged records is reused by
-later records; the file itself does not shrink (``VACUUM`` offline if it must).
+later records; the file itself does not shrink (``VACUUM`` offline if it must). With
+``secure_delete`` on, what is dropped or purged is overwritten with zeros, not left readable in
+free pages.
 """
 
 from __future__ import annotations
@@ -615,6 +617,8 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         if str(mode).lower() != "wal":
             raise RuntimeError(f"the outbox needs WAL journaling, the file gave {mode!r}")
         db.execute("PRAGMA synchronous = FULL")
+        # Dropped private data and files are overwritten, not left readable in free pages.
+        db.execute("PRAGMA secure_delete = ON")
         _in_transaction(db, _migrate)
     except BaseException:
         db.close()
