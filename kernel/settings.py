@@ -221,8 +221,8 @@ class CommonSettings(BaseSettings):
         7 * 86400.0,
         gt=0,
         description="Reject a write still undeliverable this long after it was "
-        "accepted (default 7 days; the citizen's receipt then says REJECTED with the reason). "
-        "Unset it (empty) only to retry for ever.",
+        "accepted (default 7 days; the citizen's receipt then says REJECTED with the reason, "
+        "instead of PENDING for ever).",
     )
     # --- retention: personal data in the outbox kept no longer than needed ---------------
     outbox_payload_retention_s: float = Field(
