@@ -36,6 +36,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -56,6 +57,26 @@ _MIN_SLEEP_S: Final = 0.05
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _release_frames(exc: BaseException) -> None:
+    """Let go of what the failed attempt's frames hold (its files, the encoded request).
+
+    A failed SOAP call raises through frames whose locals hold the exception again (``raise
+    ... from``), a reference cycle only the cyclic collector frees; until it runs, every retry
+    of a large application kept another copy of its attachments and encoded envelope alive
+    (hundreds of MB after a few retries). Only the classification is needed from here on.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        pending.extend((current.__cause__, current.__context__))
 
 
 class DeliveryWorker:
@@ -262,6 +283,7 @@ class DeliveryWorker:
             raise
         except Exception as exc:
             verdict = classify(exc)
+            _release_frames(exc)
             if verdict.action == "reject":
                 logger.warning(
                     "outbox record %s (%s) rejected: %s", record.id, record.kind, verdict.reason

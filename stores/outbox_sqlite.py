@@ -15,7 +15,8 @@ created with mode 0600 in a directory created 0700; SQLite gives its ``-wal`` an
 the same mode. Attachment bytes live in ``outbox_file`` (one row per distinct file of a record,
 a BLOB, not base64 in JSON), so the frequent small updates of a record (claim, renew, retry)
 never rewrite them into the WAL. Space freed by dropped files and purged records is reused by
-later records; the file itself does not shrink (``VACUUM`` offline if it must). With
+later records, and a purge gives them back to the file system (files made by schema 3 or
+later; an older file keeps its size until it is ``VACUUM``-ed once, offline). With
 ``secure_delete`` on, what is dropped or purged is overwritten with zeros, not left readable in
 free pages.
 """
@@ -60,6 +61,7 @@ T = TypeVar("T")
 
 SCHEMA_VERSION: Final = 3
 DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
+WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 # An application payload of schema version 2 kept these inline; version 3 keeps them apart.
 _LEGACY_PRIVATE_KEYS: Final = ("applicant_pid",)
 
@@ -372,7 +374,21 @@ class SqliteOutbox:
             ).rowcount
             return PurgeResult(payloads_dropped=dropped, deleted=deleted)
 
-        return await self._run(write)
+        result = await self._run(write)
+        await self._give_back_space()
+        return result
+
+    async def _give_back_space(self) -> None:
+        """Return the pages freed by dropped files and deleted records to the file system
+        (``auto_vacuum=INCREMENTAL`` files; run outside a transaction, as SQLite needs)."""
+        loop = asyncio.get_running_loop()
+        try:
+            # executescript steps the pragma to the end (execute() frees one page per step).
+            await loop.run_in_executor(
+                self._executor, self._db.executescript, "PRAGMA incremental_vacuum;"
+            )
+        except sqlite3.OperationalError as exc:
+            raise OutboxUnavailable(f"the outbox file is unavailable ({exc})") from None
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
         """See :meth:`stores.outbox.Outbox.get`."""
@@ -613,12 +629,18 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     try:
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        # A new file gives freed pages back to the disk (at each purge, _give_back_space);
+        # no effect on an existing file made without it (VACUUM it once, offline, to convert).
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
         if str(mode).lower() != "wal":
             raise RuntimeError(f"the outbox needs WAL journaling, the file gave {mode!r}")
         db.execute("PRAGMA synchronous = FULL")
         # Dropped private data and files are overwritten, not left readable in free pages.
         db.execute("PRAGMA secure_delete = ON")
+        # After a checkpoint the WAL is cut back to this, not left at its largest (a big
+        # application's insert) for ever.
+        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         _in_transaction(db, _migrate)
     except BaseException:
         db.close()

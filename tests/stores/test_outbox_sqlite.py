@@ -19,6 +19,7 @@ from kernel.server_secret import ServerSecret
 from stores import open_outbox, outbox_path
 from stores.outbox import (
     OutboxKind,
+    OutboxRetention,
     OutboxStatus,
     file_key,
     fingerprint,
@@ -268,3 +269,30 @@ async def test_each_attachment_is_stored_once_and_retries_do_not_grow_the_file(t
     db.close()
     assert stored == total  # the duplicate not stored again, no base64
     assert path.stat().st_size <= total * 1.1 + 256 * 1024
+
+
+async def test_the_purge_gives_the_space_of_dropped_files_back(tmp_path, clock):
+    path = tmp_path / "outbox.sqlite3"
+    store = await SqliteOutbox.open(path, clock=clock)
+    try:
+        record = (
+            await store.accept(
+                OutboxKind.APPLICATION,
+                "k",
+                "f",
+                VIEWER,
+                {"title": "x"},
+                private={"applicant_pid": PID},
+                files=[os.urandom(4 * 1024 * 1024)],
+            )
+        ).record
+        (claim,) = await store.claim_due(clock(), lease_s=30, limit=1)
+        await store.mark_delivered(record.id, {}, claim.lease_token)
+        await store.purge(clock(), OutboxRetention())
+        assert await store.get(record.id) is not None  # the receipt stays
+    finally:
+        await store.close()
+    assert path.stat().st_size < 512 * 1024
+    assert not path.with_name(path.name + "-wal").exists() or (
+        path.with_name(path.name + "-wal").stat().st_size <= 4 * 1024 * 1024
+    )
