@@ -299,7 +299,11 @@ class DeliveryWorker:
                     record.kind,
                     type(exc).__name__,
                 )
-            return await self._retry(record, token, verdict.reason)
+
+            async def give_up(reason: str) -> None:
+                await self._after_rejection(handler, record, reason, record_step)
+
+            return await self._retry(record, token, verdict.reason, give_up)
         delivered = await self._outbox.mark_delivered(
             record.id, result, token, drop_private=self._drop_private
         )
@@ -375,7 +379,13 @@ class DeliveryWorker:
                 # The store hiccuped: try again next time (the lease has time left).
                 logger.exception("outbox record %s: renewing the lease failed", record.id)
 
-    async def _retry(self, record: OutboxRecord, token: str, reason: str) -> OutboxRecord:
+    async def _retry(
+        self,
+        record: OutboxRecord,
+        token: str,
+        reason: str,
+        give_up: Callable[[str], Awaitable[None]] | None = None,
+    ) -> OutboxRecord:
         now = self._clock()
         if self._max_age is not None and now - record.created_at >= self._max_age:
             logger.warning(
@@ -384,6 +394,8 @@ class DeliveryWorker:
                 record.kind,
                 record.attempts,
             )
+            if give_up is not None:
+                await give_up(f"gave_up: {reason}")
             return await self._outbox.mark_rejected(
                 record.id, f"gave_up: {reason}", token, drop_private=self._drop_private
             )

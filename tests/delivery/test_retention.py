@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from connectors.errors import SystemUnavailable
 from delivery.runner import build_worker
 from kernel.settings import Settings
 from stores.outbox import OutboxKind, OutboxStatus
@@ -103,3 +104,30 @@ async def test_the_running_worker_purges_old_receipts(outbox, past):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class DownWithACase:
+    """Made the case, then the document step keeps failing transiently (360 down)."""
+
+    def __init__(self) -> None:
+        self.explained: list[tuple[Any, str]] = []
+
+    async def deliver(self, record: Any, record_step: Any) -> Mapping[str, Any]:
+        await record_step({"case_number": "2026/00042"})
+        raise SystemUnavailable("down", system="p360", operation="CreateDocument")
+
+    async def rejected(self, record: Any, reason: str, record_step: Any) -> None:
+        self.explained.append((record.progress.get("case_number"), reason))
+
+
+async def test_giving_up_after_the_maximum_age_explains_the_case_too(outbox):
+    record = await accept(outbox, "gives-up")  # accepted eight days ago
+    handler = DownWithACase()
+    worker = build_worker(
+        Settings(), outbox, connectors=None, handlers={OutboxKind.APPLICATION: handler}
+    )  # type: ignore[arg-type]
+    (done,) = await worker.run_once()
+    assert done.id == record.id and done.status is OutboxStatus.REJECTED
+    assert handler.explained == [
+        ("2026/00042", "gave_up: SystemUnavailable: p360.CreateDocument: down")
+    ]
