@@ -4,11 +4,10 @@
 worker (every ``MINSIDE_OUTBOX_PURGE_INTERVAL_S``, see :mod:`delivery.runner`) and
 ``minside purge`` (a cron job, or by hand) call them, so a store added here is purged by both.
 
-Adding a store is one entry in :func:`purges`, e.g. for the citizen's access log::
+Adding a store is one entry in :func:`purges` (a purge returning a mapping of counts), as the
+citizen's access log was added::
 
-    "access_log": lambda now: access_log.purge(now - timedelta(seconds=settings.x_retention_s)),
-
-(its purge returning a mapping of counts, like :func:`outbox_purge`'s).
+    "access_log": access_log_purge(settings),
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ from dataclasses import asdict
 from datetime import datetime
 
 from kernel.settings import Settings
+from stores import purge_access_log
 from stores.outbox import Outbox, OutboxRetention
 
-__all__ = ["Purge", "outbox_retention", "purge_all", "purges"]
+__all__ = ["Purge", "access_log_purge", "outbox_purge", "outbox_retention", "purge_all", "purges"]
 
 #: One store's purge as of ``now``: what it did, as counts (no personal data).
 Purge = Callable[[datetime], Awaitable[Mapping[str, int]]]
@@ -44,10 +44,20 @@ def outbox_purge(outbox: Outbox, retention: OutboxRetention) -> Purge:
     return purge
 
 
+def access_log_purge(settings: Settings) -> Purge:
+    """The access log's purge (``MINSIDE_ACCESS_LOG_RETENTION_DAYS``) as a :data:`Purge`."""
+
+    async def purge(now: datetime) -> Mapping[str, int]:
+        return {"deleted": await purge_access_log(settings, now=lambda: now)}
+
+    return purge
+
+
 def purges(settings: Settings, outbox: Outbox) -> dict[str, Purge]:
     """Every store's purge by name (see the module docstring to add one)."""
     return {
         "outbox": outbox_purge(outbox, outbox_retention(settings)),
+        "access_log": access_log_purge(settings),
     }
 
 
