@@ -13,11 +13,11 @@ before the next step starts) and, when run again, skip the steps already in ``re
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 from connectors.fees.client import FeesClient
 from connectors.p360.client import P360Client
-from connectors.p360.models import NewFile
+from connectors.p360.models import DocumentDirection, NewFile
 from delivery.payloads import ApplicationPayload, InvalidPayload, MeterReadingPayload
 from stores.outbox import OutboxRecord
 
@@ -26,8 +26,12 @@ __all__ = [
     "DeliveryHandler",
     "MeterReadingDelivery",
     "PermanentDeliveryError",
+    "RejectionAware",
     "StepRecorder",
 ]
+
+#: Title of the internal note filed on a case whose application document could not be filed.
+ORPHAN_NOTE_TITLE: Final = "Min side: søknadsdokumentet kunne ikke arkiveres"
 
 #: Durably merge one step's result into the record's progress (``Outbox.mark_progress``).
 StepRecorder = Callable[[Mapping[str, Any]], Awaitable[None]]
@@ -49,6 +53,16 @@ class DeliveryHandler(Protocol):
 
     async def deliver(self, record: OutboxRecord, record_step: StepRecorder) -> Mapping[str, Any]:
         """Deliver ``record`` and return the result to store with ``DELIVERED``."""
+        ...
+
+
+@runtime_checkable
+class RejectionAware(Protocol):
+    """A handler that cleans up after a record it was delivering is rejected for good (called
+    by the worker before it stores ``REJECTED``, while the claim is still current)."""
+
+    async def rejected(self, record: OutboxRecord, reason: str, record_step: StepRecorder) -> None:
+        """Explain or undo what earlier steps left in the back-office; may raise (logged)."""
         ...
 
 
@@ -96,6 +110,11 @@ class ApplicationDelivery:
     ``SendersReference``), so a crash between the call and the recording is harmless too.
 
     Result: ``case_number``, ``case_recno``, ``document_number``, ``document_recno``.
+
+    When the document is refused for good after the case was made (the archive refuses a file,
+    say), :meth:`rejected` files an internal note on the case (no attachments, no personal
+    data: the reason code) so the case officer finds the empty case explained; its document
+    number is recorded as ``case_note`` progress.
     """
 
     def __init__(self, p360: P360Client) -> None:
@@ -104,7 +123,7 @@ class ApplicationDelivery:
     async def deliver(self, record: OutboxRecord, record_step: StepRecorder) -> Mapping[str, Any]:
         """See :class:`DeliveryHandler`."""
         try:
-            application = ApplicationPayload.from_json(record.payload)
+            application = ApplicationPayload.from_record(record)
         except InvalidPayload as exc:
             raise PermanentDeliveryError("invalid_payload", str(exc)) from exc
         case_number = record.progress.get("case_number")
@@ -131,3 +150,23 @@ class ApplicationDelivery:
             "document_number": document.document_number,
             "document_recno": document.recno,
         }
+
+    async def rejected(self, record: OutboxRecord, reason: str, record_step: StepRecorder) -> None:
+        """See :class:`RejectionAware`: a note on the case left without its document."""
+        case_number = record.progress.get("case_number")
+        if not isinstance(case_number, str) or "case_note" in record.progress:
+            return
+        text = (
+            "Min side opprettet denne saken for en søknad, men arkivet avviste "
+            "søknadsdokumentet, så saken er uten dokument. Innbyggeren har fått beskjed om at "
+            f"søknaden er avvist og må sendes på nytt.\n\nÅrsak: {reason}\n"
+            f"Referanse: {record.delivery_key}\n"
+        )
+        note = await self._p360.create_document(
+            case_number=case_number,
+            title=ORPHAN_NOTE_TITLE,
+            files=[NewFile("merknad", "txt", text.encode())],
+            idempotency_key=f"{record.delivery_key}-note",
+            direction=DocumentDirection.INTERNAL,
+        )
+        await record_step({"case_note": note.document_number})

@@ -9,14 +9,19 @@ a payload that cannot be read now never will be).
 
     {"meter_number": "M-1234-1", "value": "1234.5", "read_on": "2026-06-01", "comment": null}
 
-``application`` (holds the applicant's fødselsnummer, needed for the Sakspart)::
+``application``: the receipt's part is the payload, the applicant's fødselsnummer (needed for
+the Sakspart) goes to the record's ``private`` data and the file bytes to the record's files,
+each once, by SHA-256 (:meth:`ApplicationPayload.to_write`); the outbox drops both once the
+record is final::
 
-    {"type_code": "PARKING_PERMIT", "title": "Søknad om parkeringstillatelse",
-     "case_kind": "APPLICATION", "applicant_pid": "<11 digits>",
-     "matrikkelnummer": "3030-12/45/0/0" | null,
-     "fields": [{"key": "plate", "value": "EL12345"}, ...],
-     "files": [{"name": "soknad.pdf", "content_type": "application/pdf",
-                "data_base64": "..."}, ...]}
+    payload: {"type_code": "PARKING_PERMIT", "title": "Søknad om parkeringstillatelse",
+              "case_kind": "APPLICATION", "matrikkelnummer": "3030-12/45/0/0" | null,
+              "fields": [{"key": "plate", "value": "EL12345"}, ...],
+              "files": [{"name": "soknad.pdf", "content_type": "application/pdf",
+                         "sha256": "<hex>", "size": 12345}, ...]}
+    private: {"applicant_pid": "<11 digits>"}
+
+A payload of outbox schema 2 (``applicant_pid`` and ``data_base64`` inline) is still read.
 
 The mutation generates the PDF of the form itself and puts it *first* in ``files``; uploaded
 attachments follow. Delivery makes one 360 case (``CreateCase``: ``title``, the case kind, the
@@ -37,6 +42,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from connectors.p360.models import CaseKind
+from stores.outbox import OutboxRecord, OutboxWrite, file_key
 
 __all__ = [
     "ApplicationField",
@@ -161,29 +167,46 @@ class ApplicationPayload:
             return self.title
         return f"{self.title} – {self.matrikkelnummer}"
 
-    def to_json(self) -> dict[str, Any]:
-        """The payload to give :meth:`stores.outbox.Outbox.accept`."""
-        return {
-            "type_code": self.type_code,
-            "title": self.title,
-            "case_kind": self.case_kind.value,
-            "applicant_pid": self.applicant_pid,
-            "matrikkelnummer": self.matrikkelnummer,
-            "fields": [{"key": item.key, "value": item.value} for item in self.fields],
-            "files": [
-                {
-                    "name": file.name,
-                    "content_type": file.content_type,
-                    "data_base64": base64.b64encode(file.data).decode("ascii"),
-                }
-                for file in self.files
-            ],
-        }
+    def to_write(self) -> OutboxWrite:
+        """What to give :meth:`stores.outbox.Outbox.accept` (see the module docstring)."""
+        return OutboxWrite(
+            payload={
+                "type_code": self.type_code,
+                "title": self.title,
+                "case_kind": self.case_kind.value,
+                "matrikkelnummer": self.matrikkelnummer,
+                "fields": [{"key": item.key, "value": item.value} for item in self.fields],
+                "files": [
+                    {
+                        "name": file.name,
+                        "content_type": file.content_type,
+                        "sha256": file_key(file.data),
+                        "size": len(file.data),
+                    }
+                    for file in self.files
+                ],
+            },
+            private={"applicant_pid": self.applicant_pid},
+            files=tuple(file.data for file in self.files),
+        )
 
     @classmethod
-    def from_json(cls, raw: Any) -> ApplicationPayload:
-        """Read a stored payload; raises :class:`InvalidPayload`."""
+    def from_record(cls, record: OutboxRecord) -> ApplicationPayload:
+        """Read a claimed record (its files loaded); raises :class:`InvalidPayload`, e.g. when
+        the private data or a file is gone."""
+        return cls.from_json(record.payload, record.private, record.files)
+
+    @classmethod
+    def from_json(
+        cls,
+        raw: Any,
+        private: Mapping[str, Any] | None = None,
+        files_by_key: Mapping[str, bytes] | None = None,
+    ) -> ApplicationPayload:
+        """Read a stored payload with its private data and files (a schema-2 payload holds
+        both inline); raises :class:`InvalidPayload`."""
         raw = _object(raw, "an application payload")
+        pid_source = private if private is not None else raw
         try:
             kind = CaseKind(raw.get("case_kind", CaseKind.APPLICATION.value))
         except ValueError as exc:
@@ -199,15 +222,21 @@ class ApplicationPayload:
         files = []
         for entry in raw_files:
             item = _object(entry, "a file")
-            try:
-                data = base64.b64decode(_text(item, "data_base64"), validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise InvalidPayload("a file's data_base64 is not base64") from exc
+            if "data_base64" in item:  # schema 2: inline
+                try:
+                    data = base64.b64decode(_text(item, "data_base64"), validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise InvalidPayload("a file's data_base64 is not base64") from exc
+            else:
+                stored = (files_by_key or {}).get(_text(item, "sha256"))
+                if stored is None:
+                    raise InvalidPayload("a file of the payload is not stored (dropped?)")
+                data = stored
             files.append(ApplicationFile(_text(item, "name"), _text(item, "content_type"), data))
         return cls(
             type_code=_text(raw, "type_code"),
             title=_text(raw, "title"),
-            applicant_pid=_text(raw, "applicant_pid"),
+            applicant_pid=_text(pid_source, "applicant_pid"),
             fields=fields,
             files=tuple(files),
             matrikkelnummer=_text(raw, "matrikkelnummer", optional=True),

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -30,6 +30,7 @@ from delivery.worker import DeliveryWorker
 from kernel.settings import Settings
 from stores import open_outbox
 from stores.outbox import Outbox, OutboxKind
+from stores.retention import purge_all, purges
 
 __all__ = ["build_worker", "delivery_handlers", "run_standalone"]
 
@@ -51,6 +52,11 @@ def build_worker(
     """A :class:`DeliveryWorker` configured by the ``delivery_*`` settings, with the
     :func:`delivery_handlers` of ``connectors`` unless ``handlers`` are given."""
     max_age = settings.delivery_max_age_s
+    targets = purges(settings, outbox)
+
+    async def purge(now: datetime) -> object:
+        return await purge_all(targets, now)
+
     return DeliveryWorker(
         outbox,
         delivery_handlers(connectors) if handlers is None else handlers,
@@ -59,6 +65,10 @@ def build_worker(
         concurrency=settings.delivery_concurrency,
         max_lost_leases=settings.delivery_max_lost_leases,
         max_age=None if max_age is None else timedelta(seconds=max_age),
+        # Payload retention 0: private data and files go with the final mark itself.
+        drop_private=settings.outbox_payload_retention_s == 0,
+        purge=purge,
+        purge_every_s=settings.outbox_purge_interval_s,
     )
 
 

@@ -24,18 +24,24 @@ which the back-office answers with what it did the first time. Thanks to the ren
 Poison records: a record whose delivery kills its worker every time (its lease always expires)
 is parked ``FAILED`` by ``claim_due`` once it lost ``max_lost_leases`` leases, instead of taking
 down every worker that claims it, for ever.
+
+Keeping less: a record's files are read from the outbox only for its delivery attempt; with
+``drop_private`` (the default) the final mark drops its private data and files; and when given a
+``purge`` the worker runs it every ``purge_every_s`` (:mod:`delivery.retention`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
-from collections.abc import Callable, Coroutine, Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
-from delivery.handlers import DeliveryHandler
+from delivery.handlers import DeliveryHandler, RejectionAware
 from delivery.policy import BackoffPolicy, classify
 from stores.outbox import DEFAULT_MAX_LOST_LEASES, LeaseLost, Outbox, OutboxKind, OutboxRecord
 
@@ -51,6 +57,26 @@ _MIN_SLEEP_S: Final = 0.05
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _release_frames(exc: BaseException) -> None:
+    """Let go of what the failed attempt's frames hold (its files, the encoded request).
+
+    A failed SOAP call raises through frames whose locals hold the exception again (``raise
+    ... from``), a reference cycle only the cyclic collector frees; until it runs, every retry
+    of a large application kept another copy of its attachments and encoded envelope alive
+    (hundreds of MB after a few retries). Only the classification is needed from here on.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        pending.extend((current.__cause__, current.__context__))
 
 
 class DeliveryWorker:
@@ -77,6 +103,9 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         max_lost_leases: int = DEFAULT_MAX_LOST_LEASES,
         renew_every_s: float | None = None,
+        drop_private: bool = True,
+        purge: Callable[[datetime], Awaitable[object]] | None = None,
+        purge_every_s: float = 3600.0,
     ) -> None:
         if lease_s <= 0 or poll_s <= 0:
             raise ValueError("lease_s and poll_s must be positive")
@@ -98,6 +127,11 @@ class DeliveryWorker:
         # Not for security: jitter only needs to differ between workers.
         self._rng = rng or random.Random()  # noqa: S311
         self._wake = asyncio.Event()
+        if purge_every_s <= 0:
+            raise ValueError("purge_every_s must be positive")
+        self._drop_private = drop_private
+        self._purge = purge
+        self._purge_every_s = purge_every_s
 
     def notify(self) -> None:
         """Wake the loop now: a record was just accepted (call after ``Outbox.accept``)."""
@@ -121,6 +155,7 @@ class DeliveryWorker:
         if that fails, or the process is killed, their leases expire and the next worker
         delivers them again."""
         inflight: set[asyncio.Task[OutboxRecord | None]] = set()
+        purger = None if self._purge is None else asyncio.create_task(self._purge_forever())
         try:
             while True:
                 free = self._concurrency - len(inflight)
@@ -151,7 +186,27 @@ class DeliveryWorker:
         finally:
             for task in inflight:
                 task.cancel()
-            await asyncio.gather(*inflight, return_exceptions=True)
+            if purger is not None:
+                purger.cancel()
+            await asyncio.gather(
+                *inflight, *([] if purger is None else [purger]), return_exceptions=True
+            )
+
+    async def purge_now(self) -> None:
+        """Run the retention purge once (logged; a failure is logged and left for next time)."""
+        if self._purge is None:
+            return
+        try:
+            outcome = await self._purge(self._clock())
+        except Exception:
+            logger.exception("the retention purge failed")
+            return
+        logger.info("retention purge: %s", outcome)
+
+    async def _purge_forever(self) -> None:
+        while True:
+            await self.purge_now()
+            await asyncio.sleep(self._purge_every_s)
 
     async def _claim(self, limit: int) -> list[OutboxRecord]:
         try:
@@ -213,19 +268,30 @@ class DeliveryWorker:
             return await self._retry(record, token, f"no_handler: {record.kind.value}")
 
         async def record_step(step: Mapping[str, Any]) -> None:
-            await self._outbox.mark_progress(record.id, step, token)
+            nonlocal record
+            record = await self._outbox.mark_progress(record.id, step, token)
+
+        async def load_and_deliver() -> Mapping[str, Any]:
+            # The files only for this attempt (a record never carries them otherwise).
+            files = await self._outbox.read_files(record.id)
+            loaded = dataclasses.replace(record, files=files) if files else record
+            return await handler.deliver(loaded, record_step)
 
         try:
-            result = await self._with_renewals(record, token, handler.deliver(record, record_step))
+            result = await self._with_renewals(record, token, load_and_deliver())
         except LeaseLost:
             raise
         except Exception as exc:
             verdict = classify(exc)
+            _release_frames(exc)
             if verdict.action == "reject":
                 logger.warning(
                     "outbox record %s (%s) rejected: %s", record.id, record.kind, verdict.reason
                 )
-                return await self._outbox.mark_rejected(record.id, verdict.reason, token)
+                await self._after_rejection(handler, record, verdict.reason, record_step)
+                return await self._outbox.mark_rejected(
+                    record.id, verdict.reason, token, drop_private=self._drop_private
+                )
             if verdict.reason.startswith("internal_error"):
                 logger.error(
                     "outbox record %s (%s): delivery failed with %s",
@@ -233,8 +299,14 @@ class DeliveryWorker:
                     record.kind,
                     type(exc).__name__,
                 )
-            return await self._retry(record, token, verdict.reason)
-        delivered = await self._outbox.mark_delivered(record.id, result, token)
+
+            async def give_up(reason: str) -> None:
+                await self._after_rejection(handler, record, reason, record_step)
+
+            return await self._retry(record, token, verdict.reason, give_up)
+        delivered = await self._outbox.mark_delivered(
+            record.id, result, token, drop_private=self._drop_private
+        )
         logger.info(
             "outbox record %s (%s) delivered after %d attempt(s)",
             record.id,
@@ -242,6 +314,28 @@ class DeliveryWorker:
             record.attempts,
         )
         return delivered
+
+    async def _after_rejection(
+        self,
+        handler: DeliveryHandler,
+        record: OutboxRecord,
+        reason: str,
+        record_step: Callable[[Mapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        """Let the handler explain what earlier steps left behind (best effort, logged)."""
+        if not isinstance(handler, RejectionAware):
+            return
+        try:
+            await handler.rejected(record, reason, record_step)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "outbox record %s (%s): clean-up after the rejection failed (%s)",
+                record.id,
+                record.kind,
+                classify(exc).reason,
+            )
 
     async def _with_renewals(
         self, record: OutboxRecord, token: str, delivery: Coroutine[Any, Any, T]
@@ -285,7 +379,13 @@ class DeliveryWorker:
                 # The store hiccuped: try again next time (the lease has time left).
                 logger.exception("outbox record %s: renewing the lease failed", record.id)
 
-    async def _retry(self, record: OutboxRecord, token: str, reason: str) -> OutboxRecord:
+    async def _retry(
+        self,
+        record: OutboxRecord,
+        token: str,
+        reason: str,
+        give_up: Callable[[str], Awaitable[None]] | None = None,
+    ) -> OutboxRecord:
         now = self._clock()
         if self._max_age is not None and now - record.created_at >= self._max_age:
             logger.warning(
@@ -294,7 +394,11 @@ class DeliveryWorker:
                 record.kind,
                 record.attempts,
             )
-            return await self._outbox.mark_rejected(record.id, f"gave_up: {reason}", token)
+            if give_up is not None:
+                await give_up(f"gave_up: {reason}")
+            return await self._outbox.mark_rejected(
+                record.id, f"gave_up: {reason}", token, drop_private=self._drop_private
+            )
         delay = timedelta(seconds=self._backoff.delay_s(record.attempts, self._rng))
         logger.info(
             "outbox record %s (%s): attempt %d failed (%s); next in %.1fs",

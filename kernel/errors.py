@@ -114,6 +114,12 @@ class SubmissionErrorCode(StrEnum):
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     FILE_TYPE_NOT_ALLOWED = "FILE_TYPE_NOT_ALLOWED"
     EMPTY_FILE = "EMPTY_FILE"
+    # The file's content is not a whole valid file of its declared type (a PNG with HTML after
+    # its header, a renamed executable, a truncated PDF): refused, nothing stored.
+    ATTACHMENT_TYPE_MISMATCH = "ATTACHMENT_TYPE_MISMATCH"
+    # All files of one application together (the form PDF included) exceed what the archive
+    # takes in one document (MINSIDE_UPLOAD_MAX_APPLICATION_BYTES).
+    APPLICATION_TOO_LARGE = "APPLICATION_TOO_LARGE"
     INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
     CONFLICT = "CONFLICT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"

@@ -30,6 +30,11 @@ DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.to
 DEFAULT_DOCUMENT_VISIBILITY_FILE = PROJECT_ROOT / "config" / "document_visibility.toml"
 DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
+#: What Public 360 accepts per file and per document by default: the gateway's upload limits
+#: (``upload_max_file_bytes``, ``upload_max_application_bytes``) and the P360 simulator's
+#: refusal threshold start from the same numbers, so an upload that passes is archivable.
+ARCHIVE_MAX_FILE_BYTES = 5 * 1024 * 1024
+ARCHIVE_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 # The internal callers of development mode (MINSIDE_INTERNAL_NETWORKS).
 LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 
@@ -277,10 +282,39 @@ class CommonSettings(BaseSettings):
         300.0, ge=1, le=86400, description="Longest wait between delivery retries."
     )
     delivery_max_age_s: float | None = Field(
-        None,
+        7 * 86400.0,
         gt=0,
         description="Reject a write still undeliverable this long after it was "
-        "accepted (default: retry forever).",
+        "accepted (default 7 days; the citizen's receipt then says REJECTED with the reason, "
+        "instead of PENDING for ever).",
+    )
+    # --- retention: personal data in the outbox kept no longer than needed ---------------
+    outbox_payload_retention_s: float = Field(
+        0.0,
+        ge=0,
+        le=366 * 86400,
+        description="How long a record's personal payload (the applicant's fødselsnummer, the "
+        "attachment bytes) is kept after it was DELIVERED or REJECTED; 0 (default): dropped at "
+        "that moment. Undelivered records keep it until then. The receipt stays.",
+    )
+    outbox_receipt_retention_s: float = Field(
+        548 * 86400.0,
+        gt=0,
+        description="How long a DELIVERED record's receipt (ids, status, case number, times) is "
+        "kept after delivery before the purge deletes it (default 18 months).",
+    )
+    outbox_rejected_retention_s: float = Field(
+        90 * 86400.0,
+        gt=0,
+        description="How long a REJECTED record (its receipt and reason) is kept before the "
+        "purge deletes it (default 90 days).",
+    )
+    outbox_purge_interval_s: float = Field(
+        3600.0,
+        ge=10,
+        le=7 * 86400,
+        description="How often each delivery worker runs the retention purge (also "
+        "`minside purge`).",
     )
 
     delivery_max_lost_leases: int = Field(
@@ -406,10 +440,20 @@ class CommonSettings(BaseSettings):
         "reading check when a meter has no complete year of history (m³).",
     )
     upload_max_file_bytes: int = Field(
-        10 * 1024 * 1024,
+        ARCHIVE_MAX_FILE_BYTES,
         ge=1024,
         le=200 * 1024 * 1024,
-        description="Largest uploaded attachment, whatever an application type allows.",
+        description="Largest uploaded attachment, whatever an application type allows. Set it "
+        "to what the deployment's Public 360 accepts per file (the P360 simulator refuses "
+        "larger files with a SOAP Client fault; both default to 5 MiB).",
+    )
+    upload_max_application_bytes: int = Field(
+        ARCHIVE_MAX_DOCUMENT_BYTES,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest application: its files together, the form PDF included, as one "
+        "Public 360 document. Set it to what the archive accepts per document (the P360 "
+        "simulator's default agrees: 20 MiB).",
     )
     upload_max_request_bytes: int = Field(
         25 * 1024 * 1024,

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "minside.commands.bench",
     "minside.commands.settings",
     "minside.commands.migrate",
+    "minside.commands.purge",
     "minside.commands.population",
     "minside.commands.dev_token",
     "minside.commands.idporten",

@@ -28,11 +28,21 @@ Identity and privacy:
   :mod:`kernel.server_secret`, the same key the Citizen's id and file links use), never the
   clear number: it is what lists a viewer's items and what indexes hold. The store treats it as
   an opaque string.
-- ``payload`` is free JSON owned by the delivery handler of the record's kind. An application's
-  payload carries the applicant's fødselsnummer, because 360 needs it for the Sakspart; the
-  store therefore keeps its file readable by the owner only and never logs or indexes a payload.
-  ``last_error`` must never carry personal data (the worker stores connector messages, which are
-  scrubbed by the connectors).
+- ``payload`` is free JSON owned by the delivery handler of the record's kind: what the
+  receipt shows (type, title, file names...), kept as long as the record. What only delivery
+  needs is kept apart and *dropped* once the record is final (``DELIVERED`` or ``REJECTED``):
+  ``private`` (JSON: an application's fødselsnummer, which 360 needs for the Sakspart) and the
+  record's *files* (attachment bytes, stored once each, keyed by SHA-256, read with
+  :meth:`Outbox.read_files` only by delivery; a record row never carries them, so a retry
+  rewrites a few hundred bytes, not the attachments). ``payload_dropped_at`` says when. A parked
+  ``FAILED`` record keeps them for the operator. The store keeps its file readable by the owner
+  only and never logs or indexes a payload. ``last_error`` must never carry personal data (the
+  worker stores connector messages, which are scrubbed by the connectors).
+
+Retention (:meth:`Outbox.purge`, run by every delivery worker and by ``minside purge``):
+private data of final records older than ``payload_s`` is dropped (0: already at the final
+mark), ``DELIVERED`` receipts are deleted ``delivered_s`` after delivery and ``REJECTED`` records
+``rejected_s`` after rejection.
 
 Implementations: :class:`stores.outbox_sqlite.SqliteOutbox` (embedded default, one file) and
 :class:`stores.outbox_postgres.PostgresOutbox` (many workers on one PostgreSQL): ``accept`` is
@@ -62,12 +72,16 @@ __all__ = [
     "OutboxError",
     "OutboxKind",
     "OutboxRecord",
+    "OutboxRetention",
     "OutboxStats",
     "OutboxStatus",
     "OutboxUnavailable",
+    "OutboxWrite",
+    "PurgeResult",
     "RecordNotFound",
     "check_claim",
     "check_idempotency_key",
+    "file_key",
     "fingerprint",
     "parked_reason",
 ]
@@ -141,6 +155,13 @@ class OutboxRecord:
     updated_at: datetime
     delivered_at: datetime | None
     lost_leases: int = 0
+    #: Personal data only delivery needs (None once dropped, or when there never was any).
+    private: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: When ``private`` and the files were dropped (None: still kept).
+    payload_dropped_at: datetime | None = None
+    #: The record's files by SHA-256 (:func:`file_key`): filled only for delivery (the worker
+    #: loads them with :meth:`Outbox.read_files`); empty on every record a store answers.
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def delivery_key(self) -> str:
@@ -176,6 +197,43 @@ class OutboxStats:
     oldest_waiting_at: datetime | None
     #: Records parked ``FAILED`` (poison records): each needs an operator.
     failed: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxWrite:
+    """What a submission gives :meth:`Outbox.accept`: the receipt's ``payload``, the
+    ``private`` data and the ``files`` only delivery needs (see the module docstring)."""
+
+    payload: Mapping[str, Any]
+    private: Mapping[str, Any] | None = field(default=None, repr=False)
+    files: tuple[bytes, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class OutboxRetention:
+    """How long final records and their private data are kept (see the module docstring)."""
+
+    payload_s: float = 0.0
+    delivered_s: float = 548 * 86400.0
+    rejected_s: float = 90 * 86400.0
+
+    def __post_init__(self) -> None:
+        if self.payload_s < 0 or self.delivered_s <= 0 or self.rejected_s <= 0:
+            raise ValueError("retention periods must be positive (payload_s may be 0)")
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What one :meth:`Outbox.purge` did: records whose private data and files were dropped,
+    and records deleted."""
+
+    payloads_dropped: int = 0
+    deleted: int = 0
+
+
+def file_key(data: bytes) -> str:
+    """The key of a stored file: its hex SHA-256 (a payload refers to its files by it)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class OutboxError(Exception):
@@ -238,12 +296,27 @@ class Outbox(Protocol):
         fingerprint: str,
         viewer_key: str,
         payload: Mapping[str, Any],
+        *,
+        private: Mapping[str, Any] | None = None,
+        files: Collection[bytes] = (),
     ) -> AcceptResult:
         """Store a new write as ``PENDING`` and due now, or answer the record of a replay.
 
-        Raises :class:`OutboxConflict` when the key was used with another fingerprint, and
-        ``ValueError`` for an empty or over-long key.
+        ``private`` and ``files`` are kept until the record is final (module docstring); each
+        distinct file is stored once, under :func:`file_key`. Raises :class:`OutboxConflict`
+        when the key was used with another fingerprint, and ``ValueError`` for an empty or
+        over-long key.
         """
+        ...
+
+    async def read_files(self, record_id: uuid.UUID) -> dict[str, bytes]:
+        """The record's files by :func:`file_key` (empty once dropped, or if it has none)."""
+        ...
+
+    async def purge(self, now: datetime, retention: OutboxRetention) -> PurgeResult:
+        """Apply ``retention`` as of ``now``: drop old final records' private data and files,
+        delete old ``DELIVERED`` and ``REJECTED`` records (never one that is not final, nor a
+        parked ``FAILED`` one)."""
         ...
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
@@ -310,9 +383,15 @@ class Outbox(Protocol):
         ...
 
     async def mark_delivered(
-        self, record_id: uuid.UUID, result: Mapping[str, Any], lease_token: str
+        self,
+        record_id: uuid.UUID,
+        result: Mapping[str, Any],
+        lease_token: str,
+        *,
+        drop_private: bool = True,
     ) -> OutboxRecord:
-        """End a claimed record as ``DELIVERED`` with the back-office's ``result``."""
+        """End a claimed record as ``DELIVERED`` with the back-office's ``result``; with
+        ``drop_private`` its private data and files go in the same transaction."""
         ...
 
     async def mark_retry(
@@ -322,9 +401,10 @@ class Outbox(Protocol):
         ...
 
     async def mark_rejected(
-        self, record_id: uuid.UUID, reason: str, lease_token: str
+        self, record_id: uuid.UUID, reason: str, lease_token: str, *, drop_private: bool = True
     ) -> OutboxRecord:
-        """End a claimed record as ``REJECTED`` with a short reason (no personal data)."""
+        """End a claimed record as ``REJECTED`` with a short reason (no personal data); with
+        ``drop_private`` its private data and files go in the same transaction."""
         ...
 
     async def stats(self) -> OutboxStats:

@@ -16,15 +16,16 @@ processes starting at once migrate once), each recorded in ``schema_migrations``
 a newer version than this code knows is refused. Production runs ``minside migrate`` before
 starting the new version; :meth:`PostgresOutbox.open` migrates too (a no-op by then).
 
-The table holds personal data (an application's payload carries the applicant's
-fødselsnummer): the database must be reachable by the gateway's role only, and no index or log
-line holds a payload.
+The tables hold personal data (an undelivered application's ``private`` column carries the
+applicant's fødselsnummer, ``outbox_file`` its attachments, dropped once the record is final):
+the database must be reachable by the gateway's role only, and no index or log line holds a
+payload.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -44,12 +45,15 @@ from stores.outbox import (
     OutboxError,
     OutboxKind,
     OutboxRecord,
+    OutboxRetention,
     OutboxStats,
     OutboxStatus,
     OutboxUnavailable,
+    PurgeResult,
     RecordNotFound,
     check_claim,
     check_idempotency_key,
+    file_key,
     short_error,
 )
 
@@ -77,6 +81,8 @@ COLUMN_NAMES: Final = (
     "updated_at",
     "delivered_at",
     "lost_leases",
+    "private",
+    "payload_dropped_at",
 )
 COLUMNS: Final = ", ".join(COLUMN_NAMES)
 #: The same, qualified by the alias ``o`` (for statements that join another relation).
@@ -170,6 +176,10 @@ def _record(row: Mapping[str, Any]) -> OutboxRecord:
         updated_at=_utc(row["updated_at"]),
         delivered_at=None if delivered_at is None else _utc(delivered_at),
         lost_leases=row["lost_leases"],
+        private=row["private"],
+        payload_dropped_at=(
+            None if row["payload_dropped_at"] is None else _utc(row["payload_dropped_at"])
+        ),
     )
 
 
@@ -265,16 +275,20 @@ class PostgresOutbox:
         fingerprint: str,
         viewer_key: str,
         payload: Mapping[str, Any],
+        *,
+        private: Mapping[str, Any] | None = None,
+        files: Collection[bytes] = (),
     ) -> AcceptResult:
         """See :meth:`stores.outbox.Outbox.accept`."""
         check_idempotency_key(idempotency_key)
         kind = OutboxKind(kind)
         now = self._stamp()
-        async with self._cursor() as cur:
+        async with self._cursor() as cur, cur.connection.transaction():
+            # One transaction: the record and its files are accepted together or not at all.
             await cur.execute(
                 "INSERT INTO outbox (id, kind, idempotency_key, request_fingerprint, viewer_key, "  # noqa: S608
-                "payload, status, attempts, next_attempt_at, progress, created_at, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', 0, %s, '{}', %s, %s) "
+                "payload, status, attempts, next_attempt_at, progress, created_at, updated_at, "
+                "private) VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', 0, %s, '{}', %s, %s, %s) "
                 "ON CONFLICT (viewer_key, kind, idempotency_key) DO NOTHING "
                 f"RETURNING {COLUMNS}",
                 (
@@ -287,11 +301,14 @@ class PostgresOutbox:
                     now,
                     now,
                     now,
+                    None if private is None else Jsonb(dict(private)),
                 ),
             )
             row = await cur.fetchone()
             if row is not None:
-                return AcceptResult(_record(row), created=True)
+                record = _record(row)
+                await _insert_files(cur, record.id, files)
+                return AcceptResult(record, created=True)
             # The key exists (a committed row: ON CONFLICT waited for a concurrent insert).
             existing = await self._find(cur, viewer_key, kind, idempotency_key)
         if existing is None:
@@ -311,6 +328,41 @@ class PostgresOutbox:
         )
         row = await cur.fetchone()
         return None if row is None else _record(row)
+
+    async def read_files(self, record_id: uuid.UUID) -> dict[str, bytes]:
+        """See :meth:`stores.outbox.Outbox.read_files`."""
+        async with self._cursor() as cur:
+            await cur.execute(
+                "SELECT sha256, data FROM outbox_file WHERE record_id = %s", (record_id,)
+            )
+            rows = await cur.fetchall()
+        return {row["sha256"]: bytes(row["data"]) for row in rows}
+
+    async def purge(self, now: datetime, retention: OutboxRetention) -> PurgeResult:
+        """See :meth:`stores.outbox.Outbox.purge`."""
+        _aware(now)
+        async with self._cursor() as cur, cur.connection.transaction():
+            # outbox_file rows go with their record (ON DELETE CASCADE).
+            await cur.execute(
+                "DELETE FROM outbox WHERE (status = 'DELIVERED' AND delivered_at <= %s) "
+                "OR (status = 'REJECTED' AND updated_at <= %s)",
+                (
+                    now - timedelta(seconds=retention.delivered_s),
+                    now - timedelta(seconds=retention.rejected_s),
+                ),
+            )
+            deleted = cur.rowcount
+            # A final record's updated_at is when it became final (nothing changes it after).
+            await cur.execute(
+                "WITH dropped AS (UPDATE outbox SET private = NULL, payload_dropped_at = %s "
+                "WHERE status IN ('DELIVERED', 'REJECTED') AND updated_at <= %s "
+                "AND payload_dropped_at IS NULL RETURNING id), "
+                "gone AS (DELETE FROM outbox_file WHERE record_id IN (SELECT id FROM dropped)) "
+                "SELECT count(*) AS n FROM dropped",
+                (now, now - timedelta(seconds=retention.payload_s)),
+            )
+            row = await cur.fetchone()
+        return PurgeResult(payloads_dropped=0 if row is None else int(row["n"]), deleted=deleted)
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
         """See :meth:`stores.outbox.Outbox.get`."""
@@ -450,10 +502,19 @@ class PostgresOutbox:
         )
 
     async def _update_claimed(
-        self, record_id: uuid.UUID, lease_token: str, assignments: str, params: tuple[Any, ...]
+        self,
+        record_id: uuid.UUID,
+        lease_token: str,
+        assignments: str,
+        params: tuple[Any, ...],
+        *,
+        drop_private: bool = False,
     ) -> OutboxRecord:
         stamp = self._stamp()
-        async with self._cursor() as cur:
+        if drop_private:
+            assignments = f"{assignments}, private = NULL, payload_dropped_at = %s"
+            params = (*params, stamp)
+        async with self._cursor() as cur, cur.connection.transaction():
             await cur.execute(
                 f"UPDATE outbox SET {assignments}, updated_at = %s "  # noqa: S608 - callers' SQL
                 "WHERE id = %s AND lease_token = %s AND status = 'DELIVERING' "
@@ -462,6 +523,8 @@ class PostgresOutbox:
             )
             row = await cur.fetchone()
             if row is not None:
+                if drop_private:
+                    await cur.execute("DELETE FROM outbox_file WHERE record_id = %s", (record_id,))
                 return _record(row)
             await cur.execute("SELECT 1 FROM outbox WHERE id = %s", (record_id,))
             if await cur.fetchone() is None:
@@ -484,7 +547,12 @@ class PostgresOutbox:
         )
 
     async def mark_delivered(
-        self, record_id: uuid.UUID, result: Mapping[str, Any], lease_token: str
+        self,
+        record_id: uuid.UUID,
+        result: Mapping[str, Any],
+        lease_token: str,
+        *,
+        drop_private: bool = True,
     ) -> OutboxRecord:
         """See :meth:`stores.outbox.Outbox.mark_delivered`."""
         return await self._update_claimed(
@@ -493,6 +561,7 @@ class PostgresOutbox:
             "status = 'DELIVERED', result = %s, delivered_at = %s, last_error = NULL, "
             "lease_until = NULL, lease_token = NULL",
             (Jsonb(dict(result)), self._stamp()),
+            drop_private=drop_private,
         )
 
     async def mark_retry(
@@ -508,7 +577,7 @@ class PostgresOutbox:
         )
 
     async def mark_rejected(
-        self, record_id: uuid.UUID, reason: str, lease_token: str
+        self, record_id: uuid.UUID, reason: str, lease_token: str, *, drop_private: bool = True
     ) -> OutboxRecord:
         """See :meth:`stores.outbox.Outbox.mark_rejected`."""
         return await self._update_claimed(
@@ -516,4 +585,16 @@ class PostgresOutbox:
             lease_token,
             "status = 'REJECTED', last_error = %s, lease_until = NULL, lease_token = NULL",
             (short_error(reason),),
+            drop_private=drop_private,
+        )
+
+
+async def _insert_files(
+    cur: AsyncCursor[DictRow], record_id: uuid.UUID, files: Iterable[bytes]
+) -> None:
+    for data in files:
+        await cur.execute(
+            "INSERT INTO outbox_file (record_id, sha256, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            (record_id, file_key(data), data),
         )

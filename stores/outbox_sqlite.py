@@ -10,18 +10,26 @@ only.
 The connection lives on one dedicated thread (a single-worker executor), so the event loop never
 blocks on the disk and the connection is never shared between threads.
 
-The file can hold a fødselsnummer (an application's payload), so it is created with mode 0600
-in a directory created 0700; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
+The file can hold a fødselsnummer (an undelivered application's ``private`` column), so it is
+created with mode 0600 in a directory created 0700; SQLite gives its ``-wal`` and ``-shm`` files
+the same mode. Attachment bytes live in ``outbox_file`` (one row per distinct file of a record,
+a BLOB, not base64 in JSON), so the frequent small updates of a record (claim, renew, retry)
+never rewrite them into the WAL. Space freed by dropped files and purged records is reused by
+later records, and a purge gives them back to the file system (files made by schema 3 or
+later; an older file keeps its size until it is ``VACUUM``-ed once, offline). With
+``secure_delete`` on, what is dropped or purged is overwritten with zeros, not left readable in
+free pages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,12 +42,15 @@ from stores.outbox import (
     OutboxConflict,
     OutboxKind,
     OutboxRecord,
+    OutboxRetention,
     OutboxStats,
     OutboxStatus,
     OutboxUnavailable,
+    PurgeResult,
     RecordNotFound,
     check_claim,
     check_idempotency_key,
+    file_key,
     parked_reason,
     short_error,
 )
@@ -48,11 +59,54 @@ __all__ = ["SCHEMA_VERSION", "SqliteOutbox"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
+WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
+# An application payload of schema version 2 kept these inline; version 3 keeps them apart.
+_LEGACY_PRIVATE_KEYS: Final = ("applicant_pid",)
+
+
+def _split_legacy_payloads(db: sqlite3.Connection) -> None:
+    """Version 3 of existing records: an application's fødselsnummer moves from ``payload`` to
+    ``private``, its base64 file data to ``outbox_file`` (the payload keeps each file's
+    ``sha256`` and ``size``); final records get neither (their private data is dropped now)."""
+    rows = db.execute("SELECT id, status, payload, updated_at FROM outbox").fetchall()
+    for record_id, status, payload_text, updated_at in rows:
+        payload = json.loads(payload_text)
+        if not isinstance(payload, dict):
+            continue
+        final = status in (OutboxStatus.DELIVERED, OutboxStatus.REJECTED)
+        private = {key: payload.pop(key) for key in _LEGACY_PRIVATE_KEYS if key in payload}
+        files = payload.get("files")
+        changed = bool(private)
+        if isinstance(files, list):
+            for entry in files:
+                if isinstance(entry, dict) and isinstance(entry.get("data_base64"), str):
+                    data = base64.b64decode(entry.pop("data_base64"))
+                    entry["sha256"], entry["size"] = file_key(data), len(data)
+                    changed = True
+                    if not final:
+                        db.execute(
+                            "INSERT OR IGNORE INTO outbox_file (record_id, sha256, data) "
+                            "VALUES (?, ?, ?)",
+                            (record_id, entry["sha256"], data),
+                        )
+        if changed:
+            db.execute(
+                "UPDATE outbox SET payload = ?, private = ?, payload_dropped_at = ? WHERE id = ?",
+                (
+                    _json(payload),
+                    None if final or not private else _json(private),
+                    updated_at if final else None,
+                    record_id,
+                ),
+            )
+
+
+Step = str | Callable[[sqlite3.Connection], None]
 
 # Version n is reached by running MIGRATIONS[n - 1]; never edit a released step, add one.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         """
         CREATE TABLE outbox (
@@ -90,13 +144,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE outbox ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX outbox_failed ON outbox (created_at) WHERE status = 'FAILED'",
     ),
+    # 3: keeping less. Private data apart from the receipt's payload, dropped when final; each
+    # distinct file of a record stored once, as a BLOB; an index for the retention purge.
+    (
+        "ALTER TABLE outbox ADD COLUMN private TEXT",
+        "ALTER TABLE outbox ADD COLUMN payload_dropped_at REAL",
+        """
+        CREATE TABLE outbox_file (
+            record_id TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (record_id, sha256)
+        )
+        """,
+        "CREATE INDEX outbox_final ON outbox (updated_at) "
+        "WHERE status IN ('DELIVERED', 'REJECTED')",
+        _split_legacy_payloads,
+    ),
 )
 
 COLUMNS: Final = (
     "id, kind, idempotency_key, request_fingerprint, viewer_key, payload, status, attempts, "
     "next_attempt_at, lease_until, lease_token, last_error, result, progress, created_at, "
-    "updated_at, delivered_at, lost_leases"
+    "updated_at, delivered_at, lost_leases, private, payload_dropped_at"
 )
+# Dropping a record's private data: these assignments, then _DELETE_FILES for the record.
+_DROP_PRIVATE: Final = "private = NULL, payload_dropped_at = ?"
+_DELETE_FILES: Final = "DELETE FROM outbox_file WHERE record_id = ?"
 
 
 def _epoch(moment: datetime) -> float:
@@ -129,6 +203,8 @@ def _record(row: sqlite3.Row) -> OutboxRecord:
         updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
         delivered_at=_moment(row["delivered_at"]),
         lost_leases=row["lost_leases"],
+        private=None if row["private"] is None else json.loads(row["private"]),
+        payload_dropped_at=_moment(row["payload_dropped_at"]),
     )
 
 
@@ -211,11 +287,15 @@ class SqliteOutbox:
         fingerprint: str,
         viewer_key: str,
         payload: Mapping[str, Any],
+        *,
+        private: Mapping[str, Any] | None = None,
+        files: Collection[bytes] = (),
     ) -> AcceptResult:
         """See :meth:`stores.outbox.Outbox.accept`."""
         check_idempotency_key(idempotency_key)
         kind = OutboxKind(kind)
         payload_text = _json(payload)
+        private_text = None if private is None else _json(private)
         now = _epoch(self._clock())
         new_id = str(uuid.uuid4())
 
@@ -231,8 +311,8 @@ class SqliteOutbox:
                 return AcceptResult(_record(row), created=False)
             row = db.execute(
                 f"INSERT INTO outbox ({COLUMNS}) VALUES "  # noqa: S608 - fixed column list
-                "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL, 0) "
-                f"RETURNING {COLUMNS}",
+                "(?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, NULL, NULL, NULL, NULL, '{}', ?, ?, NULL, 0,"
+                f" ?, NULL) RETURNING {COLUMNS}",
                 (
                     new_id,
                     kind.value,
@@ -243,11 +323,72 @@ class SqliteOutbox:
                     now,
                     now,
                     now,
+                    private_text,
                 ),
             ).fetchone()
+            _insert_files(db, new_id, files)
             return AcceptResult(_record(row), created=True)
 
         return await self._run(write)
+
+    async def read_files(self, record_id: uuid.UUID) -> dict[str, bytes]:
+        """See :meth:`stores.outbox.Outbox.read_files`."""
+
+        def read(db: sqlite3.Connection) -> dict[str, bytes]:
+            rows = db.execute(
+                "SELECT sha256, data FROM outbox_file WHERE record_id = ?", (str(record_id),)
+            ).fetchall()
+            return {sha: bytes(data) for sha, data in rows}
+
+        return await self._run(read)
+
+    async def purge(self, now: datetime, retention: OutboxRetention) -> PurgeResult:
+        """See :meth:`stores.outbox.Outbox.purge`."""
+        at = _epoch(now)
+        payload_before = at - retention.payload_s
+        doomed = (
+            "(status = 'DELIVERED' AND delivered_at <= ?) "
+            "OR (status = 'REJECTED' AND updated_at <= ?)"
+        )
+        doomed_params = (at - retention.delivered_s, at - retention.rejected_s)
+        # A final record's updated_at is when it became final (nothing changes it afterwards).
+        droppable = (
+            "status IN ('DELIVERED', 'REJECTED') AND updated_at <= ? AND payload_dropped_at IS NULL"
+        )
+
+        def write(db: sqlite3.Connection) -> PurgeResult:
+            db.execute(
+                "DELETE FROM outbox_file WHERE record_id IN "  # noqa: S608 - fixed SQL
+                f"(SELECT id FROM outbox WHERE {doomed})",
+                doomed_params,
+            )
+            deleted = db.execute(f"DELETE FROM outbox WHERE {doomed}", doomed_params).rowcount  # noqa: S608
+            db.execute(
+                "DELETE FROM outbox_file WHERE record_id IN "  # noqa: S608 - fixed SQL
+                f"(SELECT id FROM outbox WHERE {droppable})",
+                (payload_before,),
+            )
+            dropped = db.execute(
+                f"UPDATE outbox SET private = NULL, payload_dropped_at = ? WHERE {droppable}",  # noqa: S608
+                (at, payload_before),
+            ).rowcount
+            return PurgeResult(payloads_dropped=dropped, deleted=deleted)
+
+        result = await self._run(write)
+        await self._give_back_space()
+        return result
+
+    async def _give_back_space(self) -> None:
+        """Return the pages freed by dropped files and deleted records to the file system
+        (``auto_vacuum=INCREMENTAL`` files; run outside a transaction, as SQLite needs)."""
+        loop = asyncio.get_running_loop()
+        try:
+            # executescript steps the pragma to the end (execute() frees one page per step).
+            await loop.run_in_executor(
+                self._executor, self._db.executescript, "PRAGMA incremental_vacuum;"
+            )
+        except sqlite3.OperationalError as exc:
+            raise OutboxUnavailable(f"the outbox file is unavailable ({exc})") from None
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
         """See :meth:`stores.outbox.Outbox.get`."""
@@ -388,9 +529,17 @@ class SqliteOutbox:
         return await self._run(read)
 
     async def _update_claimed(
-        self, record_id: uuid.UUID, lease_token: str, assignments: str, params: tuple[Any, ...]
+        self,
+        record_id: uuid.UUID,
+        lease_token: str,
+        assignments: str,
+        params: tuple[Any, ...],
+        *,
+        drop_private: bool = False,
     ) -> OutboxRecord:
         stamp = _epoch(self._clock())
+        if drop_private:
+            assignments, params = f"{assignments}, {_DROP_PRIVATE}", (*params, stamp)
 
         def write(db: sqlite3.Connection) -> OutboxRecord:
             row = db.execute(
@@ -400,6 +549,8 @@ class SqliteOutbox:
                 (*params, stamp, str(record_id), lease_token),
             ).fetchone()
             if row is not None:
+                if drop_private:
+                    db.execute(_DELETE_FILES, (str(record_id),))
                 return _record(row)
             exists = db.execute("SELECT 1 FROM outbox WHERE id = ?", (str(record_id),)).fetchone()
             if exists is None:
@@ -417,7 +568,12 @@ class SqliteOutbox:
         )
 
     async def mark_delivered(
-        self, record_id: uuid.UUID, result: Mapping[str, Any], lease_token: str
+        self,
+        record_id: uuid.UUID,
+        result: Mapping[str, Any],
+        lease_token: str,
+        *,
+        drop_private: bool = True,
     ) -> OutboxRecord:
         """See :meth:`stores.outbox.Outbox.mark_delivered`."""
         stamp = _epoch(self._clock())
@@ -427,6 +583,7 @@ class SqliteOutbox:
             "status = 'DELIVERED', result = ?, delivered_at = ?, last_error = NULL, "
             "lease_until = NULL, lease_token = NULL",
             (_json(result), stamp),
+            drop_private=drop_private,
         )
 
     async def mark_retry(
@@ -442,7 +599,7 @@ class SqliteOutbox:
         )
 
     async def mark_rejected(
-        self, record_id: uuid.UUID, reason: str, lease_token: str
+        self, record_id: uuid.UUID, reason: str, lease_token: str, *, drop_private: bool = True
     ) -> OutboxRecord:
         """See :meth:`stores.outbox.Outbox.mark_rejected`."""
         return await self._update_claimed(
@@ -450,6 +607,15 @@ class SqliteOutbox:
             lease_token,
             "status = 'REJECTED', last_error = ?, lease_until = NULL, lease_token = NULL",
             (short_error(reason),),
+            drop_private=drop_private,
+        )
+
+
+def _insert_files(db: sqlite3.Connection, record_id: str, files: Iterable[bytes]) -> None:
+    for data in files:
+        db.execute(
+            "INSERT OR IGNORE INTO outbox_file (record_id, sha256, data) VALUES (?, ?, ?)",
+            (record_id, file_key(data), data),
         )
 
 
@@ -463,10 +629,18 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     try:
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        # A new file gives freed pages back to the disk (at each purge, _give_back_space);
+        # no effect on an existing file made without it (VACUUM it once, offline, to convert).
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
         if str(mode).lower() != "wal":
             raise RuntimeError(f"the outbox needs WAL journaling, the file gave {mode!r}")
         db.execute("PRAGMA synchronous = FULL")
+        # Dropped private data and files are overwritten, not left readable in free pages.
+        db.execute("PRAGMA secure_delete = ON")
+        # After a checkpoint the WAL is cut back to this, not left at its largest (a big
+        # application's insert) for ever.
+        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         _in_transaction(db, _migrate)
     except BaseException:
         db.close()
@@ -484,7 +658,10 @@ def _migrate(db: sqlite3.Connection) -> None:
         )
     for step in MIGRATIONS[version:]:
         for statement in step:
-            db.execute(statement)
+            if isinstance(statement, str):
+                db.execute(statement)
+            else:
+                statement(db)
     if row is None:
         db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
     else:

@@ -56,6 +56,7 @@ INTEGRATION = (
     "connectors/test_session.py",
     "connectors/test_soap.py",
     "connectors/visma/",
+    "delivery/test_refused_attachments.py",
     "delivery/test_worker.py",
     "gateway/test_production_mode.py",
     "graph/",

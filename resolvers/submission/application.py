@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Final
 
 from auth.acr import Acr
 from auth.viewer import Viewer
@@ -50,7 +50,7 @@ from resolvers.submission.submit import (
     has_lone_surrogate,
     replay_or_accept,
 )
-from stores.outbox import OutboxKind
+from stores.outbox import OutboxKind, OutboxWrite
 
 __all__ = ["ApplicationInput", "submit_application"]
 
@@ -164,10 +164,8 @@ def _check_file(
         problems.add(path, SubmissionErrorCode.FILE_TOO_LARGE, f"max {limit} bytes")
     if file.media_type not in spec.content_types:
         problems.add(path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, ", ".join(spec.content_types))
-    elif size and not content_matches(file.media_type, file.data[:limit]):
-        problems.add(
-            path, SubmissionErrorCode.FILE_TYPE_NOT_ALLOWED, f"content is not {file.media_type}"
-        )
+    elif 0 < size <= limit and not content_matches(file.media_type, file.data):
+        problems.add(path, SubmissionErrorCode.ATTACHMENT_TYPE_MISMATCH, file.media_type)
 
 
 def _check_files(
@@ -190,6 +188,9 @@ def _check_files(
     for spec in kind.attachments:
         if spec.required and not per_kind.get(spec.key):
             problems.add(f"files.{spec.key}", SubmissionErrorCode.ATTACHMENT_REQUIRED)
+    total_cap = context.services.settings.upload_max_application_bytes
+    if sum(max(file.size, len(file.data)) for file in files) > total_cap:
+        problems.add("files", SubmissionErrorCode.APPLICATION_TOO_LARGE, f"max {total_cap} bytes")
 
 
 async def submit_application(context: Context, viewer: Viewer, data: ApplicationInput) -> Outcome:
@@ -215,7 +216,7 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
     if problems:
         return Outcome.refused(problems)
 
-    async def prepare() -> dict[str, Any] | None:
+    async def prepare() -> OutboxWrite | None:
         matrikkelnummer: str | None = None
         if data.property_key is not None:
             try:
@@ -227,7 +228,15 @@ async def submit_application(context: Context, viewer: Viewer, data: Application
                 problems.add("propertyId", SubmissionErrorCode.NOT_FOUND)
                 return None
             matrikkelnummer = str(owned.property.matrikkelnummer)
-        return _payload(kind, viewer, answers, data.files, matrikkelnummer).to_json()
+        payload = _payload(kind, viewer, answers, data.files, matrikkelnummer)
+        total_cap = context.services.settings.upload_max_application_bytes
+        if sum(len(file.data) for file in payload.files) > total_cap:
+            # The form PDF tipped it over: the archive would refuse the document.
+            problems.add(
+                "files", SubmissionErrorCode.APPLICATION_TOO_LARGE, f"max {total_cap} bytes"
+            )
+            return None
+        return payload.to_write()
 
     normalized_input = {
         "type_code": kind.code,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection, Iterator, Mapping
-from typing import Any, Final
+from collections.abc import Collection, Iterator
+from typing import Final
 
 from graphql import GraphQLError
 
@@ -27,6 +27,7 @@ from stores.outbox import (
     OutboxRecord,
     OutboxStatus,
     OutboxUnavailable,
+    OutboxWrite,
 )
 
 __all__ = [
@@ -107,7 +108,7 @@ async def accept(
     kind: OutboxKind,
     key: str,
     fingerprint: str,
-    payload: Mapping[str, Any],
+    write: OutboxWrite,
 ) -> OutboxRecord:
     """Accept durably, wake the worker, and wait briefly for the outcome.
 
@@ -116,7 +117,13 @@ async def accept(
     try:
         with _store_answering():
             result = await context.services.outbox.accept(
-                kind, key, fingerprint, context.viewer_key(viewer), payload
+                kind,
+                key,
+                fingerprint,
+                context.viewer_key(viewer),
+                write.payload,
+                private=write.private,
+                files=write.files,
             )
     except OutboxConflict:
         raise KeyConflict() from None

@@ -97,6 +97,16 @@ MESSAGES: dict[SubmissionErrorCode, _Text] = {
         "Filtypen er ikke tillatt.", "Filtypen er ikkje tillaten.", "File type not allowed."
     ),
     SubmissionErrorCode.EMPTY_FILE: _Text("Filen er tom.", "Fila er tom.", "The file is empty."),
+    SubmissionErrorCode.ATTACHMENT_TYPE_MISMATCH: _Text(
+        "Filen er ikke en gyldig fil av typen den oppgir.",
+        "Fila er ikkje ei gyldig fil av typen ho oppgir.",
+        "The file is not a valid file of the type it claims.",
+    ),
+    SubmissionErrorCode.APPLICATION_TOO_LARGE: _Text(
+        "Vedleggene er til sammen for store.",
+        "Vedlegga er til saman for store.",
+        "The attachments are too large together.",
+    ),
     SubmissionErrorCode.INSUFFICIENT_LEVEL_OF_ASSURANCE: _Text(
         "Denne søknaden krever innlogging på høyt sikkerhetsnivå.",
         "Denne søknaden krev innlogging på høgt tryggingsnivå.",

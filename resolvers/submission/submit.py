@@ -23,7 +23,13 @@ from kernel.errors import SubmissionErrorCode
 from resolvers.context import Context
 from resolvers.submission import outbox
 from resolvers.submission.problems import Problem, Problems
-from stores.outbox import OutboxKind, OutboxRecord, check_idempotency_key, fingerprint
+from stores.outbox import (
+    OutboxKind,
+    OutboxRecord,
+    OutboxWrite,
+    check_idempotency_key,
+    fingerprint,
+)
 
 __all__ = ["Outcome", "check_key", "has_lone_surrogate", "replay_or_accept"]
 
@@ -66,12 +72,13 @@ async def replay_or_accept(
     key: str,
     normalized_input: Mapping[str, Any],
     problems: Problems,
-    prepare: Callable[[], Awaitable[Mapping[str, Any] | None]],
+    prepare: Callable[[], Awaitable[OutboxWrite | Mapping[str, Any] | None]],
 ) -> Outcome:
     """Steps 1–3 of the module docstring for an input whose form is already checked.
 
     ``normalized_input`` is what makes two submissions "the same" (its fingerprint);
-    ``prepare`` returns the payload to accept, or None after adding the problems found.
+    ``prepare`` returns what to accept (a payload alone, or with private data and files), or
+    None after adding the problems found.
     """
     request_fingerprint = fingerprint(normalized_input)
     try:
@@ -82,12 +89,13 @@ async def replay_or_accept(
     if replayed is not None:
         return Outcome(replayed)
 
-    payload = await prepare()
-    if payload is None or problems:
+    prepared = await prepare()
+    if prepared is None or problems:
         return Outcome.refused(problems)
+    write = prepared if isinstance(prepared, OutboxWrite) else OutboxWrite(prepared)
 
     try:
-        record = await outbox.accept(context, viewer, kind, key, request_fingerprint, payload)
+        record = await outbox.accept(context, viewer, kind, key, request_fingerprint, write)
     except outbox.KeyConflict:
         problems.add("idempotencyKey", SubmissionErrorCode.CONFLICT)
         return Outcome.refused(problems)

@@ -43,10 +43,13 @@ def _key_of(global_id: str, type_name: str) -> str | None:
 
 
 async def _read_upload(item: ApplicationFileInput, cap: int) -> UploadedFile:
+    """The upload's bytes, read from the file Starlette spooled it to (in memory up to 1 MiB,
+    on disk beyond) only when it can be accepted: a file over the cap is refused by its size
+    without being read; one of unknown size is read one byte past the cap at most."""
     upload: Any = item.file  # starlette's UploadFile (strawberry's ASGI view)
-    # Read one byte past the cap: enough to know it is too big without reading it all.
-    data: bytes = await upload.read(cap + 1)
-    size = upload.size if isinstance(getattr(upload, "size", None), int) else len(data)
+    known = upload.size if isinstance(getattr(upload, "size", None), int) else None
+    data: bytes = b"" if known is not None and known > cap else await upload.read(cap + 1)
+    size = known if known is not None else len(data)
     return UploadedFile(
         attachment=item.attachment,
         name=str(upload.filename or ""),

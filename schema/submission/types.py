@@ -167,7 +167,18 @@ REJECTION_LABELS: dict[str, Label] = {
         "Systemet til kommunen var utilgjengeleg for lenge. Send inn på nytt.",
         "The municipality's system was unavailable for too long. Please submit again.",
     ),
+    # The archive refused the request itself (a file over its size limit, say): sending the
+    # same again fails again, so the citizen is told what to change.
+    "client_fault": Label(
+        "Arkivet kunne ikke ta imot søknaden, trolig fordi et vedlegg er for stort. Send inn "
+        "på nytt med mindre vedlegg, eller ta kontakt med kommunen.",
+        "Arkivet kunne ikkje ta imot søknaden, truleg fordi eit vedlegg er for stort. Send inn "
+        "på nytt med mindre vedlegg, eller ta kontakt med kommunen.",
+        "The archive could not accept the application, probably because an attachment is too "
+        "large. Please submit it again with smaller attachments, or contact the municipality.",
+    ),
 }
+REJECTION_LABELS["http_413"] = REJECTION_LABELS["client_fault"]
 #: The rejection code of a record parked FAILED (the outbox's last_error is for operators).
 #: Whether the back-office got it is unknown (the delivery may have died after the call), so
 #: the citizen is told not to submit again, which could make a duplicate case or reading.

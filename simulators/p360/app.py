@@ -135,6 +135,32 @@ def _decision_route(service: SifService) -> Route:
     return Route("/_admin/cases/{case_number:path}/decision", add_decision, methods=["POST"])
 
 
+def _limits_route(service: SifService) -> Route:
+    """``GET``/``POST /_admin/limits``: the archive's size limits (``max_file_bytes``,
+    ``max_document_bytes``, positive integers; a POST changes the ones it names)."""
+
+    async def limits(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = json.loads(await request.body() or b"{}")
+            except ValueError:
+                return JSONResponse({"error": "body is not JSON"}, status_code=400)
+            if not isinstance(body, dict) or not set(body) <= _LIMITS:
+                return JSONResponse({"error": f"known limits: {sorted(_LIMITS)}"}, status_code=400)
+            if not all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in body.values()
+            ):
+                return JSONResponse({"error": "limits are positive integers"}, status_code=400)
+            for name, value in body.items():
+                setattr(service, name, value)
+        return JSONResponse({name: getattr(service, name) for name in sorted(_LIMITS)})
+
+    return Route("/_admin/limits", limits, methods=["GET", "POST"])
+
+
+_LIMITS: Final = frozenset({"max_file_bytes", "max_document_bytes"})
+
+
 def build_app(
     population: Population,
     control: SimulatorControl,
@@ -146,7 +172,7 @@ def build_app(
     service = SifService(population)
     credentials = BasicCredentials(username, password)
     routes = [
-        *control.admin_routes([_decision_route(service)]),
+        *control.admin_routes([_decision_route(service), _limits_route(service)]),
         *_endpoints(service, credentials, control),
     ]
     return Starlette(routes=routes)

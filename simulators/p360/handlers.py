@@ -16,6 +16,12 @@ Idempotency of writes (the gateway's outbox may send the same write twice):
 
 The keys live in this object, not in the population; after a population reset
 (``/_admin/reset?state=true``) a key whose case or document is gone is simply forgotten.
+
+Size limits, like a real deployment's: ``CreateDocument`` with a file larger than
+``max_file_bytes``, or files larger than ``max_document_bytes`` together, is answered with a SOAP
+``Client`` fault (the request is refused as too large, nothing is stored). The defaults are the
+gateway's own upload limits' (:data:`kernel.settings.ARCHIVE_MAX_FILE_BYTES`, ...);
+``POST /_admin/limits`` changes them (a deployment whose archive takes less than the gateway).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
+from kernel.settings import ARCHIVE_MAX_DOCUMENT_BYTES, ARCHIVE_MAX_FILE_BYTES
 from simulators.p360 import render
 from simulators.population import Population
 from simulators.population.errors import InvalidInputError, NotFoundError
@@ -38,6 +45,7 @@ from simulators.population.models import (
     DocumentDirection,
     Person,
 )
+from simulators.soap import SoapFault
 
 __all__ = ["NewFileSpec", "SifService"]
 
@@ -114,8 +122,16 @@ def _sorted_by_recno(records: Iterable[Any], criterion: Any) -> list[Any]:
 class SifService:
     """Handlers of CaseService, DocumentService, FileService and ContactService."""
 
-    def __init__(self, population: Population) -> None:
+    def __init__(
+        self,
+        population: Population,
+        *,
+        max_file_bytes: int = ARCHIVE_MAX_FILE_BYTES,
+        max_document_bytes: int = ARCHIVE_MAX_DOCUMENT_BYTES,
+    ) -> None:
         self.population = population
+        self.max_file_bytes = max_file_bytes
+        self.max_document_bytes = max_document_bytes
         self._case_keys: dict[tuple[str, str], str] = {}  # (type, id) -> case number
         self._document_keys: dict[tuple[str, str], int] = {}  # (case number, ref) -> recno
 
@@ -351,6 +367,7 @@ class SifService:
             self._decode_file(file)
             for file in _entries(parameter.get("Files"), "CreateFileParameter")
         ]
+        self._check_sizes(files)
         try:
             document = self.population.create_document(
                 number,
@@ -365,6 +382,23 @@ class SifService:
         if reference is not None:
             self._document_keys[(number, reference)] = document.recno
         return document
+
+    def _check_sizes(self, files: list[NewFileSpec]) -> None:
+        """A SOAP Client fault for a file or a document over the limits (module docstring)."""
+        largest = max((len(file.data) for file in files), default=0)
+        if largest > self.max_file_bytes:
+            raise SoapFault(
+                "Client",
+                f"The file is {largest} bytes; the maximum allowed file size is "
+                f"{self.max_file_bytes} bytes.",
+            )
+        total = sum(len(file.data) for file in files)
+        if total > self.max_document_bytes:
+            raise SoapFault(
+                "Client",
+                f"The document's files are {total} bytes; the maximum allowed is "
+                f"{self.max_document_bytes} bytes.",
+            )
 
     @staticmethod
     def _decode_file(file: Any) -> NewFileSpec:

@@ -4,6 +4,7 @@ stack's own builder), connectors pointed at them, an SQLite outbox in ``tmp_path
 from __future__ import annotations
 
 import asyncio
+from base64 import b64encode
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from connectors.fees import FeesClient
 from connectors.p360.client import P360Client
 from connectors.resilience import Resilience, ResiliencePolicy
-from delivery.payloads import ApplicationField, ApplicationFile, ApplicationPayload
+from delivery.payloads import ApplicationPayload
 from kernel.server_secret import ServerSecret
 from kernel.servers import running_servers
 from kernel.settings import Settings
@@ -125,22 +126,43 @@ def reading_payload(stack: Stack, increase: str = "10") -> dict[str, Any]:
     }
 
 
-def application_payload(stack: Stack, title: str = "Søknad om parkeringstillatelse") -> dict:
-    return ApplicationPayload(
-        type_code="PARKING_PERMIT",
-        title=title,
-        applicant_pid=stack.pid,
-        fields=(ApplicationField("plate", "EL12345"),),
-        files=(
-            ApplicationFile("soknad.pdf", "application/pdf", PDF),
-            ApplicationFile("kart.png", "image/png", PNG),
-        ),
-        matrikkelnummer=None,
-    ).to_json()
+def application_payload(
+    stack: Stack, title: str = "Søknad om parkeringstillatelse", files: tuple = ()
+) -> dict:
+    """An application in one piece (the outbox's schema-2 form, still read): ``accept`` splits
+    it. ``files``: (name, content type, bytes) after the form PDF; default a small PNG."""
+    return {
+        "type_code": "PARKING_PERMIT",
+        "title": title,
+        "case_kind": "APPLICATION",
+        "applicant_pid": stack.pid,
+        "matrikkelnummer": None,
+        "fields": [{"key": "plate", "value": "EL12345"}],
+        "files": [
+            {"name": name, "content_type": content_type, "data_base64": b64encode(data).decode()}
+            for name, content_type, data in (
+                ("soknad.pdf", "application/pdf", PDF),
+                *(files or (("kart.png", "image/png", PNG),)),
+            )
+        ],
+    }
 
 
 async def accept(outbox, stack: Stack, kind: OutboxKind, payload: dict, key: str = "key-1"):
+    """Accept as the mutations do: an application's dict (the one-piece form above, easy for a
+    test to change) is split into the receipt's payload, private data and files."""
     viewer = SECRET.viewer_key(stack.pid)
+    if kind is OutboxKind.APPLICATION and "files" in payload:
+        write = ApplicationPayload.from_json(payload).to_write()
+        return await outbox.accept(
+            kind,
+            key,
+            fingerprint(payload),
+            viewer,
+            write.payload,
+            private=write.private,
+            files=write.files,
+        )
     return await outbox.accept(kind, key, fingerprint(payload), viewer, payload)
 
 

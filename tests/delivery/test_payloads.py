@@ -15,6 +15,7 @@ from delivery.payloads import (
     InvalidPayload,
     MeterReadingPayload,
 )
+from stores.outbox import file_key
 
 PID = "13818097953"
 
@@ -59,12 +60,45 @@ def test_application_round_trip_keeps_files_and_hides_the_pid():
         matrikkelnummer="3030-1/2/0/0",
         case_kind=CaseKind.APPLICATION,
     )
-    raw = application.to_json()
-    assert raw["files"][0]["data_base64"] == "JVBERg=="
-    assert ApplicationPayload.from_json(raw) == application
-    assert PID not in repr(application)
+    write = application.to_write()
+    # The receipt's part holds neither the pid nor any bytes; those are kept apart.
+    assert PID not in str(write.payload) and "data_base64" not in str(write.payload)
+    assert write.private == {"applicant_pid": PID}
+    assert write.files == (b"%PDF", b"\xff\xd8")
+    assert write.payload["files"][0] == {
+        "name": "form.pdf",
+        "content_type": "application/pdf",
+        "sha256": file_key(b"%PDF"),
+        "size": 4,
+    }
+    stored = {file_key(data): data for data in write.files}
+    assert ApplicationPayload.from_json(write.payload, write.private, stored) == application
+    assert PID not in repr(application) and PID not in repr(write)
     assert application.case_title == "Søknad – 3030-1/2/0/0"
     assert [(f.title, f.format) for f in application.files] == [("form", "pdf"), ("photo", "jpg")]
+
+
+def test_a_schema_2_payload_is_still_read():
+    legacy = {
+        "type_code": "PERMIT",
+        "title": "Søknad",
+        "applicant_pid": PID,
+        "fields": [],
+        "files": [{"name": "a.pdf", "content_type": "application/pdf", "data_base64": "JVBERg=="}],
+    }
+    application = ApplicationPayload.from_json(legacy)
+    assert application.applicant_pid == PID
+    assert application.files[0].data == b"%PDF"
+
+
+def test_a_payload_whose_files_were_dropped_is_invalid():
+    write = ApplicationPayload(
+        "T", "Title", PID, (), (ApplicationFile("a.pdf", "application/pdf", b"%PDF"),)
+    ).to_write()
+    with pytest.raises(InvalidPayload):
+        ApplicationPayload.from_json(write.payload, write.private, {})
+    with pytest.raises(InvalidPayload):  # the pid dropped
+        ApplicationPayload.from_json(write.payload, None, {file_key(b"%PDF"): b"%PDF"})
 
 
 def test_file_format_falls_back_to_the_name():
@@ -83,9 +117,13 @@ def test_file_format_falls_back_to_the_name():
     ],
 )
 def test_application_shape_errors(change):
-    raw = ApplicationPayload(
-        "T", "Title", PID, (), (ApplicationFile("a.pdf", "application/pdf", b"%PDF"),)
-    ).to_json()
+    raw = {
+        "type_code": "T",
+        "title": "Title",
+        "applicant_pid": PID,
+        "fields": [],
+        "files": [{"name": "a.pdf", "content_type": "application/pdf", "data_base64": "JVBERg=="}],
+    }
     with pytest.raises(InvalidPayload) as caught:
         ApplicationPayload.from_json({**raw, **change})
     assert PID not in str(caught.value)

@@ -16,6 +16,7 @@ from connectors.errors import (
     SystemUnavailable,
 )
 from connectors.fees.errors import IdempotencyConflict
+from connectors.soap import SoapFault
 from delivery.handlers import PermanentDeliveryError
 from delivery.policy import BackoffPolicy, classify
 
@@ -77,3 +78,36 @@ def test_a_bug_is_retried_without_its_message():
     verdict = classify(KeyError("13818097953"))
     assert verdict.action == "retry"
     assert verdict.reason == "internal_error: KeyError"
+
+
+@pytest.mark.parametrize(
+    "fault_code", ["s:Client", "S:Client", "soap:Client.Validation", "Client", "env:Sender"]
+)
+def test_a_soap_client_fault_is_permanent(fault_code):
+    # 360 refusing a file over its size limit answers a Client fault: the same request gets
+    # the same fault however often it is sent, so the record ends REJECTED with the reason.
+    fault = SoapFault(
+        "SOAP fault",
+        system="p360",
+        operation="CreateDocument",
+        code=fault_code,
+        fault_code=fault_code,
+        fault_string="File too large",
+    )
+    verdict = classify(fault)
+    assert verdict.action == "reject"
+    assert verdict.reason.startswith("client_fault: ")
+    assert "CreateDocument" in verdict.reason
+
+
+@pytest.mark.parametrize("fault_code", ["s:Server", "Server", None, "a:InternalServiceFault"])
+def test_a_soap_server_fault_is_retried(fault_code):
+    fault = SoapFault(
+        "SOAP fault", system="p360", operation="CreateDocument", fault_code=fault_code
+    )
+    assert classify(fault).action == "retry"
+
+
+def test_http_413_is_permanent():
+    too_large = RemoteFault("HTTP 413", system="p360", operation="CreateDocument", code="http_413")
+    assert classify(too_large).action == "reject"

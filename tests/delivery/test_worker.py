@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 from typing import Literal
 
@@ -170,8 +171,9 @@ async def test_crash_between_the_two_steps_makes_no_second_case(outbox, stack, c
             await outbox.mark_progress(claim.id, step, claim.lease_token)
         raise Crash
 
+    loaded = dataclasses.replace(claim, files=await outbox.read_files(claim.id))
     with pytest.raises(Crash):
-        await ApplicationDelivery(stack.p360()).deliver(claim, record_step_then_die)
+        await ApplicationDelivery(stack.p360()).deliver(loaded, record_step_then_die)
     assert len(stack.created_cases(payload["title"])) == 1
     stuck = await outbox.get(claim.id)
     assert stuck.status is OutboxStatus.DELIVERING

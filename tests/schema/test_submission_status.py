@@ -89,3 +89,14 @@ async def test_the_rejected_filter_finds_parked_records():
         {OutboxStatus.REJECTED, OutboxStatus.FAILED},
         {OutboxStatus.PENDING, OutboxStatus.DELIVERING},
     ]
+
+
+@pytest.mark.parametrize("error", ["client_fault: S:Client: CreateDocument", "http_413: x"])
+def test_an_application_the_archive_refused_tells_the_citizen_what_to_change(error):
+    refused = replace(
+        RECORD, kind=OutboxKind.APPLICATION, status=OutboxStatus.REJECTED, last_error=error
+    )
+    shown = Submission.common(refused, SubmissionKind.APPLICATION, Language.EN)
+    assert shown["rejection_code"] == error.split(":", 1)[0]
+    assert "smaller attachments" in shown["rejection_reason"]
+    assert "CreateDocument" not in shown["rejection_reason"]  # the fault is for operators

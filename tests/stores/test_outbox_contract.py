@@ -22,8 +22,11 @@ from stores.outbox import (
     Outbox,
     OutboxConflict,
     OutboxKind,
+    OutboxRetention,
     OutboxStatus,
+    PurgeResult,
     RecordNotFound,
+    file_key,
     fingerprint,
     parked_reason,
 )
@@ -378,3 +381,122 @@ async def test_stats_count_what_waits_and_date_the_oldest(outbox, clock):
     stats = await outbox.stats()
     assert (stats.pending, stats.delivering) == (1, 0)
     assert stats.oldest_waiting_at == first.created_at + timedelta(seconds=30)
+
+
+# --- keeping less: private data and files apart from the receipt, dropped when final ---------
+
+APPLICATION = {"type_code": "PARKING_PERMIT", "title": "Søknad", "files": [{"sha256": "..."}]}
+PRIVATE = {"applicant_pid": PID}
+ATTACHMENT = b"%PDF-1.4 attachment " + bytes(range(256)) * 64
+FORM = b"%PDF-1.4 form"
+
+
+async def accept_application(outbox, key="a1", files=(FORM, ATTACHMENT)):
+    return await outbox.accept(
+        OutboxKind.APPLICATION,
+        key,
+        fingerprint({"key": key}),
+        VIEWER,
+        APPLICATION,
+        private=PRIVATE,
+        files=files,
+    )
+
+
+async def claimed(outbox, clock, record_id):
+    for record in await outbox.claim_due(clock(), lease_s=30, limit=10):
+        if record.id == record_id:
+            return record
+    raise AssertionError("the record was not claimable")
+
+
+async def test_private_data_and_files_are_kept_apart_and_each_file_once(outbox):
+    # The same attachment twice (the citizen attached one file to two slots): stored once.
+    record = (await accept_application(outbox, files=(FORM, ATTACHMENT, ATTACHMENT))).record
+    assert record.private == PRIVATE
+    assert record.payload == APPLICATION  # the receipt part, without the pid or any bytes
+    assert record.files == {}  # a record row never carries the files
+    assert await outbox.read_files(record.id) == {
+        file_key(FORM): FORM,
+        file_key(ATTACHMENT): ATTACHMENT,
+    }
+    listed = await outbox.list_for_viewer(VIEWER)
+    assert [item.files for item in listed] == [{}]
+
+
+@pytest.mark.parametrize("final", ["delivered", "rejected"])
+async def test_a_final_record_drops_private_data_and_files_and_keeps_its_receipt(
+    outbox, clock, final
+):
+    record = (await accept_application(outbox)).record
+    claim = await claimed(outbox, clock, record.id)
+    assert claim.private == PRIVATE
+    await outbox.mark_progress(record.id, {"case_number": "2026/00001"}, claim.lease_token)
+    if final == "delivered":
+        done = await outbox.mark_delivered(
+            record.id, {"case_number": "2026/00001"}, claim.lease_token
+        )
+    else:
+        done = await outbox.mark_rejected(record.id, "rejected: too large", claim.lease_token)
+    assert done.private is None
+    assert done.payload_dropped_at == clock()
+    assert await outbox.read_files(record.id) == {}
+    # The receipt: ids, status, case number, times, the reason.
+    again = await outbox.get(record.id)
+    assert again is not None and again.payload == APPLICATION and again.private is None
+    assert again.progress == {"case_number": "2026/00001"}
+    assert again.idempotency_key == "a1" and again.created_at == record.created_at
+
+
+async def test_a_retried_record_keeps_private_data_and_files(outbox, clock):
+    record = (await accept_application(outbox)).record
+    claim = await claimed(outbox, clock, record.id)
+    retried = await outbox.mark_retry(record.id, "SystemUnavailable", clock(), claim.lease_token)
+    assert retried.private == PRIVATE and retried.payload_dropped_at is None
+    assert len(await outbox.read_files(record.id)) == 2
+
+
+async def test_purge_applies_each_retention(outbox, clock):
+    retention = OutboxRetention(payload_s=3600, delivered_s=30 * 86400, rejected_s=7 * 86400)
+    parked = (await accept_application(outbox, "parked")).record
+    for _ in range(4):  # the parked one: its worker died three times
+        await outbox.claim_due(clock(), lease_s=30, limit=10, max_lost_leases=3)
+        clock.advance(31)
+    delivered = (await accept_application(outbox, "delivered")).record
+    rejected = (await accept_application(outbox, "rejected")).record
+    pending = (await accept_application(outbox, "pending")).record
+    claims = {r.id: r for r in await outbox.claim_due(clock(), lease_s=30, limit=10)}
+    assert (await outbox.get(parked.id)).status is OutboxStatus.FAILED
+    # Kept for a while after the end (payload_s > 0): the worker does not drop at once.
+    await outbox.mark_delivered(
+        delivered.id, {}, claims[delivered.id].lease_token, drop_private=False
+    )
+    await outbox.mark_rejected(
+        rejected.id, "no", claims[rejected.id].lease_token, drop_private=False
+    )
+    await outbox.mark_retry(
+        pending.id, "down", clock() + timedelta(days=400), claims[pending.id].lease_token
+    )
+
+    clock.advance(1800)
+    assert await outbox.purge(clock(), retention) == PurgeResult(0, 0)
+    assert (await outbox.get(delivered.id)).private == PRIVATE
+
+    clock.advance(3600)
+    assert await outbox.purge(clock(), retention) == PurgeResult(payloads_dropped=2, deleted=0)
+    for record in (delivered, rejected):
+        assert (await outbox.get(record.id)).private is None
+        assert await outbox.read_files(record.id) == {}
+    for record in (pending, parked):  # not final, or parked for an operator: all kept
+        assert (await outbox.get(record.id)).private == PRIVATE
+        assert len(await outbox.read_files(record.id)) == 2
+
+    clock.advance(7 * 86400)
+    assert await outbox.purge(clock(), retention) == PurgeResult(0, deleted=1)
+    assert await outbox.get(rejected.id) is None
+    assert await outbox.get(delivered.id) is not None
+
+    clock.advance(30 * 86400)
+    assert await outbox.purge(clock(), retention) == PurgeResult(0, deleted=1)
+    assert await outbox.get(delivered.id) is None
+    assert {r.id for r in await outbox.list_for_viewer(VIEWER)} == {pending.id, parked.id}

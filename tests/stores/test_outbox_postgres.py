@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
+import uuid
 from datetime import timedelta
 
 import psycopg
@@ -17,7 +20,7 @@ from kernel.servers import free_port
 from kernel.settings import load_settings
 from minside.commands import migrate as migrate_command
 from stores import PostgresOutbox, SqliteOutbox, migrate_outbox, open_outbox, outbox_url
-from stores.outbox import OutboxKind, fingerprint
+from stores.outbox import OutboxKind, file_key, fingerprint
 from stores.outbox_postgres import MIGRATIONS, SCHEMA_VERSION
 from tests.clocks import T0, FakeDateTimeClock
 
@@ -161,3 +164,62 @@ def test_minside_migrate_never_prints_the_database_password(url, monkeypatch, ca
     captured = capsys.readouterr()
     assert "minside migrate: PostgreSQL outbox:" in captured.err
     assert "hunter2" not in captured.err + captured.out
+
+
+async def test_version_2_payloads_are_split_by_migration_3(database_url):
+    # Records accepted before "keeping less": the pid and base64 files inside the payload.
+    data = b"%PDF-1.4 legacy attachment"
+    legacy = {
+        "type_code": "PARKING_PERMIT",
+        "title": "Søknad",
+        "applicant_pid": "13818097953",
+        "fields": [],
+        "files": [
+            {
+                "name": "a.pdf",
+                "content_type": "application/pdf",
+                "data_base64": base64.b64encode(data).decode(),
+            },
+            {
+                "name": "b.pdf",
+                "content_type": "application/pdf",
+                "data_base64": base64.b64encode(data).decode(),
+            },
+        ],
+    }
+    pending, delivered = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for version, script in MIGRATIONS[:2]:
+            db.execute(script.encode())
+            db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+        for record_id, status in ((pending, "PENDING"), (delivered, "DELIVERED")):
+            db.execute(
+                "INSERT INTO outbox (id, kind, idempotency_key, request_fingerprint, viewer_key, "
+                "payload, status, next_attempt_at, created_at, updated_at) VALUES "
+                "(%s, 'application', %s, 'f', %s, %s, %s, now(), now(), now())",
+                (record_id, str(record_id), VIEWER, json.dumps(legacy), status),
+            )
+    store = await PostgresOutbox.open(database_url)
+    try:
+        waiting = await store.get(pending)
+        assert waiting is not None
+        assert waiting.private == {"applicant_pid": "13818097953"}
+        assert "applicant_pid" not in waiting.payload
+        entry = {
+            "name": "a.pdf",
+            "content_type": "application/pdf",
+            "sha256": file_key(data),
+            "size": len(data),
+        }
+        assert waiting.payload["files"] == [entry, {**entry, "name": "b.pdf"}]
+        assert await store.read_files(pending) == {file_key(data): data}  # once
+        done = await store.get(delivered)
+        assert done is not None and done.private is None and done.payload_dropped_at is not None
+        assert "applicant_pid" not in done.payload
+        assert await store.read_files(delivered) == {}
+    finally:
+        await store.close()

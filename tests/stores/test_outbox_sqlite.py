@@ -5,10 +5,13 @@ The behaviour every backend shares is in ``test_outbox_contract.py``.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sqlite3
 import stat
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +19,9 @@ from kernel.server_secret import ServerSecret
 from stores import open_outbox, outbox_path
 from stores.outbox import (
     OutboxKind,
+    OutboxRetention,
     OutboxStatus,
+    file_key,
     fingerprint,
 )
 from stores.outbox_sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteOutbox
@@ -132,6 +137,162 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_records(tmp_path, cloc
     finally:
         await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     db.close()
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 2
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
+
+
+def _version_2_file(path, records):
+    """An outbox file as schema version 2 wrote it, holding ``records`` (id, status, payload)."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO schema_version (version) VALUES (2)")
+        for step in MIGRATIONS[:2]:
+            for statement in step:
+                db.execute(statement)
+        for number, (record_id, status, payload) in enumerate(records):
+            db.execute(
+                "INSERT INTO outbox (id, kind, idempotency_key, request_fingerprint, viewer_key, "
+                "payload, status, attempts, next_attempt_at, created_at, updated_at) "
+                "VALUES (?, 'application', ?, 'f', ?, ?, ?, 0, ?, ?, ?)",
+                (
+                    str(record_id),
+                    f"key-{number}",
+                    VIEWER,
+                    json.dumps(payload),
+                    status,
+                    T0.timestamp(),
+                    T0.timestamp(),
+                    T0.timestamp(),
+                ),
+            )
+    db.close()
+
+
+async def test_version_2_payloads_are_split_by_the_migration(tmp_path, clock):
+    data = b"%PDF-1.4 legacy attachment"
+    legacy = {
+        "type_code": "PARKING_PERMIT",
+        "title": "Søknad",
+        "applicant_pid": PID,
+        "fields": [],
+        "files": [
+            {
+                "name": "a.pdf",
+                "content_type": "application/pdf",
+                "data_base64": base64.b64encode(data).decode(),
+            },
+        ],
+    }
+    pending, delivered = uuid.uuid4(), uuid.uuid4()
+    path = tmp_path / "outbox.sqlite3"
+    _version_2_file(path, [(pending, "PENDING", legacy), (delivered, "DELIVERED", legacy)])
+
+    store = await SqliteOutbox.open(path, clock=clock)
+    try:
+        waiting = await store.get(pending)
+        assert waiting.private == {"applicant_pid": PID}
+        assert waiting.payload["files"] == [
+            {
+                "name": "a.pdf",
+                "content_type": "application/pdf",
+                "sha256": file_key(data),
+                "size": len(data),
+            }
+        ]
+        assert "applicant_pid" not in waiting.payload
+        assert await store.read_files(pending) == {file_key(data): data}
+        done = await store.get(delivered)
+        assert done.private is None and done.payload_dropped_at is not None
+        assert await store.read_files(delivered) == {}
+    finally:
+        await store.close()
+    # Only the pending record's private data holds the number any more.
+    assert path.read_bytes().count(PID.encode()) == 1
+
+
+async def test_dropped_private_data_and_files_are_gone_from_the_file(tmp_path, clock):
+    path = tmp_path / "outbox.sqlite3"
+    attachment = b"ATTACHMENT-MARKER-" + os.urandom(64 * 1024)
+    store = await SqliteOutbox.open(path, clock=clock)
+    try:
+        record = (
+            await store.accept(
+                OutboxKind.APPLICATION,
+                "k",
+                "f",
+                VIEWER,
+                {"title": "x"},
+                private={"applicant_pid": PID},
+                files=[attachment],
+            )
+        ).record
+        (claim,) = await store.claim_due(clock(), lease_s=30, limit=1)
+        await store.mark_delivered(record.id, {"case_number": "2026/1"}, claim.lease_token)
+    finally:
+        await store.close()
+    raw = path.read_bytes()
+    assert PID.encode() not in raw
+    assert b"ATTACHMENT-MARKER-" not in raw
+    assert b"2026/1" in raw  # the receipt stays
+
+
+async def test_each_attachment_is_stored_once_and_retries_do_not_grow_the_file(tmp_path, clock):
+    # The incident: a 21 MB application grew the outbox by 112 MB while it retried (base64 in
+    # the JSON payload, rewritten with the row at every claim and retry). Now: raw bytes, once,
+    # apart from the row that the delivery attempts update.
+    path = tmp_path / "outbox.sqlite3"
+    attachments = [os.urandom(1024 * 1024) for _ in range(3)]
+    total = sum(map(len, attachments))
+    store = await SqliteOutbox.open(path, clock=clock)
+    try:
+        record = (
+            await store.accept(
+                OutboxKind.APPLICATION,
+                "big",
+                "f",
+                VIEWER,
+                {"title": "stor"},
+                private={"applicant_pid": PID},
+                files=[*attachments, attachments[0]],
+            )
+        ).record
+        for _ in range(10):
+            (claim,) = await store.claim_due(clock(), lease_s=30, limit=1)
+            await store.renew_lease(claim.id, claim.lease_token, clock() + timedelta(seconds=60))
+            await store.mark_retry(claim.id, "SystemUnavailable", clock(), claim.lease_token)
+        assert len(await store.read_files(record.id)) == 3
+    finally:
+        await store.close()  # folds the WAL into the file
+    with sqlite3.connect(path) as db:
+        (stored,) = db.execute("SELECT SUM(LENGTH(data)) FROM outbox_file").fetchone()
+    db.close()
+    assert stored == total  # the duplicate not stored again, no base64
+    assert path.stat().st_size <= total * 1.1 + 256 * 1024
+
+
+async def test_the_purge_gives_the_space_of_dropped_files_back(tmp_path, clock):
+    path = tmp_path / "outbox.sqlite3"
+    store = await SqliteOutbox.open(path, clock=clock)
+    try:
+        record = (
+            await store.accept(
+                OutboxKind.APPLICATION,
+                "k",
+                "f",
+                VIEWER,
+                {"title": "x"},
+                private={"applicant_pid": PID},
+                files=[os.urandom(4 * 1024 * 1024)],
+            )
+        ).record
+        (claim,) = await store.claim_due(clock(), lease_s=30, limit=1)
+        await store.mark_delivered(record.id, {}, claim.lease_token)
+        await store.purge(clock(), OutboxRetention())
+        assert await store.get(record.id) is not None  # the receipt stays
+    finally:
+        await store.close()
+    assert path.stat().st_size < 512 * 1024
+    assert not path.with_name(path.name + "-wal").exists() or (
+        path.with_name(path.name + "-wal").stat().st_size <= 4 * 1024 * 1024
+    )

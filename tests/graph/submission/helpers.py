@@ -14,6 +14,7 @@ import aiohttp
 from schema.relay import global_id
 from simulators.population import documented
 from simulators.population.models import Meter
+from tests import upload_samples
 
 RECEIPT_FIELDS = """
     receiptId kind kindLabel status statusLabel submittedAt deliveredAt
@@ -55,9 +56,10 @@ query($kinds: [SubmissionKind!], $statuses: [SubmissionStatus!]) {
 }
 """
 
-PDF = b"%PDF-1.4\n% attachment\n1 0 obj <<>> endobj\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+# Whole, valid files: the gateway checks all of an upload against its declared type.
+PDF = upload_samples.pdf()
+PNG = upload_samples.png()
+JPEG = upload_samples.jpeg()
 
 
 def homeowner_meter(graph: Any) -> Meter:
