@@ -8,16 +8,16 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import cast
 
 import aiohttp
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -376,6 +376,20 @@ def refusal(exc: HTTPException, accept: str | None) -> Response:
     )
 
 
+async def route_refusal(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals: on /graphql (a method it does not have) in the API's JSON
+    shape with a code, like every other refusal there; elsewhere as Starlette answers them."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path == "/graphql" and exc.status_code == 405:
+        refused = RequestRefused(
+            405, "/graphql takes GET and POST only", ErrorCode.METHOD_NOT_ALLOWED
+        )
+        return refusal(refused, request.headers.get("accept"))
+    if exc.status_code in {204, 304}:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
 class RequestSizeLimit:
     """ASGI wrapper: a request body larger than its cap is refused with 413 before it is read
     whole (a declared Content-Length over the cap, or a streamed body passing it). Multipart
@@ -572,13 +586,6 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
             access_writer = asyncio.create_task(access_log.run(), name="access-log-writer")
-            access_purge = asyncio.create_task(
-                access_log.purge_periodically(
-                    timedelta(days=settings.access_log_retention_days),
-                    settings.access_log_purge_interval_s,
-                ),
-                name="access-log-purge",
-            )
             try:
                 async with (
                     loop_lag.running(),
@@ -592,11 +599,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                     yield
             finally:
                 delivery.cancel()
-                access_purge.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await delivery
-                with contextlib.suppress(asyncio.CancelledError):
-                    await access_purge
                 await access_log.stop(access_writer)  # writes what is still buffered
                 state.services = None
                 await access_log.store.close()
@@ -664,6 +668,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             # /graphql's span and metrics, around the requests turned away before GraphQL too.
             Middleware(ObservedGraphQL, metrics=metrics, path="/graphql"),
         ],
+        exception_handlers={StarletteHTTPException: route_refusal},
         lifespan=lifespan,
     )
     app.state.gateway = state

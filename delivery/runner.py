@@ -68,7 +68,7 @@ def build_worker(
         # Payload retention 0: private data and files go with the final mark itself.
         drop_private=settings.outbox_payload_retention_s == 0,
         purge=purge,
-        purge_every_s=settings.outbox_purge_interval_s,
+        purge_every_s=settings.purge_interval_s,
     )
 
 

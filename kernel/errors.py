@@ -67,6 +67,8 @@ class ErrorCode(StrEnum):
     # A query sent with GET that is not a persisted query (405; MINSIDE_GRAPHQL_GET_QUERIES=
     # persisted): send it with POST, or by its hash.
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
+    # /graphql asked with a method it does not have (PUT, DELETE, PATCH, …): 405 with Allow.
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
     # A viewer's, client's or address's cost budget per window is spent: 429 with Retry-After

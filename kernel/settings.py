@@ -309,12 +309,12 @@ class CommonSettings(BaseSettings):
         description="How long a REJECTED record (its receipt and reason) is kept before the "
         "purge deletes it (default 90 days).",
     )
-    outbox_purge_interval_s: float = Field(
+    purge_interval_s: float = Field(
         3600.0,
         ge=10,
         le=7 * 86400,
-        description="How often each delivery worker runs the retention purge (also "
-        "`minside purge`).",
+        description="How often each delivery worker runs the retention purge of every store "
+        "(stores.retention: the outbox and the access log; `minside purge` runs it once).",
     )
 
     delivery_max_lost_leases: int = Field(
@@ -331,12 +331,6 @@ class CommonSettings(BaseSettings):
         ge=1,
         le=3650,
         description="Days an access log entry is kept (548: 18 months); older ones are purged.",
-    )
-    access_log_purge_interval_s: float = Field(
-        3600.0,
-        gt=0,
-        le=86400,
-        description="How often each gateway process purges access log entries past retention.",
     )
     access_log_queue_max: int = Field(
         10_000,

@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from auth.viewer import AuthMethod, Viewer
@@ -249,25 +249,6 @@ class AccessRecorder:
         except TimeoutError:
             return False
         return True
-
-    # --- retention --------------------------------------------------------------------------
-
-    async def purge_expired(self, retention: timedelta) -> int:
-        """Delete the entries older than ``retention`` (of every viewer); return how many."""
-        purged = await self.store.purge(self._clock() - retention)
-        if purged:
-            log.info("access log: %d entries past retention purged", purged)
-        return purged
-
-    async def purge_periodically(self, retention: timedelta, interval_s: float) -> None:
-        """:meth:`purge_expired` now and every ``interval_s`` until cancelled (the app's
-        lifespan; every process may run it: a purge is idempotent)."""
-        while True:
-            try:
-                await self.purge_expired(retention)
-            except Exception as exc:  # the store is down: try again next time
-                log.warning("access log purge failed (%s)", type(exc).__name__)
-            await asyncio.sleep(interval_s)
 
     async def stop(self, writer: asyncio.Task[None], timeout_s: float = 10.0) -> None:
         """Let the writer task write what is buffered and end (shutdown); what it cannot

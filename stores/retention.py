@@ -1,7 +1,7 @@
 """Retention: every store that keeps personal data lets go of it on time, from one entry point.
 
 :func:`purges` lists each store's purge by name; :func:`purge_all` runs them. Both the delivery
-worker (every ``MINSIDE_OUTBOX_PURGE_INTERVAL_S``, see :mod:`delivery.runner`) and
+worker (every ``MINSIDE_PURGE_INTERVAL_S``, see :mod:`delivery.runner`) and
 ``minside purge`` (a cron job, or by hand) call them, so a store added here is purged by both.
 
 Adding a store is one entry in :func:`purges` (a purge returning a mapping of counts), as the

@@ -1,6 +1,6 @@
 """`minside purge`: apply the retention settings to every store with personal data, then exit.
 
-The delivery workers run the same purge every ``MINSIDE_OUTBOX_PURGE_INTERVAL_S``; this command
+The delivery workers run the same purge every ``MINSIDE_PURGE_INTERVAL_S``; this command
 is for a cron job where no worker runs, or to purge now after shortening a retention period.
 It opens the configured outbox (PostgreSQL when ``MINSIDE_DATABASE_URL`` is set, else the SQLite
 file), runs :func:`stores.retention.purge_all` and prints what each store let go of (counts only).

@@ -87,7 +87,7 @@ async def test_with_payload_retention_the_private_data_stays_until_the_purge(out
 
 async def test_the_running_worker_purges_old_receipts(outbox, past):
     record = await accept(outbox, "delivered")
-    settings = Settings(outbox_receipt_retention_s=86400, outbox_purge_interval_s=10)
+    settings = Settings(outbox_receipt_retention_s=86400, purge_interval_s=10)
     worker = build_worker(
         settings, outbox, connectors=None, handlers={OutboxKind.APPLICATION: Answers()}
     )  # type: ignore[arg-type]

@@ -354,7 +354,7 @@ async def test_malformed_gets(client: Client) -> None:
     @given(
         query=st.one_of(params.map(urlencode), raw_query_strings),
         accept=st.one_of(ACCEPTS, st.just("text/html")),
-        method=st.sampled_from(["GET", "GET", "GET", "HEAD"]),
+        method=st.sampled_from(["GET", "GET", "GET", "HEAD", "PUT", "DELETE", "PATCH"]),
         logged_in=st.booleans(),
     )
     def run(query: str, accept: str, method: str, logged_in: bool) -> None:

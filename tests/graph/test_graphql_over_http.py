@@ -147,6 +147,19 @@ async def test_a_get_query_negotiates_and_a_get_mutation_is_refused(graph: Graph
         assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+async def test_other_methods_are_a_coded_405_naming_the_allowed_ones(graph: GraphClient) -> None:
+    url = f"{graph.stack.gateway_url}/graphql"
+    for method in ("PUT", "DELETE", "PATCH"):
+        async with graph.http.request(
+            method, url, json={"query": ANONYMOUS}, headers={"Accept": GRAPHQL_RESPONSE}
+        ) as response:
+            assert response.status == 405
+            assert response.headers["Allow"] == "GET, POST"
+            assert response.headers["Content-Type"].startswith(GRAPHQL_RESPONSE)
+            body = await response.json(content_type=None)
+            assert body["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
 async def test_a_json_post_in_another_charset_is_a_415(graph: GraphClient) -> None:
     status, _, body = await post(
         graph,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
@@ -17,9 +16,8 @@ from kernel.partners import ClientRegistry, load_partners
 from kernel.server_secret import ServerSecret
 from kernel.settings import DEFAULT_PARTNERS_FILE
 from resolvers.access_recorder import AccessReads, AccessRecorder, client_of, is_min_side
-from stores.access_log import AccessCriteria, AccessEntry, AccessKind
+from stores.access_log import AccessCriteria, AccessKind
 from stores.access_log_sqlite import SqliteAccessLog
-from tests.clocks import T0, FakeDateTimeClock
 
 SECRET = ServerSecret("recorder-secret-" + "r" * 32)
 PID = "13818097953"
@@ -150,20 +148,3 @@ def test_min_side_and_partners_are_told_apart():
     assert (client_of(viewer()).client_id, client_of(viewer()).name) == (OWN, "Min side")
     partner = client_of(viewer(AuthMethod.BEARER, PARTNER))
     assert (partner.client_id, partner.name) == (PARTNER, "Fakturaportalen (demo)")
-
-
-async def test_purge_expired_keeps_what_is_within_retention(store):
-    clock = FakeDateTimeClock(T0)
-    rec = AccessRecorder(store, SECRET, CLIENTS, queue_max=10, batch_max=10, clock=clock)
-    key = SECRET.viewer_key(PID)
-
-    def entry(days_ago: int) -> AccessEntry:
-        return AccessEntry(
-            key, T0 - timedelta(days=days_ago), OWN, "Min side", AccessKind.CASE, ("c",)
-        )
-
-    await store.write([entry(549), entry(547), entry(0)])
-    assert await rec.purge_expired(timedelta(days=548)) == 1
-    assert (await store.page(key, AccessCriteria(), 10)).total_count == 2
-    clock.now = T0 + timedelta(days=2)
-    assert await rec.purge_expired(timedelta(days=548)) == 1
