@@ -181,13 +181,32 @@ def check_standin_client(settings: Settings) -> None:
         )
 
 
+def check_system_urls(settings: Settings, ports: StackPorts) -> None:
+    """Raise :class:`SettingsError` when ``MINSIDE_<SYSTEM>_URL`` names something other than
+    the demo's own simulator: the demo would silently read the simulator instead."""
+    given = [
+        f"MINSIDE_{system.name.upper()}_URL"
+        for system in SYSTEMS
+        if f"{system.name}_url" in settings.model_fields_set
+        and str(getattr(settings, f"{system.name}_url")).rstrip("/")
+        != system.local_url(ports.systems[system.name]).rstrip("/")
+    ]
+    if given:
+        raise SettingsError(
+            f"`minside demo` runs the back-office simulators, so {', '.join(given)} would be "
+            "ignored. Unset them for the demo, or run `minside serve` to use those systems."
+        )
+
+
 def demo_settings(settings: Settings) -> Settings:
     """The gateway's settings in the demo: development mode (unless ``MINSIDE_MODE`` says
     otherwise), back-office URLs pointing at the local simulators, and the issuer the stand-in,
     or the provider ``MINSIDE_IDPORTEN_ISSUER`` names (:func:`external_issuer`) with the
-    configured client. Client settings the stand-in would refuse are refused here
-    (:class:`SettingsError`)."""
-    wired = wire(settings, StackPorts.configured(settings))
+    configured client. Client settings the stand-in would refuse, and back-office URLs other
+    than the simulators', are refused here (:class:`SettingsError`)."""
+    ports = StackPorts.configured(settings)
+    check_system_urls(settings, ports)
+    wired = wire(settings, ports)
     if external_issuer(settings) is not None:
         return wired.model_copy(update={"idporten_issuer": settings.idporten_issuer})
     check_standin_client(settings)

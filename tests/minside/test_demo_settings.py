@@ -41,6 +41,14 @@ def test_client_settings_only_another_provider_knows_are_refused(override, varia
     demo_settings(Settings(idporten_issuer="https://test.idporten.no", **override))
 
 
+def test_back_office_urls_the_simulators_would_replace_are_refused():
+    with pytest.raises(SettingsError, match="MINSIDE_VISMA_URL"):
+        demo_settings(Settings(visma_url="https://erp.kommune.example/api"))
+    # The simulator's own URL (what the demo's own processes are given) is no override.
+    own = Settings(visma_url=str(demo_settings(Settings()).visma_url))
+    assert demo_settings(own).visma_url == demo_settings(Settings()).visma_url
+
+
 @pytest.mark.integration  # servers on loopback, in a file of unit tests
 async def test_the_in_process_stack_runs_in_development_mode_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv("MINSIDE_MODE")  # the benchmark's in-process stacks, run as is
