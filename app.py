@@ -68,6 +68,7 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
 from gateway.tracing import install_tracing
+from gateway.web import web_routes
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
@@ -570,6 +571,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 methods=["GET"],
             ),
             assets_mount(),
+            # Min side's reference web page at / (MINSIDE_WEB_PAGE), a client of the API above.
+            *(web_routes(str(settings.idporten_issuer)) if settings.web_page else []),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             # Outside admission control: it must answer when the worker is saturated. With

@@ -259,6 +259,12 @@ class CommonSettings(BaseSettings):
         description="On SIGTERM, how long in-flight requests may take to finish.",
     )
 
+    web_page: bool = Field(
+        True,
+        description="Serve Min side's reference citizen web page at / (gateway.web); off: the "
+        "gateway serves the API only and / is 404.",
+    )
+
     # --- observability: metrics, traces, logs -------------------------------------------------
     metrics_port: int | None = Field(
         None,

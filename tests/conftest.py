@@ -45,6 +45,7 @@ INTEGRATION = (
     "auth/test_browser.py",
     "auth/test_logging_privacy.py",
     "auth/test_session_store.py",
+    "browser/",
     "auth/test_shared_metadata.py",
     "auth/test_planted_metadata.py",
     "connectors/fees/",
