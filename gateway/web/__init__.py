@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-__all__ = ["ASSETS_PATH", "LANGUAGES", "page_csp", "page_html", "web_routes"]
+__all__ = ["ASSETS_PATH", "LANGUAGES", "STATIC_DIR", "page_csp", "page_html", "web_routes"]
 
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 ASSETS_PATH: Final = "/minside-assets"

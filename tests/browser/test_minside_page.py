@@ -118,6 +118,7 @@ async def test_person_1_sees_the_four_sections_from_the_population(web: Web) -> 
 
     if SCREENSHOTS is not None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.locator("section#documents li.case summary").last.click()
         for key, name in [
             ("properties", "min-eiendom"),
             ("documents", "mine-dokumenter"),

@@ -198,10 +198,10 @@
     return el("dl", { class: "facts" }, pairs.filter((p) => p[1] !== null && p[1] !== undefined && p[1] !== "")
       .map(([term, value]) => el("div", {}, el("dt", { text: term }), el("dd", {}, value))));
   }
-  function scrollTable(caption, head, rows) {
+  function scrollTable(caption, head, rows, captionShown) {
     // A wide table scrolls sideways on a phone; the wrapper is focusable so keyboards can too.
     return el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
-      el("table", {}, el("caption", { text: caption }),
+      el("table", {}, el("caption", { class: captionShown === false ? "visually-hidden" : null, text: caption }),
         el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => (i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c))))))));
   }
@@ -541,7 +541,7 @@
     card.append(el("h4", { text: t("feeBasis") }));
     if (p.feeBasis) {
       card.append(scrollTable(t("feeBasis"), [t("feeKind"), t("quantity"), t("unitPrice"), t("perYear")],
-        p.feeBasis.lines.map((l) => [l.description || l.kindLabel, `${number(l.quantity)} ${l.unitLabel}`, money(l.unitPrice), money(l.annualAmount)])));
+        p.feeBasis.lines.map((l) => [l.description || l.kindLabel, `${number(l.quantity)} ${l.unitLabel}`, money(l.unitPrice), money(l.annualAmount)]), false));
       card.append(el("p", { class: "total" }, `${t("total")}: `, el("strong", { text: money(p.feeBasis.total) })));
     } else card.append(el("p", { class: "muted", text: t("noFeeBasis") }));
     const tax = p.propertyTaxBasis;
@@ -601,7 +601,7 @@
     }
     box.append(el("h6", { text: t("consumption") }));
     if (m.consumption.length) box.append(consumptionChart(m.consumption), scrollTable(`${t("consumption")} – ${t("meter", { n: m.meterNumber })}`, [t("year"), t("used")],
-      m.consumption.map((c) => [String(c.year), c.estimated ? `${number(c.consumption, 1)} (${t("estimated")})` : number(c.consumption, 1)])));
+      m.consumption.map((c) => [String(c.year), c.estimated ? `${number(c.consumption, 1)} (${t("estimated")})` : number(c.consumption, 1)]), false));
     else box.append(el("p", { class: "muted", text: t("noConsumption") }));
     if (m.isActive) box.append(readingForm(m));
     return box;
@@ -812,7 +812,7 @@
         [t("filterKind"), c.kindLabel],
         [t("opened"), day(c.openedAt)],
         [t("closed"), c.closedAt ? day(c.closedAt) : null],
-        [t("decision"), c.decision ? `${c.decision.title} (${day(c.decision.date)})` : t("noDecision")],
+        [t("decision"), c.decision ? `${c.decision.title} (${day(c.decision.date)})` : c.closedAt ? null : t("noDecision")],
       ]),
       el("details", {}, el("summary", {}, `${t("documentsOf")} (${c.documents ? c.documents.length : "–"})`), documents));
   }
