@@ -176,7 +176,9 @@ class Web:
 @pytest.fixture
 async def web(chromium: Any, web_stack: RunningStack) -> AsyncIterator[Web]:
     """A fresh browser context (no cookies), the back office back at its seed."""
-    async with aiohttp.ClientSession() as http:
+    # No kept-alive connections: a test outlasts the simulators' keep-alive, and a request on
+    # a connection the server has just closed would fail with a reset.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
         admin = SimulatorAdmin(http, web_stack.urls)
         await admin.reset(SYSTEM_NAMES)
         context = await chromium.new_context(

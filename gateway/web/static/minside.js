@@ -59,6 +59,7 @@
       sourceStale: "{name} svarer ikke akkurat nå. Opplysningene under er fra {time} og kan være utdaterte.",
       failed: "Noe gikk galt. Prøv igjen senere.", unavailable: "Kan ikke vises akkurat nå.",
       sending: "Sender …", externalLink: "(åpnes hos {host})",
+      needsHigh: "Denne søknaden krever innlogging med høyt sikkerhetsnivå (for eksempel BankID).", loginHigh: "Logg inn på nytt med høyt sikkerhetsnivå",
     },
     nn: {
       skip: "Hopp til innhaldet", nav: "Seksjonar", language: "Språk",
@@ -107,6 +108,7 @@
       sourceStale: "{name} svarar ikkje akkurat no. Opplysningane under er frå {time} og kan vere utdaterte.",
       failed: "Noko gjekk gale. Prøv igjen seinare.", unavailable: "Kan ikkje visast akkurat no.",
       sending: "Sender …", externalLink: "(vert opna hos {host})",
+      needsHigh: "Denne søknaden krev innlogging med høgt tryggleiksnivå (til dømes BankID).", loginHigh: "Logg inn på nytt med høgt tryggleiksnivå",
     },
     en: {
       skip: "Skip to content", nav: "Sections", language: "Language",
@@ -155,6 +157,7 @@
       sourceStale: "{name} is not answering right now. The details below are from {time} and may be out of date.",
       failed: "Something went wrong. Please try again later.", unavailable: "Cannot be shown right now.",
       sending: "Sending …", externalLink: "(opens at {host})",
+      needsHigh: "This application needs a login at a high level of assurance (e.g. BankID).", loginHigh: "Log in again at a high level of assurance",
     },
   };
   const LOCALES = { nb: "nb-NO", nn: "nn-NO", en: "en-GB" };
@@ -398,7 +401,7 @@
     }
     externalServices { id name description url }
     applicationTypes {
-      code name description propertyRequired
+      code name description propertyRequired minimumLevelOfAssurance
       fields { key label type required maxLength minimum maximum options { value label } }
       attachments { key label required contentTypes maxBytes maxFiles }
     }
@@ -706,6 +709,7 @@
       if (!attempt || attempt.signature !== signature) attempt = { signature, key: newKey() };
       button.disabled = true;
       button.textContent = t("sending");
+      form.setAttribute("aria-busy", "true");
       try {
         const result = await gql(READING_MUTATION, { input: { ...input, idempotencyKey: attempt.key } });
         const answer = result.data && result.data.submitMeterReading;
@@ -728,6 +732,7 @@
       } catch (e) {
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
+        form.removeAttribute("aria-busy");
         button.disabled = false;
         button.textContent = t("send");
       }
@@ -881,6 +886,12 @@
   function applicationForm(type) {
     const controls = {};
     const parts = [el("p", { class: "muted", text: type.description })];
+    if (type.minimumLevelOfAssurance === "HIGH" && state.levelOfAssurance !== "HIGH") {
+      // The API would refuse it (INSUFFICIENT_LEVEL_OF_ASSURANCE): offer the step-up first.
+      const back = `/?lang=${lang}#documents`;
+      parts.push(el("p", { class: "warning" }, t("needsHigh"), " ",
+        el("a", { href: `/auth/login?acr=idporten-loa-high&return_to=${encodeURIComponent(back)}&ui_locales=${lang}`, text: t("loginHigh") })));
+    }
     let propertySelect = null;
     if (type.propertyRequired) {
       propertySelect = el("select", { name: "propertyId", required: true });
@@ -928,6 +939,7 @@
       input.idempotencyKey = attempt.key;
       button.disabled = true;
       button.textContent = t("sending");
+      form.setAttribute("aria-busy", "true");
       try {
         const result = await upload(APPLICATION_MUTATION, { input }, files.map((f, i) => ({ path: `variables.input.files.${i}.file`, file: f.file })));
         const answer = result.data && result.data.submitApplication;
@@ -950,6 +962,7 @@
       } catch (e) {
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
+        form.removeAttribute("aria-busy");
         button.disabled = false;
         button.textContent = t("send");
       }
@@ -1019,6 +1032,7 @@
       const v = data.viewer;
       if (!framed) {
         framed = true;
+        state.levelOfAssurance = v.levelOfAssurance;
         renderFrame(v.name ? v.name.fullName : "");
       }
       const r = state.rendered;
