@@ -303,13 +303,22 @@ async def test_english_and_phone_width(web: Web) -> None:
     await web.assert_accessible()
 
 
-async def test_logout_goes_through_id_porten_and_back_to_the_logged_out_page(web: Web) -> None:
-    await web.login(1)
+async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
+    web: Web,
+) -> None:
+    await web.login(1, lang="nn")
     page = web.page
+    assert await page.locator("section h2").first.inner_text() == "Min eigedom"
+    # Amounts as Norwegian writes them, also where the browser has no Nynorsk data.
+    (ownership,) = web.stack.population.properties_of(web.pid(1))
+    fees = web.stack.population.fee_basis(ownership.property.matrikkelnummer)
+    total = nok(sum((line.annual_amount for line in fees), Decimal(0)))
+    assert total in await section_text(web, "properties")
     await page.get_by_role("button", name="Logg ut").click()
     # /auth/logout → the stand-in's end-session (and its front-channel logout) → / again.
     await page.wait_for_url(re.compile(re.escape(web.url) + r"/(\?.*)?$"))
     await page.locator("a.button", has_text="Logg inn med ID-porten").wait_for()
+    assert await page.locator("html").get_attribute("lang") == "nb"  # the redirect names none
     cookies = await page.context.cookies(web.url)
     assert [c for c in cookies if c["name"] == web.stack.settings.session_cookie_name] == []
 

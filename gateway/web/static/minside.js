@@ -160,7 +160,9 @@
       needsHigh: "This application needs a login at a high level of assurance (e.g. BankID).", loginHigh: "Log in again at a high level of assurance",
     },
   };
-  const LOCALES = { nb: "nb-NO", nn: "nn-NO", en: "en-GB" };
+  // Number and date formats; a browser without Nynorsk data (Chromium's ICU has none) writes
+  // numbers and months as Bokmål does, which Nynorsk shares, instead of falling back to English.
+  const LOCALES = { nb: ["nb-NO", "no"], nn: ["nn-NO", "nb-NO", "no"], en: ["en-GB"] };
   const LANGUAGE_NAMES = { nb: "Bokmål", nn: "Nynorsk", en: "English" };
 
   const params = new URLSearchParams(location.search);
@@ -207,6 +209,15 @@
       el("table", {}, el("caption", { class: captionShown === false ? "visually-hidden" : null, text: caption }),
         el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => (i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c))))))));
+  }
+  // Links from the API only as http(s) or a path here: never a javascript: or data: URL.
+  function safeUrl(url) {
+    try {
+      const parsed = new URL(url, location.href);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : "#";
+    } catch (e) {
+      return "#";
+    }
   }
   let idCounter = 0;
   const uid = (prefix) => `${prefix}-${++idCounter}`;
@@ -586,7 +597,7 @@
       svg("path", { d: `M10 ${size - 12} h${barLength.toFixed(1)}`, class: "scalebar" }),
       svg("text", { x: 10, y: size - 17, class: "map-text" }, t("scale", { n: niceMetres })));
     return el("figure", { class: "map-figure" }, drawing,
-      el("figcaption", {}, el("a", { href: p.map.mapUrl, rel: "external noopener", text: t("openMap") })));
+      el("figcaption", {}, el("a", { href: safeUrl(p.map.mapUrl), rel: "external noopener", text: t("openMap") })));
   }
 
   function meterBlock(m) {
@@ -826,7 +837,7 @@
     return el("li", {},
       el("p", {}, el("strong", { text: d.title }), ` – ${[d.directionLabel, day(d.date), d.isDecision ? t("decision") : null].filter(Boolean).join(", ")}`),
       d.files.length ? el("ul", { class: "files" }, d.files.map((f) => el("li", {},
-        el("a", { href: f.downloadUrl, download: f.name, text: f.name }),
+        el("a", { href: safeUrl(f.downloadUrl), download: f.name, text: f.name }),
         f.size ? ` (${fileSize(f.size)})` : ""))) : null);
   }
 
@@ -956,7 +967,7 @@
         }
         clearErrors(form);
         receiptBox(form, [t("receipt", { id: answer.receiptId, status: answer.statusLabel }),
-          answer.caseNumber ? ` ${t("caseNo", { n: answer.caseNumber })}.` : "", answer.rejectionReason ? ` ${answer.rejectionReason}` : ""].join("")).focus;
+          answer.caseNumber ? ` ${t("caseNo", { n: answer.caseNumber })}.` : "", answer.rejectionReason ? ` ${answer.rejectionReason}` : ""].join(""));
         attempt = null;
         refreshSubmissions();
       } catch (e) {
@@ -1002,7 +1013,7 @@
         [t("account"), inv.paid ? null : account(inv.accountNumber)],
         [t("matrikkel"), inv.matrikkelnummer],
       ]),
-      el("p", {}, el("a", { class: "pdf", href: inv.pdfUrl, download: `faktura-${inv.invoiceNumber}.pdf`, "aria-label": t("pdfOf", { n: inv.invoiceNumber }), text: t("pdf") })));
+      el("p", {}, el("a", { class: "pdf", href: safeUrl(inv.pdfUrl), download: `faktura-${inv.invoiceNumber}.pdf`, "aria-label": t("pdfOf", { n: inv.invoiceNumber }), text: t("pdf") })));
   }
 
   // --- Andre tjenester ----------------------------------------------------------------------
@@ -1010,7 +1021,7 @@
     return el("ul", { class: "services" }, services.map((s) => {
       let host = "";
       try { host = new URL(s.url).host; } catch (e) { host = ""; }
-      return el("li", { class: "card" }, el("h3", {}, el("a", { href: s.url, rel: "external noopener", text: s.name })),
+      return el("li", { class: "card" }, el("h3", {}, el("a", { href: safeUrl(s.url), rel: "external noopener", text: s.name })),
         el("p", { text: s.description }), host ? el("p", { class: "muted", text: t("externalLink", { host }) }) : null);
     }));
   }
