@@ -5,15 +5,26 @@ What the page does in a browser is tests/browser's; here is what the gateway ser
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import aiohttp
+import graphql
 import pytest
 
 from app import build_app
-from gateway.web import ASSETS_PATH, STATIC_DIR, page_csp, page_html
+from gateway.web import (
+    ASSETS_PATH,
+    STATIC_DIR,
+    TRUSTED_DOCUMENTS_FILE,
+    page_csp,
+    page_documents,
+    page_html,
+    trusted_documents,
+)
 from kernel.servers import ServerSpec, running_servers
-from kernel.settings import Settings
+from kernel.settings import PROJECT_ROOT, Settings
 
 
 def test_the_shell_names_its_language_and_loads_only_the_gateways_assets() -> None:
@@ -33,6 +44,37 @@ def test_the_assets_reach_for_nothing_outside_the_gateway() -> None:
     assert set(re.findall(r"https?://[^\s\"'`]+", script)) == {"http://www.w3.org/2000/svg"}
     style = (STATIC_DIR / "minside.css").read_text()
     assert "url(" not in style and "@import" not in style
+
+
+def test_each_operation_is_sent_with_exactly_the_fragments_it_uses() -> None:
+    source = """
+    query A { viewer { ...V } }
+    query B { viewer { id } }
+    fragment V on Citizen { id name { ...N } }
+    fragment N on PersonName { fullName }
+    fragment Unused on Citizen { id }
+    """
+    documents = page_documents(source)
+    assert list(documents) == ["A", "B"]
+    a = graphql.parse(documents["A"])
+    assert [d.name.value for d in a.definitions if d.name] == ["A", "V", "N"]  # type: ignore[attr-defined]
+    assert "fragment" not in documents["B"]
+
+
+def test_the_pages_documents_are_valid_against_the_schema() -> None:
+    schema = graphql.build_schema((PROJECT_ROOT / "schema.graphql").read_text())
+    documents = page_documents()
+    assert {"MinSide", "MinSideCases", "MinSideSubmitApplication"} <= set(documents)
+    for name, text in documents.items():
+        assert graphql.validate(schema, graphql.parse(text)) == [], name
+
+
+def test_the_shipped_trusted_documents_manifest_is_the_pages_documents() -> None:
+    shipped = json.loads(TRUSTED_DOCUMENTS_FILE.read_text())
+    assert shipped == trusted_documents(), (
+        "gateway/web/trusted-documents.json is stale: regenerate it with "
+        "`.venv/bin/python -c 'import gateway.web as w; w.write_trusted_documents()'`"
+    )
 
 
 def test_the_page_policy_allows_only_self_and_the_issuer_for_forms() -> None:
@@ -77,3 +119,28 @@ async def test_with_the_page_off_the_gateway_serves_the_api_only() -> None:
                 assert response.status == 404, path
         async with http.get(f"{server.url}/healthz") as response:
             assert response.status == 200
+
+
+@pytest.mark.integration
+async def test_a_trusted_only_gateway_runs_the_pages_documents_by_hash() -> None:
+    settings = Settings(
+        persisted_queries="trusted-only", trusted_documents_file=TRUSTED_DOCUMENTS_FILE
+    )
+    async with (
+        running_servers([ServerSpec("gateway", build_app(settings))]) as (server,),
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.get(f"{server.url}{ASSETS_PATH}/documents.json") as response:
+            documents = await response.json()
+        assert documents == page_documents()
+        text = documents["MinSideServices"]
+        extensions = {
+            "persistedQuery": {
+                "version": 1,
+                "sha256Hash": hashlib.sha256(text.encode()).hexdigest(),
+            }
+        }
+        async with http.post(f"{server.url}/graphql", json={"extensions": extensions}) as response:
+            body = await response.json()
+        assert "errors" not in body, body
+        assert body["data"]["externalServices"]

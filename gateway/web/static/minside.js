@@ -332,7 +332,8 @@
     };
   }
 
-  async function gql(query, variables, onUpdate) {
+  async function gql(name, variables, onUpdate) {
+    const query = await documentText(name);
     const m = merger();
     await request(query, variables || {}, (payload) => {
       m.add(payload);
@@ -342,7 +343,8 @@
   }
 
   // An upload (GraphQL multipart request spec) with the header the CSRF check asks for.
-  async function upload(query, variables, files) {
+  async function upload(name, variables, files) {
+    const query = await documentText(name);
     const form = new FormData();
     const hash = await sha256(query);
     const operations = { query, variables };
@@ -362,85 +364,21 @@
   }
 
   // --- documents ----------------------------------------------------------------------------
-  const CASE_FIELDS = `
-    fragment CaseFields on Case {
-      id caseNumber title kindLabel statusLabel openedAt closedAt
-      decision { title date }
-      documents { id documentNumber title date directionLabel isDecision files { name contentType size downloadUrl } }
-    }`;
-  const INVOICE_FIELDS = `
-    fragment InvoiceFields on Invoice {
-      id invoiceNumber title issuedOn dueOn statusLabel paid kid accountNumber matrikkelnummer pdfUrl
-      total { amount currency } outstanding { amount currency }
-    }`;
-  const SUBMISSION_FIELDS = `
-    fragment SubmissionFields on Submission {
-      __typename receiptId kindLabel status statusLabel submittedAt rejectionReason
-      ... on MeterReadingReceipt { meterNumber reading { value readOn } }
-      ... on ApplicationReceipt { title caseNumber }
-    }`;
-  const PAGE_QUERY = `query MinSide($casesFirst: Int!) {
-    viewer {
-      name { fullName }
-      levelOfAssurance
-      cases(first: $casesFirst) { totalCount pageInfo { hasNextPage endCursor } nodes { ...CaseFields } }
-      unpaid: invoices(first: 50, filter: { unpaidOnly: true }) { totalCount nodes { ...InvoiceFields } }
-      paid: invoices(first: 10, filter: { statuses: [PAID] }) { totalCount nodes { ...InvoiceFields } }
-      submissions { ...SubmissionFields }
-      ... @defer(label: "properties") {
-        properties(first: 100) {
-          totalCount
-          nodes {
-            id matrikkelnummer { text } address { text } municipality { number name }
-            ownershipShare isSectioned area
-            buildings { buildingNumber typeLabel builtYear floors }
-            feeBasis { total { amount currency } lines { kindLabel description quantity unitLabel unitPrice { amount currency } annualAmount { amount currency } } }
-            propertyTaxBasis { year assessedValue { amount currency } taxBase { amount currency } ratePerMille annualTax { amount currency } exemption isExempt }
-            waterMeters {
-              id meterNumber installedOn replacedOn isActive
-              readings(first: 5) { value readOn sourceLabel }
-              consumption(years: 5) { year consumption estimated }
-              pendingReadings { receiptId statusLabel reading { value readOn } }
-            }
-            map { centroid { latitude longitude } boundary boundaryIsApproximate mapUrl }
-          }
-        }
-      }
-      ... @defer(label: "sources") {
-        sources { source sourceLabel status statusLabel asOf unavailableSince }
-      }
+  // The page's GraphQL documents live in gateway/web/minside.graphql; the gateway serves each
+  // operation with its fragments by name (the same texts its trusted-documents manifest lists).
+  let documentsLoaded = null;
+  function documentText(name) {
+    if (!documentsLoaded) {
+      documentsLoaded = fetch("/minside-assets/documents.json", { credentials: "same-origin" }).then((r) => {
+        if (!r.ok) throw new Error(`documents: ${r.status}`);
+        return r.json();
+      });
     }
-    externalServices { id name description url }
-    applicationTypes {
-      code name description propertyRequired minimumLevelOfAssurance
-      fields { key label type required maxLength minimum maximum options { value label } }
-      attachments { key label required contentTypes maxBytes maxFiles }
-    }
+    return documentsLoaded.then((docs) => {
+      if (!docs[name]) throw new Error(`no document ${name}`);
+      return docs[name];
+    });
   }
-  ${CASE_FIELDS}
-  ${INVOICE_FIELDS}
-  ${SUBMISSION_FIELDS}`;
-  const CASES_QUERY = `query MinSideCases($filter: CaseFilter, $first: Int!, $after: String) {
-    viewer { cases(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ...CaseFields } } }
-  }
-  ${CASE_FIELDS}`;
-  const SUBMISSIONS_QUERY = `query MinSideSubmissions { viewer { submissions { ...SubmissionFields } } }
-  ${SUBMISSION_FIELDS}`;
-  const READING_MUTATION = `mutation MinSideSubmitMeterReading($input: SubmitMeterReadingInput!) {
-    submitMeterReading(input: $input) {
-      __typename
-      ... on MeterReadingReceipt { receiptId status statusLabel rejectionReason reading { value readOn } consumptionSinceLast }
-      ... on SubmitMeterReadingErrors { errors { field code message } }
-    }
-  }`;
-  const APPLICATION_MUTATION = `mutation MinSideSubmitApplication($input: SubmitApplicationInput!) {
-    submitApplication(input: $input) {
-      __typename
-      ... on ApplicationReceipt { receiptId status statusLabel rejectionReason caseNumber title }
-      ... on SubmitApplicationErrors { errors { field code message } }
-    }
-  }`;
-  const SERVICES_QUERY = "query MinSideServices { externalServices { id name description url } }";
   const CASES_PER_PAGE = 10;
 
   // --- page state ---------------------------------------------------------------------------
@@ -483,7 +421,7 @@
       el("p", {}, el("a", { class: "button", href: loginUrl(), text: t("login") })));
     app.replaceChildren(el("a", { class: "skip", href: "#main", text: t("skip") }), header(null), main);
     // The other services are public: shown before login too.
-    gql(SERVICES_QUERY, {}).then((r) => {
+    gql("MinSideServices", {}).then((r) => {
       const services = (r.data && r.data.externalServices) || [];
       if (!services.length) return;
       main.append(el("section", { id: "services", "aria-labelledby": "services-h" },
@@ -722,7 +660,7 @@
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
-        const result = await gql(READING_MUTATION, { input: { ...input, idempotencyKey: attempt.key } });
+        const result = await gql("MinSideSubmitMeterReading", { input: { ...input, idempotencyKey: attempt.key } });
         const answer = result.data && result.data.submitMeterReading;
         if (!answer) return showErrors(form, [{ field: "", message: (result.errors[0] && result.errors[0].message) || t("failed") }], () => null);
         if (answer.__typename === "SubmitMeterReadingErrors") {
@@ -802,7 +740,7 @@
   async function loadCases(append) {
     const variables = { filter: state.caseFilter, first: CASES_PER_PAGE, after: append ? state.casesCursor : null };
     try {
-      const result = await gql(CASES_QUERY, variables);
+      const result = await gql("MinSideCases", variables);
       renderCases(result.data && result.data.viewer.cases, append);
       if (!(result.data && result.data.viewer.cases)) noteSourceError(result);
     } catch (e) {
@@ -812,7 +750,7 @@
 
   function noteSourceError(result) {
     const e = (result.errors || []).find((x) => x.extensions && x.extensions.source);
-    if (e) gql(`query MinSideSources { viewer { sources { source sourceLabel status statusLabel asOf unavailableSince } } }`, {})
+    if (e) gql("MinSideSources", {})
       .then((r) => r.data && renderSources(r.data.viewer.sources)).catch(() => {});
   }
 
@@ -863,7 +801,7 @@
 
   async function refreshSubmissions() {
     try {
-      const result = await gql(SUBMISSIONS_QUERY, {});
+      const result = await gql("MinSideSubmissions", {});
       renderSubmissions(result.data && result.data.viewer.submissions);
     } catch (e) { /* the receipt is already shown */ }
   }
@@ -952,7 +890,7 @@
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
-        const result = await upload(APPLICATION_MUTATION, { input }, files.map((f, i) => ({ path: `variables.input.files.${i}.file`, file: f.file })));
+        const result = await upload("MinSideSubmitApplication", { input }, files.map((f, i) => ({ path: `variables.input.files.${i}.file`, file: f.file })));
         const answer = result.data && result.data.submitApplication;
         if (!answer) return showErrors(form, [{ field: "", message: (result.errors && result.errors[0] && result.errors[0].message) || t("failed") }], () => null);
         if (answer.__typename === "SubmitApplicationErrors") {
@@ -1056,7 +994,7 @@
       if (!r.sources && v.sources) { r.sources = true; renderSources(v.sources); }
     };
     try {
-      const result = await gql(PAGE_QUERY, { casesFirst: CASES_PER_PAGE }, update);
+      const result = await gql("MinSide", { casesFirst: CASES_PER_PAGE }, update);
       if (framed) document.body.dataset.loaded = "true";
       if (framed && !state.rendered.properties) renderProperties(null);
       if (!framed && !loggedOut) {
