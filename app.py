@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 import aiohttp
@@ -16,7 +17,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -43,7 +44,7 @@ from delivery.runner import build_worker
 from gateway.admission import Admission, AdmissionControl
 from gateway.downloads import DownloadEndpoint
 from gateway.graphiql import assets_mount, localized_ide_html
-from gateway.health import DependencyCheck, HttpProbe, check_all
+from gateway.health import DependencyCheck, HttpProbe, Readiness
 from gateway.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
     RequestRefused,
@@ -63,7 +64,9 @@ from gateway.incremental import (
 )
 from gateway.metrics import GatewayMetrics, LoopLagMonitor, serving_metrics
 from gateway.observe import ObservedGraphQL
+from gateway.partners import PartnerCors, PartnerDocuments
 from gateway.persisted_queries import PersistedQueries
+from gateway.rate_limit import ChargeCosts, RateLimiter, RateLimitGate
 from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
@@ -72,16 +75,19 @@ from gateway.web import web_routes
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
+from kernel.partners import ClientRegistry, load_partners
 from kernel.redis_client import RedisProbe, open_redis
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from kernel.systems import SYSTEM_NAMES
+from resolvers.access_recorder import AccessReads, AccessRecorder
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.read_cache import open_read_cache
 from resolvers.shared import SharedServices
 from schema.build import build_schema
-from stores import Outbox, open_outbox
+from stores import Outbox, open_access_log, open_outbox
 
 log = logging.getLogger("minside.graphql")
 
@@ -116,10 +122,22 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     multipart_transport_class = KeptPayloadsTransport
 
-    def __init__(self, state: GatewayState, persisted: PersistedQueries) -> None:
+    def __init__(
+        self,
+        state: GatewayState,
+        persisted: PersistedQueries,
+        partner_documents: PartnerDocuments | None = None,
+    ) -> None:
+        settings = state.settings
         super().__init__(
-            build_schema(max_depth=state.settings.graphql_max_depth),
-            graphql_ide="graphiql",
+            # ChargeCosts: the cost limits, then the rate limits (gateway.rate_limit).
+            # MINSIDE_MODE: no introspection and no GraphiQL in production unless switched on.
+            build_schema(
+                max_depth=settings.graphql_max_depth,
+                limit_costs=ChargeCosts,
+                introspection=settings.introspection_enabled,
+            ),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             # strawberry refuses mutations over GET; which queries may come over GET is
             # gateway.persisted_queries' (MINSIDE_GRAPHQL_GET_QUERIES).
             allow_queries_via_get=True,
@@ -129,6 +147,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
         self.state = state
         self.persisted = persisted
+        self.partner_documents = partner_documents or PartnerDocuments({})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -146,9 +165,21 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 # The client went away before its body arrived: nobody to answer.
                 log.info("client disconnected before sending its whole request body")
                 return
+            if not isinstance(response, StreamingResponse):
+                self.record_reads(request)  # executed whole: logged before the answer leaves
             await response(scope, receive, send)
         finally:
+            self.record_reads(request)  # what deferred parts read while streaming
             await request.close()
+
+    def record_reads(self, request: Request) -> None:
+        """Hand the personal data this request read to the access log's recorder (which only
+        buffers it: the answer never waits for the log)."""
+        reads: AccessReads | None = getattr(request.state, "access_reads", None)
+        viewer = viewer_of(request.scope)
+        services = self.state.services
+        if reads and viewer is not None and services is not None:
+            services.access_log.record(viewer, reads)
 
     async def run(  # type: ignore[override]
         self,
@@ -245,6 +276,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # A partner with a trusted documents manifest runs only those (gateway.partners).
+        self.partner_documents.check(context.viewer, request_data.query)
         try:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -311,12 +344,15 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context.for_request(
+        context = Context.for_request(
             request,
             response if isinstance(response, Response) else None,
             self.state.shared(),
             viewer_of(request.scope),
         )
+        # Read back by record_reads() once the request has executed.
+        request.state.access_reads = context.access
+        return context
 
 
 def refusal(exc: HTTPException, accept: str | None) -> Response:
@@ -439,6 +475,10 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     # Read now, so a bad catalogue or secret stops the app before it serves anything.
     external_services = load_external_services(settings.external_services_file)
     application_types = load_application_types(settings.application_types_file)
+    document_visibility = load_document_visibility(settings.document_visibility_file)
+    # Partner portals: whose bearer tokens count, their scopes, origins and documents.
+    partners = load_partners(settings.partners_file, own_client_id=auth_config.client_id)
+    partner_documents = PartnerDocuments.load(partners)
     server_secret = ServerSecret.from_settings(settings)
     # MINSIDE_REDIS_URL: sessions, the read cache and ID-porten's metadata shared by every
     # worker. The client connects on first use and is closed when the lifespan ends.
@@ -472,7 +512,10 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         if redis is not None
         else None
     )
-    state = GatewayState(settings=settings, auth=Auth(auth_config, sessions, metadata=metadata))
+    clients = ClientRegistry(auth_config.client_id, partners.partners)
+    state = GatewayState(
+        settings=settings, auth=Auth(auth_config, sessions, metadata=metadata, clients=clients)
+    )
     file_links = FileLinks(server_secret, settings.file_link_ttl_s)
     admission = Admission(
         settings.graphql_max_concurrency,
@@ -486,6 +529,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         lambda: state.services.connectors.resilience if state.services is not None else {},
         lambda: state.services.outbox if state.services is not None else None,
     )
+    # Cost per window per viewer and client: in Redis when there is one (gateway.rate_limit).
+    rate_limiter = RateLimiter.from_settings(settings, server_secret, redis, observer=metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -501,6 +546,15 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             outbox = await open_outbox(settings)
             state.checks = dependency_checks(settings, http, connectors, outbox, redis)
             worker = build_worker(settings, outbox, connectors)
+            # The citizen's access log, beside the outbox; written by a task of its own.
+            access_log = AccessRecorder(
+                await open_access_log(settings),
+                server_secret,
+                clients,
+                queue_max=settings.access_log_queue_max,
+                batch_max=settings.access_log_batch_max,
+                observer=metrics,
+            )
             state.services = SharedServices(
                 settings=settings,
                 external_services=external_services,
@@ -510,21 +564,41 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 connectors=connectors,
                 outbox=outbox,
                 notify_delivery=worker.notify,
+                access_log=access_log,
+                document_visibility=document_visibility,
                 read_cache=open_read_cache(settings, server_secret, redis=redis),
                 cache_observer=metrics,
             )
             delivery = asyncio.create_task(worker.run(), name="delivery")
+            access_writer = asyncio.create_task(access_log.run(), name="access-log-writer")
+            access_purge = asyncio.create_task(
+                access_log.purge_periodically(
+                    timedelta(days=settings.access_log_retention_days),
+                    settings.access_log_purge_interval_s,
+                ),
+                name="access-log-purge",
+            )
             try:
                 async with (
                     loop_lag.running(),
-                    serving_metrics(metrics, settings.host, settings.metrics_port),
+                    serving_metrics(
+                        metrics,
+                        settings.host,
+                        settings.metrics_port,
+                        [Route("/readyz", readiness.internal_endpoint, methods=["GET"])],
+                    ),
                 ):
                     yield
             finally:
                 delivery.cancel()
+                access_purge.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await delivery
+                with contextlib.suppress(asyncio.CancelledError):
+                    await access_purge
+                await access_log.stop(access_writer)  # writes what is still buffered
                 state.services = None
+                await access_log.store.close()
                 await outbox.close()
                 if redis is not None:
                     await redis.aclose()
@@ -534,16 +608,12 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
-        results = await check_all(state.checks, settings.readiness_timeout_s)
-        ready = all(result.ok for result in results)
-        body = {
-            "status": "ready" if ready else "not ready",
-            "dependencies": {result.name: result.as_json() for result in results},
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
+    # Each dependency's state only for internal callers, or on the internal port.
+    readiness = Readiness(
+        lambda: state.checks, settings.readiness_timeout_s, settings.internal_callers
+    )
 
-    graphql = GatewayGraphQL(state, persisted)
+    graphql = GatewayGraphQL(state, persisted, partner_documents)
     app = Starlette(
         routes=[
             Route(
@@ -551,11 +621,14 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 RequestSizeLimit(
                     # Who is asking is settled before a request queues for an execution slot.
                     ViewerGate(
-                        AdmissionControl(
-                            graphql,
-                            admission,
-                            budget_s=settings.graphql_request_budget_s,
-                            retry_after_s=settings.overload_retry_after_s,
+                        RateLimitGate(
+                            AdmissionControl(
+                                graphql,
+                                admission,
+                                budget_s=settings.graphql_request_budget_s,
+                                retry_after_s=settings.overload_retry_after_s,
+                            ),
+                            rate_limiter,
                         ),
                         state.auth,
                     ),
@@ -570,11 +643,11 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 ViewerGate(DownloadEndpoint(state), state.auth),
                 methods=["GET"],
             ),
-            assets_mount(),
+            *([assets_mount()] if settings.graphiql_enabled else []),
             # Min side's reference web page at / (MINSIDE_WEB_PAGE), a client of the API above.
-            *(web_routes(str(settings.idporten_issuer)) if settings.web_page else []),
+            *(web_routes(str(settings.idporten_issuer)) if settings.web_page_enabled else []),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            Route("/readyz", readiness.endpoint, methods=["GET"]),
             # Outside admission control: it must answer when the worker is saturated. With
             # MINSIDE_METRICS_PORT it is served there instead (the lifespan), not publicly.
             *(
@@ -585,6 +658,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
         ],
         middleware=[
             Middleware(SecurityHeaders),  # no-store, CSP, nosniff, … (gateway.security_headers)
+            # CORS for the partner portals' origins, without credentials (gateway.partners).
+            Middleware(PartnerCors, origins=partners.origins),
             # A request id per request, in every log line and in X-Request-Id.
             Middleware(RequestIdMiddleware),
             # /graphql's span and metrics, around the requests turned away before GraphQL too.
@@ -595,4 +670,5 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
     app.state.gateway = state
     app.state.admission = admission
     app.state.metrics = metrics
+    app.state.rate_limiter = rate_limiter
     return app

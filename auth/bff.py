@@ -2,17 +2,21 @@
 
 Routes: ``GET /auth/login`` → ID-porten (code + PKCE S256 + state + nonce), ``GET
 /auth/callback`` → server-side session, ``POST /auth/logout`` → ID-porten's end-session
-endpoint, ``GET /auth/frontchannel-logout`` ← ID-porten's single logout iframe.
+endpoint (by a form POST: the ID token, whose ``pid`` anyone can read, never goes into a URL),
+``GET /auth/frontchannel-logout`` ← ID-porten's single logout iframe.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from html import escape
+from typing import Final
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -22,6 +26,7 @@ from starlette.routing import Route
 from auth import csrf
 from auth.acr import Acr
 from auth.client import pkce_challenge
+from auth.config import origin_of
 from auth.errors import IssuerUnavailable, LoginError, SessionStoreUnavailable
 from auth.idtoken import validate_id_token
 from auth.middleware import error_response
@@ -49,6 +54,53 @@ def safe_return_to(value: str | None) -> str:
     if any(ord(ch) < 0x21 or ch == "\\" for ch in value):
         return "/"
     return value
+
+
+# Submits the logout form at once; without JavaScript the citizen presses its button.
+_SUBMIT_SCRIPT: Final = "document.getElementById('logout').submit();"
+_SUBMIT_SCRIPT_HASH: Final = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(_SUBMIT_SCRIPT.encode()).digest()).decode() + "'"
+)
+
+
+def end_session_form(end_session_endpoint: str, params: dict[str, str], return_to: str) -> Response:
+    """RP-initiated logout by POST (OpenID Connect RP-Initiated Logout 1.0 §2): a page whose
+    form posts `params` to ID-porten's end-session endpoint, submitted by a script the page's
+    CSP allows by hash, or by its button without JavaScript.
+
+    A GET with ``id_token_hint`` in the URL would put the ID token (and its ``pid``) in the
+    browser's history, in ID-porten's access logs and in any proxy's; a form body is in none.
+    The CSP lets the form go only to the end-session endpoint and the page it returns to.
+    """
+    fields = "".join(
+        f"<input type='hidden' name='{escape(name)}' value='{escape(value)}'>"
+        for name, value in params.items()
+    )
+    body = (
+        "<!doctype html><html lang='nb'><meta charset='utf-8'>"
+        "<meta name='referrer' content='no-referrer'><title>Logger ut</title>"
+        "<h1>Logger ut</h1>"
+        f"<form id='logout' method='post' action='{escape(end_session_endpoint)}'>{fields}"
+        "<p>Du blir sendt videre til ID-porten for å logge ut der også.</p>"
+        "<button type='submit'>Fortsett utloggingen</button></form>"
+        f"<script>{_SUBMIT_SCRIPT}</script></html>"
+    )
+    targets = " ".join(dict.fromkeys([origin_of(end_session_endpoint), origin_of(return_to)]))
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {_SUBMIT_SCRIPT_HASH}",
+            f"form-action {targets}",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    headers = NO_STORE | {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+    }
+    return HTMLResponse(body, 200, headers=headers)
 
 
 def _page(status: int, title: str, message: str) -> HTMLResponse:
@@ -239,7 +291,9 @@ class BffRoutes:
             return _page(403, "Utlogging avvist", refusal)
         session_id = request.cookies.get(config.cookie_name)
         data = await self.auth.sessions.delete(session_id) if session_id else None
-        target = config.post_logout_redirect_uri
+        response: Response = RedirectResponse(
+            config.post_logout_redirect_uri, 303, headers=NO_STORE
+        )
         if data is not None:
             try:
                 metadata = await self.auth.discovery.metadata()
@@ -250,10 +304,12 @@ class BffRoutes:
                     "id_token_hint": data.id_token,
                     "post_logout_redirect_uri": config.post_logout_redirect_uri,
                     "state": new_secret(),
+                    "client_id": config.client_id,
                 }
-                target = metadata.end_session_endpoint + "?" + urlencode(params)
+                response = end_session_form(
+                    metadata.end_session_endpoint, params, config.post_logout_redirect_uri
+                )
         log.info("logout (session existed: %s)", data is not None)
-        response = RedirectResponse(target, 303, headers=NO_STORE)
         self._clear_cookie(response, config.cookie_name)
         return response
 

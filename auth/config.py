@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from auth.acr import Acr
-from kernel.settings import Settings
+from kernel.settings import Settings, SettingsError
 
 
 def origin_of(url: str) -> str:
@@ -44,7 +44,18 @@ class AuthConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthConfig:
-        """Derive the configuration; URLs default to paths under ``public_url``."""
+        """Derive the configuration; URLs default to paths under ``public_url``.
+
+        Raises :class:`SettingsError` in production mode without an audience: a bearer token
+        without one would be any ID-porten login to any service that asked for our scope.
+        """
+        if not settings.idporten_audience and not settings.development:
+            raise SettingsError(
+                "MINSIDE_IDPORTEN_AUDIENCE is required in production mode (MINSIDE_MODE="
+                "production, the default): set it to the resource the gateway is registered "
+                "with at ID-porten, which bearer tokens must carry as their aud and which login "
+                "asks for; or run MINSIDE_MODE=development (local work only)"
+            )
         public = str(settings.public_url).rstrip("/")
         issuer = str(settings.idporten_issuer).rstrip("/")
         redirect = settings.idporten_redirect_uri

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -63,7 +64,8 @@ async def resolve_viewer(request: Request, auth: Auth) -> Viewer | None:
     if refusal is not None:
         raise CsrfRefused(refusal)
     data = await auth.sessions.get(session_id)
-    return data.viewer() if data is not None else None
+    # A browser session is Min side's own: every scope (kernel.partners).
+    return replace(data.viewer(), client=auth.clients.own) if data is not None else None
 
 
 def _quoted(text: str) -> str:

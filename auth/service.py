@@ -12,6 +12,7 @@ from auth.jwks import JwksCache
 from auth.metadata import MetadataStore
 from auth.sessions import SessionStore
 from auth.tokens import AccessTokenValidator, TokenPolicy
+from kernel.partners import ClientRegistry
 
 
 class AuthNotStarted(RuntimeError):
@@ -28,8 +29,11 @@ class Auth:
         *,
         clock: Clock = system_clock,
         metadata: MetadataStore | None = None,
+        clients: ClientRegistry | None = None,
     ) -> None:
         self.config = config
+        # Min side's own client and the partners (MINSIDE_PARTNERS_FILE): whose tokens count.
+        self.clients = clients if clients is not None else ClientRegistry(config.client_id)
         self.sessions = sessions
         # Shared with the other workers (Redis) when set: the discovery document and JWKS.
         self.metadata = metadata
@@ -76,7 +80,9 @@ class Auth:
         )
         self._discovery = discovery
         self._jwks = jwks
-        self._validator = AccessTokenValidator(discovery, jwks, policy, clock=self.clock)
+        self._validator = AccessTokenValidator(
+            discovery, jwks, policy, clock=self.clock, clients=self.clients
+        )
         self._token_client = TokenEndpointClient(
             http,
             client_id=config.client_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auth.acr import Acr
 from auth.clock import Clock, system_clock
@@ -18,6 +18,7 @@ from auth.jws import (
     verified_claims,
 )
 from auth.viewer import AuthMethod, Viewer
+from kernel.partners import ClientRegistry
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,12 @@ class AccessTokenValidator:
         policy: TokenPolicy,
         *,
         clock: Clock = system_clock,
+        clients: ClientRegistry | None = None,
     ) -> None:
         self._discovery = discovery
+        # Who a token's client_id may be (None: any client, as Min side; for tests of the
+        # other checks alone).
+        self._clients = clients
         self._jwks = jwks
         self._policy = policy
         self._clock = clock
@@ -81,9 +86,17 @@ class AccessTokenValidator:
             raise InsufficientScope(
                 f"token lacks the scope {policy.required_scope}", policy.required_scope
             )
+        client = self._clients.own if self._clients is not None else None
+        if self._clients is not None:
+            client_id = claims.get("client_id")
+            known = self._clients.get(client_id) if isinstance(client_id, str) else None
+            if known is None:
+                # Neither Min side nor a partner of MINSIDE_PARTNERS_FILE.
+                raise InvalidToken("token was issued to a client this API does not know")
+            client = known
         sub = claims.get("sub")
         sid = claims.get("sid")
-        return Viewer(
+        viewer = Viewer(
             pid=pid,
             sub=sub if isinstance(sub, str) else "",
             acr=acr,
@@ -91,3 +104,4 @@ class AccessTokenValidator:
             sid=sid if isinstance(sid, str) else None,
             scopes=scopes,
         )
+        return viewer if client is None else replace(viewer, client=client)

@@ -3,6 +3,9 @@
 The token (see :mod:`kernel.file_links`) is checked to be ours, unexpired and minted for this
 very viewer; every refusal — bad, expired, someone else's, or missing at the back-office — is
 the same 404, so a link reveals nothing about whether the object exists.
+
+A download served goes into the citizen's access log as a download of its document (a case
+file) or invoice (a PDF), by that object's global id.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from connectors.visma.client import VismaClient
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
+from resolvers.access_recorder import AccessReads
+from resolvers.document_visibility import DocumentVisibility
+from schema.access_log.reads import PERSONAL_DATA
+from schema.relay import global_id
+from schema.scopes import FILE_SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +106,33 @@ class DownloadEndpoint:
         if ref.viewer_key != services.server_secret.viewer_key(viewer.pid):
             log.info("download refused: link minted for another viewer")
             return _not_found()
+        scope = FILE_SCOPES[ref.kind]
+        if not viewer.client.allows(scope):
+            return _refusal(
+                DownloadErrorCode.FORBIDDEN_FOR_CLIENT,
+                f"This client may not download this file: it needs the scope {scope.value!r}",
+                403,
+                _NO_STORE,
+                scope=scope.value,
+            )
+        reads = AccessReads()
         try:
             if ref.kind is FileKind.INVOICE_PDF:
-                return await self._invoice_pdf(services.connectors, ref, viewer.pid)
-            return await self._case_file(services.connectors, ref, viewer.pid)
+                response = await self._invoice_pdf(services.connectors, ref, viewer.pid, reads)
+            else:
+                response = await self._case_file(
+                    services.connectors, services.document_visibility, ref, viewer.pid, reads
+                )
+            services.access_log.record(viewer, reads)  # buffered: the download never waits
+            return response
         except NotFound:
             return _not_found()
         except ConnectorError as error:
             return _failed(error)
 
-    async def _invoice_pdf(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
+    async def _invoice_pdf(
+        self, connectors: Connectors, ref: FileRef, pid: str, reads: AccessReads
+    ) -> Response:
         # The customer is passed on so the ERP, too, refuses an invoice of someone else.
         stream = await connectors.get(VismaClient).invoice_pdf_stream(ref.ref, customer_pid=pid)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
@@ -117,11 +142,19 @@ class DownloadEndpoint:
         # Wait for the first bytes before answering: an ERP that stalls or breaks off before
         # sending anything gets a clean 504/503 instead of a 200 with a broken body.
         first = await anext(chunks, b"")
+        reads.add(PERSONAL_DATA["Invoice"], global_id("Invoice", ref.ref), download=True)
         return StreamingResponse(
             _prepend(first, chunks), media_type=stream.content_type, headers=headers
         )
 
-    async def _case_file(self, connectors: Connectors, ref: FileRef, pid: str) -> Response:
+    async def _case_file(
+        self,
+        connectors: Connectors,
+        visibility: DocumentVisibility,
+        ref: FileRef,
+        pid: str,
+        reads: AccessReads,
+    ) -> Response:
         p360 = connectors.get(P360Client)
         # The link proves it was made for this viewer; ownership is checked again now, since a
         # case's parties or documents may have changed in the archive since the link was made.
@@ -130,15 +163,18 @@ class DownloadEndpoint:
         )
         own_cases = {case.case_number for case in cases}
         own_files = {
-            file.recno
+            file.recno: document.document_number
             for case_number, listed in documents.items()
             if case_number in own_cases
-            for document in listed
+            # Only files the citizen may see: not those of an internal note or exempt entry.
+            for document in visibility.visible(listed)
             for file in document.files
         }
         if int(ref.ref) not in own_files:
             log.info("download refused: the file is no longer on one of the viewer's cases")
             return _not_found()
         content = await p360.file_with_content(int(ref.ref))
+        document = global_id("Document", own_files[int(ref.ref)])
+        reads.add(PERSONAL_DATA["Document"], document, download=True)
         headers = {**_NO_STORE, "Content-Disposition": content_disposition(ref.name)}
         return Response(content.data, media_type=content.content_type, headers=headers)

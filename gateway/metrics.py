@@ -18,7 +18,11 @@ Counters and histograms the hot path updates (cheaply: label children are looked
 - back-office calls by system, operation and outcome (:meth:`GatewayMetrics.on_call`, the
   :class:`connectors.observe.CallObserver` of every ``Resilience``);
 - read-cache hits, misses and stale serves by cache policy
-  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`).
+  (:meth:`GatewayMetrics.on_cache_reads`, the :class:`resolvers.observe.CacheObserver`);
+- access log entries written and dropped (the
+  :class:`resolvers.access_recorder.AccessObserver`);
+- operations refused by a rate limit, by scope, and requests let through unchecked
+  (:meth:`GatewayMetrics.on_rate_limited`, the :class:`gateway.rate_limit.RateLimitObserver`).
 
 Values read when scraped: the breakers' states, and the outbox's depth and oldest age (read
 from the store in the async endpoint before the text is generated, with a short timeout).
@@ -31,7 +35,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -42,7 +46,7 @@ from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from connectors.resilience import Resilience
 from gateway.admission import Admission
@@ -189,7 +193,8 @@ class GatewayMetrics:
             "minside_graphql_requests",
             "GraphQL requests by operation name and outcome: ok, errors (some fields failed), "
             "rejected (not parsed, not valid, not authenticated: nothing executed), "
-            "overloaded (503, nothing executed), failed (the gateway failed the request).",
+            "overloaded (503, nothing executed), rate_limited (429, nothing executed), failed "
+            "(the gateway failed the request).",
             ["operation", "outcome"],
             registry=self.registry,
         )
@@ -221,6 +226,32 @@ class GatewayMetrics:
             ["policy", "result"],
             registry=self.registry,
         )
+        self._access_written = Counter(
+            "minside_access_log_written",
+            "Citizen's access log entries written to the store (one per request and kind).",
+            registry=self.registry,
+        )
+        self._access_dropped = Counter(
+            "minside_access_log_dropped",
+            "Citizen's access log entries dropped, by reason: queue_full (the writer is "
+            "behind), store_failed (the store refused a batch), shutdown (not written in time).",
+            ["reason"],
+            registry=self.registry,
+        )
+        # Rate limits (gateway.rate_limit).
+        self._rate_limited = Counter(
+            "minside_rate_limited",
+            "GraphQL operations refused with 429 RATE_LIMITED, by the budget that was spent: "
+            "viewer, client or anonymous (per client address).",
+            ["scope"],
+            registry=self.registry,
+        )
+        self._rate_limit_unchecked = Counter(
+            "minside_rate_limit_unchecked",
+            "GraphQL requests let through without a rate-limit check because its store (Redis) "
+            "failed, was too slow or is skipped after a failure.",
+            registry=self.registry,
+        )
         self.outbox_values = _OutboxValues()
         self.outbox = outbox
         self.registry.register(self.outbox_values)
@@ -248,6 +279,14 @@ class GatewayMetrics:
         count.inc()
         seconds_of.observe(seconds)
 
+    def on_rate_limited(self, scope: str) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: an operation was refused (429)."""
+        self._rate_limited.labels(scope).inc()
+
+    def on_rate_limit_unchecked(self) -> None:
+        """:class:`gateway.rate_limit.RateLimitObserver`: the store could not count."""
+        self._rate_limit_unchecked.inc()
+
     def on_cache_reads(self, policy: str, hits: int, misses: int, stale: int) -> None:
         """:class:`resolvers.observe.CacheObserver`: one loader batch read the cache."""
         for result, count in (("hit", hits), ("miss", misses), ("stale", stale)):
@@ -258,6 +297,14 @@ class GatewayMetrics:
                         policy, result
                     )
                 child.inc(count)
+
+    def on_access_log_written(self, count: int) -> None:
+        """:class:`resolvers.access_recorder.AccessObserver`: a batch was written."""
+        self._access_written.inc(count)
+
+    def on_access_log_dropped(self, count: int, reason: str) -> None:
+        """:class:`resolvers.access_recorder.AccessObserver`: entries were dropped."""
+        self._access_dropped.labels(reason).inc(count)
 
     # --- /metrics ------------------------------------------------------------------------
 
@@ -281,20 +328,23 @@ class GatewayMetrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_app(metrics: GatewayMetrics) -> Starlette:
-    """An app that serves only ``GET /metrics`` (for ``MINSIDE_METRICS_PORT``)."""
-    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"])])
+def metrics_app(metrics: GatewayMetrics, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """An app that serves ``GET /metrics`` (for ``MINSIDE_METRICS_PORT``), and ``routes``
+    (the internal ``/readyz`` with its details)."""
+    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"]), *routes])
 
 
 @contextlib.asynccontextmanager
 async def serving_metrics(
-    metrics: GatewayMetrics, host: str, port: int | None
+    metrics: GatewayMetrics, host: str, port: int | None, routes: Sequence[BaseRoute] = ()
 ) -> AsyncIterator[None]:
-    """``/metrics`` on a port of its own while the block runs (nothing when ``port`` is None)."""
+    """``/metrics`` (and ``routes``) on a port of its own while the block runs (nothing when
+    ``port`` is None)."""
     if port is None:
         yield
         return
-    async with running_servers([ServerSpec("metrics", metrics_app(metrics), host, port)]):
+    app = metrics_app(metrics, routes)
+    async with running_servers([ServerSpec("metrics", app, host, port)]):
         yield
 
 

@@ -299,7 +299,12 @@ async def token(request: Request) -> Response:
 
 
 async def endsession(request: Request) -> Response:
-    """``/endsession``: end the SSO session, log out every participant, return to the client."""
+    """``/endsession``: end the SSO session, log out every participant, return to the client.
+
+    Takes the parameters by GET or as a POSTed form (RP-Initiated Logout 1.0 §2; the gateway
+    posts, so the ID token stays out of URLs). A cross-site POST brings no SameSite=Lax SSO
+    cookie, so the session is then found from the ``sid`` of the validated ``id_token_hint``.
+    """
     standin = _standin(request)
     config, store = standin.config, standin.store
     oreq = await read_oauth2_request(request)

@@ -13,6 +13,7 @@ from idporten_standin.app import build_app
 from idporten_standin.config import RegisteredClient, StandinConfig
 from idporten_standin.keys import SigningKeys
 from idporten_standin.persons import TestPerson, default_persons
+from kernel.partners import Partner, load_partners
 from kernel.servers import ServerSpec
 from kernel.settings import Settings
 
@@ -38,6 +39,26 @@ def gateway_client(gateway_url: str = "http://127.0.0.1:8000") -> RegisteredClie
     )
 
 
+def partner_client(partner: Partner) -> RegisteredClient:
+    """A partner portal's registration (``MINSIDE_PARTNERS_FILE``): its pages on its origins
+    get tokens for the gateway's API (``minside dev-token --client <client_id>``)."""
+    return RegisteredClient(
+        client_id=partner.client_id,
+        redirect_uris=tuple(f"{origin}/" for origin in partner.origins),
+        scopes=GATEWAY_SCOPES,
+        sector=partner.client_id,
+    )
+
+
+def default_clients(settings: Settings) -> list[RegisteredClient]:
+    """The gateway first (the default client of minted tokens), then every partner."""
+    partners = load_partners(settings.partners_file, own_client_id=settings.idporten_client_id)
+    return [
+        gateway_client(str(settings.public_url)),
+        *(partner_client(partner) for partner in partners.partners),
+    ]
+
+
 def standin_issuer(settings: Settings) -> str:
     """The stand-in's issuer URL for these settings."""
     return f"http://127.0.0.1:{settings.idporten_standin_port}"
@@ -54,9 +75,7 @@ def standin_config(
     """The stand-in configuration the local stack uses; any part can be overridden."""
     return StandinConfig(
         issuer=issuer or standin_issuer(settings),
-        clients=list(clients)
-        if clients is not None
-        else [gateway_client(str(settings.public_url))],
+        clients=list(clients) if clients is not None else default_clients(settings),
         keys=SigningKeys.from_file(key_file) if key_file else SigningKeys.generate(),
         persons=list(persons)
         if persons is not None

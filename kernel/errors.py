@@ -5,7 +5,7 @@ of the API: each is listed here once, and every layer that emits one imports it 
 (the kernel is below all of them). The exception classes that carry them stay where they are
 raised: :mod:`schema.errors`, :mod:`schema.relay`, :mod:`resolvers.errors`,
 :mod:`auth.middleware`, :mod:`gateway.downloads`, :mod:`gateway.admission`,
-:mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
+:mod:`gateway.rate_limit`, :mod:`gateway.http_protocol` and ``app.RequestSizeLimit``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_LEVEL_OF_ASSURANCE = "INSUFFICIENT_LEVEL_OF_ASSURANCE"
     FORBIDDEN = "FORBIDDEN"
     CSRF_REFUSED = "CSRF_REFUSED"
+    # The client (a partner portal, kernel.partners) lacks the scope this field needs; the
+    # field is null, extensions.scope names the scope, and the rest is answered (schema.scopes).
+    FORBIDDEN_FOR_CLIENT = "FORBIDDEN_FOR_CLIENT"
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
     # The request itself (app.RequestSizeLimit; schema.relay for ids, cursors, page sizes).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -46,6 +49,9 @@ class ErrorCode(StrEnum):
     COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
     ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
     FIELD_LIMIT_EXCEEDED = "FIELD_LIMIT_EXCEEDED"
+    # An introspection query (__schema, __type) where MINSIDE_INTROSPECTION is off (the
+    # production default; schema.introspection). Nothing was executed.
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     # Persisted queries (gateway.persisted_queries). A hash-only request whose hash the
     # gateway does not know: HTTP 200 with the message "PersistedQueryNotFound", which Apollo
     # Client and urql answer by resending the query with its hash (automatic persisted queries).
@@ -62,6 +68,10 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     # The gateway itself is saturated: 503 with Retry-After, nothing executed (gateway.admission).
     OVERLOADED = "OVERLOADED"
+    # A viewer's, client's or address's cost budget per window is spent: 429 with Retry-After
+    # and RateLimit headers, nothing executed (gateway.rate_limit). extensions.limit, .window
+    # (seconds), .scope and .retryAfter (seconds) say which budget and when to try again.
+    RATE_LIMITED = "RATE_LIMITED"
     # A back-office system failed; only its fields are null (resolvers.errors).
     SOURCE_TIMEOUT = "SOURCE_TIMEOUT"
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
@@ -69,6 +79,9 @@ class ErrorCode(StrEnum):
     # The gateway's store of citizen writes does not answer: not accepted; try again
     # (resolvers.submission.outbox). Reads from the back-office systems are unaffected.
     SUBMISSIONS_UNAVAILABLE = "SUBMISSIONS_UNAVAILABLE"
+    # The store of the citizen's access log does not answer: viewer.accessLog is null
+    # (schema.access_log). Other fields are unaffected.
+    ACCESS_LOG_UNAVAILABLE = "ACCESS_LOG_UNAVAILABLE"
     # A fault of the gateway itself; the message is generic and extensions.requestId names
     # the log line (schema.observe).
     INTERNAL = "INTERNAL"
@@ -109,6 +122,8 @@ class DownloadErrorCode(StrEnum):
     """The ``error`` of a refused ``GET /files/<token>`` (a plain JSON body, not GraphQL)."""
 
     UNAUTHENTICATED = "unauthenticated"
+    # 403: the client (a partner portal) lacks the scope of this kind of file (schema.scopes).
+    FORBIDDEN_FOR_CLIENT = "forbidden_for_client"
     NOT_FOUND = "not_found"
     SOURCE_TIMEOUT = "source_timeout"
     SOURCE_UNAVAILABLE = "source_unavailable"

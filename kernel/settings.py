@@ -7,10 +7,18 @@ table lists them all. Secrets are :class:`pydantic.SecretStr` so they never prin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, create_model
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    create_model,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kernel.systems import SYSTEMS, System
@@ -19,7 +27,11 @@ from kernel.systems import system as registered
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXTERNAL_SERVICES_FILE = PROJECT_ROOT / "config" / "external_services.toml"
 DEFAULT_APPLICATION_TYPES_FILE = PROJECT_ROOT / "config" / "application_types.toml"
+DEFAULT_DOCUMENT_VISIBILITY_FILE = PROJECT_ROOT / "config" / "document_visibility.toml"
+DEFAULT_PARTNERS_FILE = PROJECT_ROOT / "config" / "partners.toml"
 ENV_PREFIX = "MINSIDE_"
+# The internal callers of development mode (MINSIDE_INTERNAL_NETWORKS).
+LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 
 
 class SettingsError(Exception):
@@ -77,6 +89,62 @@ class CommonSettings(BaseSettings):
         le=104_857_600,
         description="Largest non-upload /graphql request body (a query with its variables).",
     )
+
+    # --- production or development mode (README "Production mode") -------------------------
+    mode: Literal["production", "development"] = Field(
+        "production",
+        description="'production': no GraphiQL or introspection unless switched on, bearer "
+        "tokens must carry MINSIDE_IDPORTEN_AUDIENCE (required), /readyz details only "
+        "internally; 'development' (what `minside demo` runs): all of them open.",
+    )
+    graphiql: bool | None = Field(
+        None,
+        description="Serve the GraphiQL IDE at GET /graphql (default: on in development, off "
+        "in production).",
+    )
+    introspection: bool | None = Field(
+        None,
+        description="Answer introspection queries (__schema, __type; default: on in "
+        "development, off in production, where they get INTROSPECTION_DISABLED).",
+    )
+    web_page: bool | None = Field(
+        None,
+        description="Serve Min side's reference citizen web page at / (gateway.web; default: "
+        "on in development, off in production); off: / is 404.",
+    )
+    internal_networks: list[IPvAnyNetwork] | None = Field(
+        None,
+        description="Callers (CIDRs, JSON list) whose /readyz shows each dependency's state; "
+        'default: ["127.0.0.0/8", "::1/128"] in development, none in production (use '
+        "MINSIDE_METRICS_PORT's /readyz).",
+    )
+
+    @property
+    def development(self) -> bool:
+        """Whether the gateway runs in development mode (``MINSIDE_MODE``)."""
+        return self.mode == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """``MINSIDE_GRAPHIQL``, or the mode's default."""
+        return self.development if self.graphiql is None else self.graphiql
+
+    @property
+    def web_page_enabled(self) -> bool:
+        """``MINSIDE_WEB_PAGE``, or the mode's default."""
+        return self.development if self.web_page is None else self.web_page
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """``MINSIDE_INTROSPECTION``, or the mode's default."""
+        return self.development if self.introspection is None else self.introspection
+
+    @property
+    def internal_callers(self) -> list[IPv4Network | IPv6Network]:
+        """``MINSIDE_INTERNAL_NETWORKS``, or the mode's default (loopback in development)."""
+        if self.internal_networks is not None:
+            return list(self.internal_networks)
+        return list(LOOPBACK_NETWORKS) if self.development else []
 
     # --- every back-office system (each one's own fields are generated, see below) ---------
     system_retries: int = Field(
@@ -138,6 +206,11 @@ class CommonSettings(BaseSettings):
     idporten_audience: str | None = Field(
         None,
         description="Audience bearer tokens must carry (RFC 8707 resource); also sent at login.",
+    )
+    partners_file: Path = Field(
+        DEFAULT_PARTNERS_FILE,
+        description="TOML catalogue of partner portals: client_id, names, scopes, CORS origins, "
+        "trusted documents and rate limit of each (bearer tokens of other clients are refused).",
     )
     idporten_minimum_acr: Literal["idporten-loa-substantial", "idporten-loa-high"] = Field(
         "idporten-loa-substantial", description="Lowest level of assurance accepted."
@@ -227,6 +300,33 @@ class CommonSettings(BaseSettings):
         "each time) is parked FAILED instead of being claimed again.",
     )
 
+    # --- the citizen's access log (stores.access_log) -----------------------------------------
+    access_log_retention_days: int = Field(
+        548,
+        ge=1,
+        le=3650,
+        description="Days an access log entry is kept (548: 18 months); older ones are purged.",
+    )
+    access_log_purge_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="How often each gateway process purges access log entries past retention.",
+    )
+    access_log_queue_max: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Access log entries waiting to be written, at most; more are dropped "
+        "(counted, and logged as a WARNING) rather than slowing a citizen's answer.",
+    )
+    access_log_batch_max: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Access log entries written in one transaction, at most.",
+    )
+
     # --- scale-out: shared stores for many workers ----------------------------------------
     redis_url: SecretStr | None = Field(
         None,
@@ -259,12 +359,6 @@ class CommonSettings(BaseSettings):
         description="On SIGTERM, how long in-flight requests may take to finish.",
     )
 
-    web_page: bool = Field(
-        True,
-        description="Serve Min side's reference citizen web page at / (gateway.web); off: the "
-        "gateway serves the API only and / is 404.",
-    )
-
     # --- observability: metrics, traces, logs -------------------------------------------------
     metrics_port: int | None = Field(
         None,
@@ -285,6 +379,13 @@ class CommonSettings(BaseSettings):
     )
     service_name: str = Field(
         "minside-gateway", description="service.name of traces and JSON logs."
+    )
+
+    # --- what citizens may see of their cases ---------------------------------------------
+    document_visibility_file: Path = Field(
+        DEFAULT_DOCUMENT_VISIBILITY_FILE,
+        description="TOML rule of which journal entries a case party sees (categories, final "
+        "journal statuses, access codes); internal notes, drafts and exempt documents are hidden.",
     )
 
     # --- citizen submissions: meter readings and applications ----------------------------
@@ -378,6 +479,36 @@ class CommonSettings(BaseSettings):
     )
     overload_retry_after_s: int = Field(
         2, ge=1, le=3600, description="Retry-After (seconds) of a 503 answered when overloaded."
+    )
+
+    # --- rate limits (gateway.rate_limit): cost units of schema.cost per window ------------
+    rate_limit_window_s: int = Field(
+        60, ge=1, le=86400, description="Length of a rate-limit window, seconds."
+    )
+    rate_limit_viewer_cost: int = Field(
+        100_000,
+        ge=0,
+        description="Operation cost (schema.cost) one logged-in citizen may spend per window, "
+        "over all clients; over it: 429 RATE_LIMITED. 0: no viewer limit.",
+    )
+    rate_limit_anonymous_cost: int = Field(
+        100_000,
+        ge=0,
+        description="Operation cost requests without credentials may spend per window and "
+        "client IP address. 0: no limit.",
+    )
+    rate_limit_client_cost: int = Field(
+        5_000_000,
+        ge=0,
+        description="Operation cost a partner portal (a bearer token's client_id) without a "
+        "rate_limit of its own in MINSIDE_PARTNERS_FILE may spend per window, over all its "
+        "citizens. 0: no limit.",
+    )
+    rate_limit_own_client_cost: int = Field(
+        0,
+        ge=0,
+        description="Per-window cost budget of Min side's own client (browser sessions, and "
+        "tokens issued to MINSIDE_IDPORTEN_CLIENT_ID). 0: none (each citizen's limit only).",
     )
 
 

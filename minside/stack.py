@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import AnyHttpUrl
 
 from kernel.servers import ServerSpec, free_port, running_servers
-from kernel.settings import Settings
+from kernel.settings import Settings, SettingsError
 from kernel.systems import SYSTEM_NAMES, SYSTEMS, load
 from simulators.admin import SimulatorControl, TraceparentLog
 from simulators.population import Population
@@ -59,10 +59,12 @@ class StackPorts:
 
 def wire(settings: Settings, ports: StackPorts) -> Settings:
     """``settings`` with the gateway, stand-in and simulators on ``ports``, pointing at each
-    other: the issuer is the stand-in, each system's URL is its simulator."""
+    other: the issuer is the stand-in, each system's URL is its simulator. The local stack runs
+    in development mode (the stand-in's tokens carry no audience) unless ``mode`` was given."""
     urls = ports.urls()
     wired = settings.model_copy(
         update={
+            "mode": settings.mode if "mode" in settings.model_fields_set else "development",
             "port": ports.gateway,
             "idporten_standin_port": ports.standin,
             "idporten_issuer": AnyHttpUrl(urls["idporten"]),
@@ -78,6 +80,8 @@ def stack_environment(ports: StackPorts) -> dict[str, str]:
     """The variables that make ``minside serve``, ``simulators``, ``idporten`` or ``demo``
     processes run on ``ports`` and find each other (the benchmark, the demo test)."""
     env = {
+        # The local stack is development: the stand-in's tokens carry no audience.
+        "MINSIDE_MODE": "development",
         "MINSIDE_PORT": str(ports.gateway),
         "MINSIDE_PUBLIC_URL": f"{LOOPBACK}:{ports.gateway}",
         "MINSIDE_IDPORTEN_STANDIN_PORT": str(ports.standin),
@@ -139,18 +143,65 @@ def standin_spec(settings: Settings) -> ServerSpec:
     return build_standin_spec(settings)
 
 
+def external_issuer(settings: Settings) -> str | None:
+    """``MINSIDE_IDPORTEN_ISSUER`` when it names a provider other than the demo's stand-in
+    (test.idporten.no, say), else None."""
+    if "idporten_issuer" not in settings.model_fields_set:
+        return None
+    issuer = str(settings.idporten_issuer).rstrip("/")
+    return None if issuer == f"{LOOPBACK}:{settings.idporten_standin_port}" else issuer
+
+
+def check_standin_client(settings: Settings) -> None:
+    """Raise :class:`SettingsError` when the gateway's client settings are not the stand-in's
+    registration of it: the demo's logins would fail at the stand-in, or silently use another
+    client than the one configured."""
+    from idporten_standin import GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET
+
+    differing = [
+        name
+        for name, differs in (
+            ("MINSIDE_IDPORTEN_CLIENT_ID", settings.idporten_client_id != GATEWAY_CLIENT_ID),
+            (
+                "MINSIDE_IDPORTEN_CLIENT_SECRET",
+                settings.idporten_client_secret.get_secret_value() != GATEWAY_CLIENT_SECRET,
+            ),
+            ("MINSIDE_IDPORTEN_CLIENT_KEY_FILE", settings.idporten_client_key_file is not None),
+            ("MINSIDE_IDPORTEN_CLIENT_KEY_ID", settings.idporten_client_key_id is not None),
+        )
+        if differs
+    ]
+    if differing:
+        raise SettingsError(
+            f"`minside demo` runs the local ID-porten stand-in, which knows the gateway as "
+            f"client {GATEWAY_CLIENT_ID!r} with the development secret; "
+            f"{', '.join(differing)} would not log in there. Unset them, or set "
+            "MINSIDE_IDPORTEN_ISSUER to the provider that registered this client (the demo "
+            "then logs in there instead of at the stand-in)."
+        )
+
+
 def demo_settings(settings: Settings) -> Settings:
-    """The gateway's settings in the demo: back-office URLs point at the local simulators."""
-    return wire(settings, StackPorts.configured(settings))
+    """The gateway's settings in the demo: development mode (unless ``MINSIDE_MODE`` says
+    otherwise), back-office URLs pointing at the local simulators, and the issuer the stand-in,
+    or the provider ``MINSIDE_IDPORTEN_ISSUER`` names (:func:`external_issuer`) with the
+    configured client. Client settings the stand-in would refuse are refused here
+    (:class:`SettingsError`)."""
+    wired = wire(settings, StackPorts.configured(settings))
+    if external_issuer(settings) is not None:
+        return wired.model_copy(update={"idporten_issuer": settings.idporten_issuer})
+    check_standin_client(settings)
+    return wired
 
 
 def demo_specs(settings: Settings) -> list[ServerSpec]:
-    """Everything the demo runs, dependencies first so the gateway finds them ready."""
-    settings = demo_settings(settings)
+    """Everything the demo runs, dependencies first so the gateway finds them ready: the
+    stand-in (unless the issuer is another provider), the simulators and the gateway."""
+    wired = demo_settings(settings)
     return [
-        standin_spec(settings),
-        *simulator_set(settings).specs,
-        gateway_spec(settings),
+        *([] if external_issuer(settings) is not None else [standin_spec(wired)]),
+        *simulator_set(wired).specs,
+        gateway_spec(wired),
     ]
 
 

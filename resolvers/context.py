@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
 from kernel.i18n import Language, choose_language
+from resolvers.access_recorder import AccessReads
 from resolvers.shared import SharedServices
 from resolvers.sources import SourceTracker
 
@@ -23,7 +24,8 @@ class Context:
     """Everything a resolver may use for one request; built fresh per request.
 
     The per-process services come whole (:class:`SharedServices`); what is per request is
-    the viewer, the language, the record of back-office outcomes and the dataloaders.
+    the viewer, the language, the record of back-office outcomes, the reads for the access log
+    and the dataloaders.
     Dataloaders are created lazily, one per class per request (:meth:`loader`), so batching
     and caching never cross requests or viewers.
     """
@@ -34,6 +36,9 @@ class Context:
     language: Language
     viewer: Viewer | None  # None: anonymous; set only by auth.middleware
     sources: SourceTracker
+    # The viewer's personal data this request handed out, for the access log
+    # (schema.access_log.reads collects it; the gateway records it when the request ends).
+    access: AccessReads = field(default_factory=AccessReads)
     _loaders: dict[type[Any], Any] = field(default_factory=dict)
 
     @classmethod

@@ -10,7 +10,9 @@ from kernel.external_services import ExternalServiceCatalogue
 from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
+from resolvers.access_recorder import AccessRecorder
 from resolvers.application_types import ApplicationTypeCatalogue
+from resolvers.document_visibility import DocumentVisibility
 from resolvers.observe import NO_CACHE_OBSERVER, CacheObserver
 from resolvers.read_cache import ReadThroughCache
 from stores.outbox import Outbox
@@ -34,6 +36,11 @@ class SharedServices:
     # process's delivery worker after an accept.
     outbox: Outbox
     notify_delivery: Callable[[], None]
+    # The citizen's access log: the recorder of reads and, as its .store, what viewer.accessLog
+    # reads from.
+    access_log: AccessRecorder
+    # Which journal entries a case party sees (resolvers.document_visibility).
+    document_visibility: DocumentVisibility
     # Back-office reads kept across requests (resolvers.read_cache); None: MINSIDE_CACHE=off.
     read_cache: ReadThroughCache | None = None
     # Told of the read cache's hits, misses and stale serves (the gateway's metrics).

@@ -20,8 +20,10 @@ from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
+from resolvers.access_recorder import AccessRecorder
 from resolvers.application_types import load_application_types
 from resolvers.context import Context
+from resolvers.document_visibility import load_document_visibility
 from resolvers.shared import SharedServices
 from stores.outbox import Outbox
 
@@ -60,6 +62,7 @@ def services_for_test(
     connectors: Connectors | None = None,
     outbox: Outbox | None = None,
     notify_delivery: Callable[[], None] = _no_wake_up,
+    access_log: AccessRecorder | None = None,
     secret: str = TEST_SECRET,
 ) -> SharedServices:
     """Shared services for a test: the given ones, and stand-ins or defaults for the rest."""
@@ -76,6 +79,10 @@ def services_for_test(
         else cast(Connectors, _AbsentConnectors("connectors")),
         outbox=outbox if outbox is not None else cast(Outbox, _Absent("outbox")),
         notify_delivery=notify_delivery,
+        access_log=access_log
+        if access_log is not None
+        else cast(AccessRecorder, _Absent("access log")),
+        document_visibility=load_document_visibility(settings.document_visibility_file),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -16,11 +17,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.access_log.reads import record_reads
 from schema.cost import LimitCosts
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.error_codes import ValidationErrorCodes, fill_error_codes
+from schema.introspection import NoIntrospection
 from schema.observe import MaskInternalErrors, RecordOperation, log_errors
 from schema.query import Query
+from schema.scopes import install_scopes
 from schema.submission.inputs import SCALARS
 from schema.submission.mutation import Mutation
 from schema.submission.types import ApplicationReceipt, MeterReadingReceipt
@@ -75,17 +79,29 @@ class EarlyDeferredExecution(StrawberryGraphQLCoreExecutionContext):
         self.enable_early_execution = True
 
 
-def build_schema(max_depth: int = 12) -> MinsideSchema:
+def build_schema(
+    max_depth: int = 12,
+    limit_costs: Callable[[], LimitCosts] = LimitCosts,
+    *,
+    introspection: bool = True,
+) -> MinsideSchema:
     """The gateway's schema; a document cache bounded by bytes, depth and size limited.
 
     ``@defer`` and ``@stream`` are on (graphql-core's incremental execution): a page can have
     its fast fields at once and the slow Matrikkel chain in a later part of a multipart/mixed
     response. A query without them executes and answers exactly as before.
+
+    ``limit_costs`` makes the extension that measures each operation and refuses it over the
+    cost limits (:class:`LimitCosts`; the gateway's subclass also charges its rate limits).
+
+    ``introspection=False`` refuses ``__schema`` and ``__type`` (:mod:`schema.introspection`).
     """
     # The depth rule is built once: QueryDepthLimiter makes a new rule class per instance,
     # and the validation cache is keyed by the rule classes, so a per-request limiter would
     # make every validation a cache miss (seen in a profile of the benchmark).
-    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    if not introspection:
+        rules = [*rules, NoIntrospection]
     cache = DocumentCache()
     schema = MinsideSchema(
         query=Query,
@@ -99,10 +115,10 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
         # and ValidationCache are bounded by entries: 256 queries of 1 MB stayed in memory).
         extensions=[
             lambda: CachedDocuments(cache),
-            lambda: AddValidationRules(depth_rules),
+            lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             # Over the cost, alias or field limit: refused before execution (schema.cost).
-            lambda: LimitCosts(),
+            limit_costs,
             # Unexpected errors reach the client as INTERNAL with the request id only.
             lambda: MaskInternalErrors(),
             # The operation's name and outcome for /metrics and the trace (gateway.observe).
@@ -110,4 +126,9 @@ def build_schema(max_depth: int = 12) -> MinsideSchema:
         ],
     )
     schema.document_cache = cache
+    # Partner portals: the fields outside a client's scopes answer FORBIDDEN_FOR_CLIENT; the
+    # scope table is checked against the schema here, so a gap stops start-up.
+    install_scopes(schema._schema)
+    # Every personal-data object a field hands out goes into the citizen's access log.
+    record_reads(schema._schema)
     return schema

@@ -326,6 +326,13 @@ class LimitCosts(SchemaExtension):
         return CostLimits()
 
     def on_execute(self) -> Iterator[None]:
+        self.check()
+        yield
+
+    def check(self) -> None:
+        """Measures the operation (:attr:`found`) and refuses it over a limit (sets the
+        execution's result, so nothing executes). A subclass may do more before execution
+        (``gateway.rate_limit`` charges the cost to the viewer's budget)."""
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None and execution.result is None:
@@ -341,7 +348,6 @@ class LimitCosts(SchemaExtension):
                 refusals = list(_refusals(self.found, limits))
                 if refusals:
                     execution.result = GraphQLExecutionResult(data=None, errors=refusals[:1])
-        yield
 
     def get_results(self) -> dict[str, Any]:
         if self.found is None or self.limit is None:

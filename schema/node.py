@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from schema.relay import GlobalId
+from schema.scopes import require_type_scope
 
 NodeResolver = Callable[[Info[Context, None], str], Awaitable[Any | None]]
 
@@ -38,6 +39,8 @@ async def resolve_node(info: Info[Context, None], value: str) -> Any | None:
     resolver = _RESOLVERS.get(decoded.type_name)
     if resolver is None:
         return None
+    # A partner portal reads only the kinds of its scopes (the type is in the id it sent).
+    require_type_scope(info, decoded.type_name)
     return await resolver(info, decoded.key)
 
 

@@ -10,12 +10,15 @@ the schema up to date (``minside migrate``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from kernel.settings import Settings
+from stores.access_log import AccessLog
+from stores.access_log_postgres import PostgresAccessLog
+from stores.access_log_sqlite import SqliteAccessLog
 from stores.outbox import (
     AcceptResult,
     LeaseLost,
@@ -51,9 +54,11 @@ __all__ = [
     "SqliteOutbox",
     "fingerprint",
     "migrate_outbox",
+    "open_access_log",
     "open_outbox",
     "outbox_path",
     "outbox_url",
+    "purge_access_log",
 ]
 
 SQLITE_PREFIX = "sqlite:///"
@@ -104,3 +109,27 @@ async def migrate_outbox(source: Settings | str) -> int:
     outbox = await SqliteOutbox.open(outbox_path(url))  # opening migrates
     await outbox.close()
     return SQLITE_SCHEMA_VERSION
+
+
+# --- the citizen's access log, stored with the outbox -------------------------------------
+
+
+async def open_access_log(source: Settings | str) -> AccessLog:
+    """Open (and migrate) the access log beside the outbox of the settings (or URL): a table
+    of the same PostgreSQL database, or of the same SQLite file. Close it when done."""
+    url = source if isinstance(source, str) else outbox_url(source)
+    if _is_postgres(url):
+        return await PostgresAccessLog.open(url)
+    return await SqliteAccessLog.open(outbox_path(url))
+
+
+async def purge_access_log(
+    settings: Settings, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> int:
+    """Delete the access log's entries older than ``MINSIDE_ACCESS_LOG_RETENTION_DAYS``; return
+    how many. What a purge command or job runs (the gateway also purges periodically)."""
+    store = await open_access_log(settings)
+    try:
+        return await store.purge(now() - timedelta(days=settings.access_log_retention_days))
+    finally:
+        await store.close()

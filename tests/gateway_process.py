@@ -55,6 +55,8 @@ class GatewayProcess:
             MINSIDE_PORT=str(port),
             MINSIDE_PUBLIC_URL=self.url,
             MINSIDE_LOG_LEVEL="INFO",
+            # The stand-in's tokens carry no audience (a test may give MINSIDE_MODE itself).
+            MINSIDE_MODE="development",
         )
         env.update(environment)
         command = [str(Path(sys.executable).with_name("minside")), "serve"]

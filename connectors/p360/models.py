@@ -87,6 +87,8 @@ class DocumentFile:
     title: str
     format: str | None  # "pdf", "docx", ...
     content_type: str
+    # AccessCodeCode of the file itself (an attachment can be exempt on a public letter).
+    access_code: str | None = None
 
     @property
     def name(self) -> str:
@@ -111,6 +113,9 @@ class Document:
     status_code: str | None  # journalstatus, e.g. "J"
     is_decision: bool  # Type.Code is the decision (vedtak) type
     files: tuple[DocumentFile, ...]
+    type_code: str | None = None  # raw Type.Code, e.g. "VEDTAK", "BREV", "NOTAT"
+    # AccessCodeCode (tilgangskode), e.g. "13" (offentleglova § 13); None when public.
+    access_code: str | None = None
 
 
 @dataclass(frozen=True)

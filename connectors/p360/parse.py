@@ -103,6 +103,7 @@ def _parse_document_file(raw: Any, operation: str) -> DocumentFile:
         title=clean_text(raw.Title) or "",
         format=file_format,
         content_type=content_type_of(file_format),
+        access_code=clean_text(getattr(raw, "AccessCodeCode", None)),
     )
 
 
@@ -129,6 +130,8 @@ def parse_document(raw: Any, operation: str = "GetDocuments") -> Document:
         files=tuple(
             _parse_document_file(file, operation) for file in items(raw.Files, "DocumentFileResult")
         ),
+        type_code=clean_text(getattr(doc_type, "Code", None)),
+        access_code=clean_text(raw.AccessCodeCode),
     )
 
 

@@ -102,6 +102,7 @@ def _document_file(raw: etree._Element | None, operation: str) -> DocumentFile:
         title=clean_text(text(f, NS + "Title")) or "",
         format=file_format,
         content_type=content_type_of(file_format),
+        access_code=clean_text(text(f, NS + "AccessCodeCode")),
     )
 
 
@@ -129,6 +130,8 @@ def read_document(raw: etree._Element | None, operation: str = "GetDocuments") -
         files=tuple(
             _document_file(file, operation) for file in _entries(raw, "Files", "DocumentFileResult")
         ),
+        type_code=clean_text(text(doc_type, NS + "Code")),
+        access_code=clean_text(text(f, NS + "AccessCodeCode")),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from kernel.logs import configure_logging
 from kernel.servers import serve_forever
 from kernel.settings import load_settings
-from minside.stack import demo_specs
+from minside.stack import demo_settings, demo_specs, external_issuer
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -26,6 +26,11 @@ def run(args: argparse.Namespace) -> int:
     print("Min side local stack (Ctrl-C stops it):", flush=True)
     for spec in specs:
         print(f"  {spec.name:<22} http://{spec.host}:{spec.port}", flush=True)
-    print(f"  GraphiQL               http://{settings.host}:{settings.port}/graphql", flush=True)
+    issuer = external_issuer(settings)
+    if issuer is not None:
+        print(f"  {'ID-porten':<22} {issuer} (MINSIDE_IDPORTEN_ISSUER; no stand-in)", flush=True)
+    if demo_settings(settings).graphiql_enabled:
+        graphiql = f"http://{settings.host}:{settings.port}/graphql"
+        print(f"  {'GraphiQL':<22} {graphiql}", flush=True)
     asyncio.run(serve_forever(specs, settings.log_level))
     return 0

@@ -41,9 +41,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--aud", default=None, help="audience (as if the client had asked with resource=AUD)"
     )
     parser.add_argument(
+        "--client",
         "--client-id",
+        dest="client_id",
         default=None,
-        help="client the token is issued to (default: the stand-in's first)",
+        metavar="CLIENT_ID",
+        help="client the token is issued to, e.g. a partner portal of MINSIDE_PARTNERS_FILE "
+        "(default: the gateway's own)",
     )
     parser.add_argument(
         "--lifetime",

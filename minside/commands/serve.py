@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from auth.config import AuthConfig
 from kernel.logs import configure_logging
 from kernel.settings import load_settings
 from minside.workers import check_workers, serve_workers
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     workers = settings.workers if args.workers is None else args.workers
     check_workers(settings, workers)  # before anything starts: a clear refusal, exit 2
+    AuthConfig.from_settings(settings)  # so is production mode without an audience
     configure_logging(settings.log_level, settings.log_format, settings.service_name)
     plural = "s" if workers > 1 else ""
     print(

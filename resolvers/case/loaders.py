@@ -74,7 +74,8 @@ def _journal_order(document: Document) -> tuple[int, str]:
 
 class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
     """The viewer's documents of each case, in journal order: only the cases asked for (the
-    page).
+    page), and only those the document visibility rule lets the citizen see (no internal
+    notes, drafts or exempt entries; see :mod:`resolvers.document_visibility`).
 
     Keys must be case numbers of the viewer's own cases (callers check, from the viewer's
     case list), so a case number of someone else's case is never asked for.
@@ -100,4 +101,5 @@ class DocumentsByCaseNumberLoader(RequestLoader[str, list[Document]]):
             found = await self.call(
                 p360.documents_for_cases(list(case_numbers), contact=viewer.pid)
             )
-        return [sorted(documents, key=_journal_order) for documents in found]
+        rule = self.context.services.document_visibility
+        return [rule.visible(sorted(documents, key=_journal_order)) for documents in found]

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from connectors.visma import Invoice
 from resolvers.context import Context
-from resolvers.invoice.loaders import InvoiceByNumberLoader, InvoicesByCustomerLoader
+from resolvers.invoice.loaders import InvoicesByCustomerLoader
 from resolvers.invoice.status import UNPAID_STATUSES, DisplayStatus, display_status
 
 T = TypeVar("T")
@@ -75,7 +75,14 @@ async def property_invoices(context: Context, matrikkelnummer: str) -> list[Invo
 
 
 async def viewer_invoice(context: Context, number: str) -> Invoice | None:
-    """One of the viewer's invoices by number; None if missing or someone else's."""
+    """One of the viewer's invoices by number; None if missing or someone else's.
+
+    Found in the viewer's own invoice list (the one search per request every invoice field
+    shares), never by asking the ERP for that number: a by-number read relies on the ERP's
+    customer filter alone, and an ERP that ignores it (misconfigured) would hand out anyone's
+    invoice. The list holds the same records, so this costs no call of its own.
+    """
     if context.viewer is None:
         return None
-    return await context.loader(InvoiceByNumberLoader).value(number)
+    invoices = await context.loader(InvoicesByCustomerLoader).value(context.viewer.pid)
+    return next((invoice for invoice in invoices if invoice.invoice_number == number), None)

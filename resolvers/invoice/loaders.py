@@ -1,8 +1,8 @@
 """Per-request dataloaders of Mine faktura (created through ``Context.loader``).
 
 The viewer's invoice list is one Visma search per request, however many fields need it
-(``viewer.invoices`` and every ``Property.invoices``); single invoices by number are looked up
-in batches, restricted to the viewer as customer so a foreign number answers as missing.
+(``viewer.invoices``, every ``Property.invoices`` and every ``node(id:)`` of an invoice, which
+is found in that list: see :func:`resolvers.invoice.invoices.viewer_invoice`).
 """
 
 from __future__ import annotations
@@ -29,17 +29,3 @@ class InvoicesByCustomerLoader(RequestLoader[str, list[Invoice]]):
         visma = self.context.services.connectors.get(VismaClient)
         # Only ever one key (the viewer) per request; a loop keeps the contract general.
         return [await self.call(visma.invoices_for_customer(pid)) for pid in pids]
-
-
-class InvoiceByNumberLoader(RequestLoader[str, Invoice | None]):
-    """The viewer's invoices by number; None for a missing one or someone else's."""
-
-    system = "visma"
-    cache_policy = CachePolicy("visma.invoice", ttl_s=60, per_viewer=True)
-
-    async def fetch(self, numbers: Sequence[str]) -> list[Invoice | None]:
-        viewer = self.context.viewer
-        if viewer is None:
-            return [None for _ in numbers]
-        visma = self.context.services.connectors.get(VismaClient)
-        return await self.call(visma.invoices_by_number(list(numbers), customer_pid=viewer.pid))

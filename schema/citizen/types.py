@@ -12,6 +12,7 @@ from strawberry.types import Info
 from auth.viewer import Viewer
 from resolvers.citizen.loaders import PrivatePersonByPidLoader
 from resolvers.context import Context
+from schema.access_log.citizen_fields import CitizenAccessLogFields
 from schema.case.citizen_fields import CitizenCaseFields
 from schema.citizen.sources import SourceStatus
 from schema.common import LevelOfAssurance
@@ -34,6 +35,7 @@ class Citizen(
     CitizenCaseFields,
     CitizenInvoiceFields,
     CitizenSubmissionFields,
+    CitizenAccessLogFields,
     Node,
 ):
     viewer: strawberry.Private[Viewer]

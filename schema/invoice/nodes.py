@@ -12,6 +12,6 @@ from schema.node import register_node
 
 @register_node("Invoice")
 async def invoice_node(info: Info[Context, None], key: str) -> Invoice | None:
-    """The viewer's invoice numbered `key`; the ERP itself refuses other customers' invoices."""
+    """The viewer's invoice numbered `key`, only if it is in the viewer's own invoice list."""
     record = await viewer_invoice(info.context, key)
     return None if record is None else Invoice.from_record(record)

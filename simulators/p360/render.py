@@ -48,6 +48,7 @@ CATEGORIES: Final[dict[DocumentDirection, tuple[int, str, str]]] = {
     DocumentDirection.INCOMING: (110, "I", "Dokument inn"),
     DocumentDirection.OUTGOING: (111, "U", "Dokument ut"),
     DocumentDirection.NOTE: (113, "N", "Internt notat uten oppfølging"),
+    DocumentDirection.NOTE_FOLLOW_UP: (114, "X", "Internt notat med oppfølging"),
 }
 EXTERNAL_ID_TYPE: Final = "minside"
 _DECISION_TYPE: Final = {"Recno": 501, "Code": "VEDTAK", "Description": "Vedtak"}
@@ -60,8 +61,14 @@ _JOURNAL_STATUS: Final = {
     "E": "Ekspedert",
     "A": "Arkivert",
     "R": "Reservert",
+    "S": "Midlertidig registrert",
 }
 _PARAGRAPH: Final = "Offl. § 13 jf. fvl. § 13 (1) nr. 1"
+# Access codes beyond 13 that the archive sets on entries the party must not see either.
+_ACCESS_CODES: Final[dict[str, tuple[str, str]]] = {
+    "14": ("Organinternt dokument", "Offl. § 14"),
+    "19": ("Unntatt partsinnsyn", "Fvl. § 19 annet ledd bokstav a"),
+}
 # Contact recnos live in 360's own contact table; offset so they never look like case recnos.
 _CONTACT_RECNO_BASE: Final = 200_000
 
@@ -70,7 +77,14 @@ def _midnight(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time())
 
 
-def _access(is_unofficial: bool) -> dict[str, Any]:
+def _access(is_unofficial: bool, access_code: str | None = None) -> dict[str, Any]:
+    if access_code is not None and access_code in _ACCESS_CODES:
+        description, paragraph = _ACCESS_CODES[access_code]
+        return {
+            "AccessCodeCode": access_code,
+            "AccessCodeDescription": description,
+            "Paragraph": paragraph,
+        }
     if is_unofficial:
         return {
             "AccessCodeCode": "13",
@@ -167,6 +181,11 @@ def _file_fields(file: DocFile, position: int, *, with_data: bool) -> dict[str, 
         "VersionFormatCode": "A",
         "VersionFormatDescription": "Arkivformat",
     }
+    if file.access_code is not None:
+        access = _access(True, file.access_code)
+        fields["AccessCodeCode"] = access["AccessCodeCode"]
+        fields["AccessCodeDescription"] = access["AccessCodeDescription"]
+        fields["Paragraph"] = access["Paragraph"]
     if with_data and file.data is not None:
         fields["Base64Data"] = base64.b64encode(file.data).decode("ascii")
     return fields
@@ -208,7 +227,7 @@ def document_result(
         "StatusDescription": _JOURNAL_STATUS.get(document.status, document.status),
         "Title": document.title,
         "Type": _document_type(document),
-        **_access(document.is_unofficial),
+        **_access(document.is_unofficial, document.access_code),
     }
     if party is not None:
         role = "Avsender" if document.direction is DocumentDirection.INCOMING else "Mottaker"

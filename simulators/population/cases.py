@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from simulators.population import documented, ids
 from simulators.population.models import (
@@ -93,6 +94,35 @@ _FLOWS: dict[CaseKind, tuple[tuple[DocumentDirection, str, bool], ...]] = {
 }
 
 
+class _Step(NamedTuple):
+    """A journal entry of a documented case that exercises the gateway's visibility rule."""
+
+    direction: DocumentDirection
+    template: str
+    is_decision: bool
+    status: str = "J"
+    access_code: str | None = None
+    exempt_attachment: bool = False
+
+
+# The decided application of the "decision" person: next to the letters the party sees, the
+# entries a citizen must not see — an internal note without and one with follow-up, an exempt
+# third-party statement (19: unntatt partsinnsyn), a draft decision still reserved (R) — and an
+# exempt attachment on the party's own application. Shown: entries 1, 2 (ekspedert) and 7.
+_VISIBILITY_FLOW: tuple[_Step, ...] = (
+    _Step(DocumentDirection.INCOMING, "Søknad: {title}", False, exempt_attachment=True),
+    _Step(DocumentDirection.OUTGOING, "Bekreftelse på mottatt søknad", False, status="E"),
+    _Step(DocumentDirection.NOTE, "Saksutredning", False, status="F"),
+    _Step(DocumentDirection.NOTE_FOLLOW_UP, "Internt notat - vurdering av søknaden", False),
+    _Step(DocumentDirection.INCOMING, "Uttalelse om tredjeperson", False, access_code="19"),
+    _Step(DocumentDirection.OUTGOING, "Utkast til vedtak", False, status="R"),
+    _Step(DocumentDirection.OUTGOING, "Vedtak: {title}", True),
+)
+# The "decision" person's case still under way also has a reply being written (midlertidig
+# registrert, S): hidden until the archive journals it.
+_UNFINISHED_REPLY = _Step(DocumentDirection.OUTGOING, "Svar under arbeid", False, status="S")
+
+
 def _kind(rng: random.Random, index: int, slot: int) -> CaseKind:
     if index == documented.DECISION and slot == 0:
         return CaseKind.APPLICATION
@@ -128,12 +158,21 @@ def generate_case(
     closed = forced_decision or (not forced_open and rng.random() < (0.85 if age > 120 else 0.25))
     closed_on = min(opened + timedelta(days=rng.randint(14, 110)), anchor) if closed else None
     case_number = ids.format_case_number(opened.year, key)
-    flow = _FLOWS[kind]
+    # Internal notes are left ferdigstilt (F) by the case officer; letters are journalført.
+    flow = tuple(
+        _Step(direction, template, is_decision, "F" if direction is DocumentDirection.NOTE else "J")
+        for direction, template, is_decision in _FLOWS[kind]
+    )
     # An open case has only the first entries; the answer comes when it is closed.
     steps = flow if closed else flow[: max(1, rng.randint(1, len(flow) - 1))]
+    if forced_decision:
+        steps = _VISIBILITY_FLOW
+    elif forced_open:
+        steps = (*steps, _UNFINISHED_REPLY)
     end = closed_on or anchor
     documents = []
-    for position, (direction, template, is_decision) in enumerate(steps):
+    for position, step in enumerate(steps):
+        direction, template, is_decision = step.direction, step.template, step.is_decision
         if position == 0:
             on = opened
         elif closed_on is not None and position == len(steps) - 1:
@@ -144,14 +183,21 @@ def generate_case(
             )
         doc_title = template.format(title=title)
         recno = ids.document_recno(key, position)
-        names = [f"{doc_title}.pdf"]
+        names: list[tuple[str, str | None]] = [(f"{doc_title}.pdf", None)]
         if kind == CaseKind.BUILDING and position == 0:
-            names.append("Vedlegg - situasjonskart.pdf")
+            names.append(("Vedlegg - situasjonskart.pdf", None))
+        if step.exempt_attachment:
+            names.append(("Vedlegg - opplysninger om tredjeperson.pdf", "19"))
         files = tuple(
             DocFile(
-                ids.file_recno(key, position, n), recno, _file_name(name), "pdf", "application/pdf"
+                ids.file_recno(key, position, n),
+                recno,
+                _file_name(name),
+                "pdf",
+                "application/pdf",
+                access_code=access_code,
             )
-            for n, name in enumerate(names)
+            for n, (name, access_code) in enumerate(names)
         )
         documents.append(
             Document(
@@ -163,7 +209,8 @@ def generate_case(
                 document_date=on,
                 is_decision=is_decision,
                 files=files,
-                status="J" if direction != DocumentDirection.NOTE else "F",
+                status=step.status,
+                access_code=step.access_code,
             )
         )
     return Case(
@@ -205,7 +252,7 @@ def letter_body(seed: int, case: Case, document: Document) -> list[str]:
             "Vedlagt følger opplysninger og dokumentasjon som bedt om.",
             "Med vennlig hilsen",
         ]
-    if document.direction == DocumentDirection.NOTE:
+    if document.direction in (DocumentDirection.NOTE, DocumentDirection.NOTE_FOLLOW_UP):
         return [f"Internt notat i saken '{case.title}'.", "Ingen merknader."]
     return [
         f"Vi viser til saken '{case.title}'.",

@@ -66,7 +66,9 @@ DOCUMENTED: tuple[DocumentedPerson, ...] = (
     DocumentedPerson(
         DECISION,
         "decision",
-        "Submitted an application that has a decision (vedtak); another case is still under way.",
+        "Submitted an application that has a decision (vedtak); another case is still under "
+        "way. Both also hold entries a citizen must not see (internal notes, drafts, an exempt "
+        "statement and attachment).",
         1,
         2,
         3,

@@ -200,7 +200,8 @@ class DocumentDirection(StrEnum):
 
     INCOMING = "I"
     OUTGOING = "U"
-    NOTE = "N"
+    NOTE = "N"  # organinternt notat uten oppfølging
+    NOTE_FOLLOW_UP = "X"  # organinternt notat med oppfølging
 
 
 CASE_STATUS_OPEN = "Under behandling"
@@ -219,6 +220,12 @@ class DocFile:
     format: str  # "pdf"
     content_type: str  # "application/pdf"
     data: bytes | None = None
+    access_code: str | None = None  # the file's own tilgangskode, when it has one
+
+    @property
+    def is_exempt(self) -> bool:
+        """True when the file is kept from the case party (an access code other than 13)."""
+        return self.access_code is not None and self.access_code != "13"
 
     @property
     def size(self) -> int | None:
@@ -247,8 +254,21 @@ class Document:
     document_date: date
     is_decision: bool
     files: tuple[DocFile, ...]
-    status: str = "J"  # journalstatus: J = journalført, F = ferdigstilt
+    status: str = "J"  # journalstatus: J = journalført, E = ekspedert, F = ferdigstilt, R = ...
     is_unofficial: bool = True  # offentlighet: unntatt (personal data)
+    # A tilgangskode other than the personal-data 13 that ``is_unofficial`` gives, e.g. "19"
+    # (unntatt partsinnsyn): the entry is kept from the case party too.
+    access_code: str | None = None
+
+    @property
+    def is_visible_to_party(self) -> bool:
+        """What the gateway's default visibility rule shows the party: a letter in or out, or
+        a decision, journalført/ekspedert/arkivert, not exempt from the party's access."""
+        return (
+            (self.direction in (DocumentDirection.INCOMING, DocumentDirection.OUTGOING))
+            and self.status in ("J", "E", "A")
+            and self.access_code is None
+        )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Lists a customer's invoices by a ``POST`` with the fødselsnummer in the body (never in a URL),
 looks invoices up by number (one or a batch) and serves each as a real PDF; the admin surface
-adds ``POST /_admin/invoices/{number}/paid`` (what the ERP does when a payment arrives).
+adds ``POST /_admin/invoices/{number}/paid`` (what the ERP does when a payment arrives) and
+``POST /_admin/customer-filter`` (``{"enabled": false}``: the by-number reads ignore the
+customer, like a misconfigured ERP, so a gateway relying on that filter alone is caught).
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ class InvoiceLedger:
 
     def __init__(self, population: Population) -> None:
         self.population = population
+        # False: lookup, invoice and PDF by number ignore the customer (misconfigured ERP).
+        self.customer_filter = True
+
+    def restore(self) -> None:
+        """Back to a correctly configured ERP (with the population's state reset)."""
+        self.customer_filter = True
+
+    async def set_customer_filter(self, request: Request) -> Response:
+        """Admin: switch the customer filter of the by-number reads on or off."""
+        try:
+            body = await read_json(request)
+        except ProblemError:
+            body = None
+        enabled = body.get("enabled") if isinstance(body, dict) else None
+        if not isinstance(enabled, bool):
+            return problem(422, "invalid_request", "enabled must be true or false")
+        self.customer_filter = enabled
+        return JSONResponse({"customerFilter": self.customer_filter})
 
     async def search(self, request: Request) -> Response:
         body = await read_json(request)
@@ -125,6 +145,8 @@ class InvoiceLedger:
 
     def _invoice(self, number: str, customer: str | None) -> Invoice | None:
         invoice = self.population.invoice_by_number(number)
+        if not self.customer_filter:
+            return invoice
         if invoice is None or (customer is not None and invoice.customer_pid != customer):
             return None
         return invoice
@@ -178,11 +200,12 @@ def build_app(
             api.operation("getInvoicePdf", ledger.get_pdf),
             methods=["GET"],
         ),
-        api.reset_route(),
+        api.reset_route(on_state_reset=ledger.restore),
         *control.admin_routes(
             [
                 *api.admin_extras(),
                 Route("/_admin/invoices/{fakturanummer}/paid", ledger.mark_paid, methods=["POST"]),
+                Route("/_admin/customer-filter", ledger.set_customer_filter, methods=["POST"]),
             ]
         ),
     ]

@@ -8,6 +8,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -138,6 +139,40 @@ async def browser_login(
         assert response.status == 303, await response.text()
         landing = response.headers["Location"]
     return {"authorize": authorize, "callback": callback, "landing": landing}
+
+
+class _FormReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append((values.get("method", "get").lower(), values.get("action", ""), {}))
+        elif tag == "input" and self.forms and "name" in values:
+            self.forms[-1][2][values["name"]] = values.get("value", "")
+
+
+def page_form(html: str) -> tuple[str, str, dict[str, str]]:
+    """The one form of an HTML page: (method, action, fields), as a browser would submit it."""
+    reader = _FormReader()
+    reader.feed(html)
+    (form,) = reader.forms
+    return form
+
+
+async def browser_logout(
+    http: aiohttp.ClientSession, gateway_url: str
+) -> tuple[aiohttp.ClientResponse, str, str, dict[str, str]]:
+    """``POST /auth/logout`` as Min side's page sends it; returns the response (read) and the
+    end-session form of the page it answers with: (response, method, action, fields)."""
+    async with http.post(
+        gateway_url + "/auth/logout", headers={"Origin": gateway_url}, allow_redirects=False
+    ) as response:
+        html = await response.text()
+    method, action, fields = page_form(html) if response.status == 200 else ("", "", {})
+    return response, method, action, fields
 
 
 def add_query(url: str, params: dict[str, str]) -> str:

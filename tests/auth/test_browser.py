@@ -8,7 +8,14 @@ import pytest
 from joserfc.jwk import RSAKey
 from yarl import URL
 
-from tests.auth.stack import Stack, add_query, browser, gateway_stack, query_of
+from tests.auth.stack import (
+    Stack,
+    add_query,
+    browser,
+    browser_logout,
+    gateway_stack,
+    query_of,
+)
 
 
 @pytest.fixture
@@ -54,20 +61,15 @@ async def test_whole_browser_flow(stack: Stack) -> None:
     assert status == 200
     assert body["data"] == {"viewer": {"levelOfAssurance": "SUBSTANTIAL"}} and "errors" not in body
 
-    async with stack.http.post(
-        stack.gateway_url + "/auth/logout",
-        headers={"Origin": stack.gateway_url},
-        allow_redirects=False,
-    ) as response:
-        assert response.status == 303
-        end_session = response.headers["Location"]
-    assert end_session.startswith(stack.issuer + "/endsession?")
-    params = query_of(end_session)
-    assert params["post_logout_redirect_uri"] == stack.gateway_url + "/"
-    assert params["id_token_hint"].count(".") == 2
-    assert params["state"]
+    response, method, action, fields = await browser_logout(stack.http, stack.gateway_url)
+    assert response.status == 200 and "Location" not in response.headers
+    # RP-initiated logout by form POST: the ID token travels in the body, never in a URL.
+    assert (method, action) == ("post", stack.issuer + "/endsession")
+    assert fields["post_logout_redirect_uri"] == stack.gateway_url + "/"
+    assert fields["id_token_hint"].count(".") == 2
+    assert fields["state"] and fields["client_id"] == "minside-gateway"
     assert stack.session_cookie() is None  # cookie cleared
-    async with stack.http.get(end_session, allow_redirects=False) as response:
+    async with stack.http.post(action, data=fields, allow_redirects=False) as response:
         assert response.status in (200, 302)
     # the old session id is dead even if someone kept it
     async with browser() as other:

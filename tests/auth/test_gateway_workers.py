@@ -118,7 +118,8 @@ async def test_logout_on_one_worker_ends_the_session_on_the_other(workers: Worke
         headers={"Origin": workers.urls[0]},
         allow_redirects=False,
     ) as response:
-        assert response.status == 303, await response.text()
+        # The end-session form page (the ID token goes by POST, not in a URL).
+        assert response.status == 200, await response.text()
     # Whoever kept the old session id gets nowhere on either worker.
     async with browser() as other:
         for url in workers.urls:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.auth.stack import gateway_stack, query_of
+from tests.auth.stack import browser_logout, gateway_stack, query_of
 
 LOGGERS = [
     "",
@@ -62,12 +62,9 @@ async def test_full_flow_logs_no_secrets(
         secrets["session id"] = session_id
         status, _, _ = await stack.graphql()
         assert status == 200
-        async with stack.http.post(
-            stack.gateway_url + "/auth/logout", allow_redirects=False
-        ) as response:
-            end_session = response.headers["Location"]
-        secrets["id token"] = query_of(end_session)["id_token_hint"]
-        async with stack.http.get(end_session, allow_redirects=False) as response:
+        _, _, action, fields = await browser_logout(stack.http, stack.gateway_url)
+        secrets["id token"] = fields["id_token_hint"]
+        async with stack.http.post(action, data=fields, allow_redirects=False) as response:
             assert response.status in (200, 302)
 
     assert any(r.getMessage() == "capture check" for r in caplog.records)

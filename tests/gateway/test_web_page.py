@@ -77,6 +77,13 @@ def test_the_shipped_trusted_documents_manifest_is_the_pages_documents() -> None
     )
 
 
+def test_the_page_is_on_in_development_and_off_in_production_unless_switched() -> None:
+    assert Settings(mode="development").web_page_enabled
+    assert not Settings(mode="production").web_page_enabled
+    assert Settings(mode="production", web_page=True).web_page_enabled
+    assert not Settings(mode="development", web_page=False).web_page_enabled
+
+
 def test_the_page_policy_allows_only_self_and_the_issuer_for_forms() -> None:
     csp = page_csp("https://login.idporten.no/some/path")
     assert "script-src 'self';" in csp and "style-src 'self';" in csp

@@ -17,10 +17,15 @@ from kernel.systems import SYSTEM_NAMES
 from simulators.population import documented
 from tests.graph.conftest import GraphClient
 
-# Far above the alias, field and cost limits (schema.cost), which would refuse these requests
-# before execution: here the loaders, not the limits, must make N aliases cost one call.
+# Far above the alias, field and cost limits (schema.cost), and without the viewer's rate limit
+# (gateway.rate_limit), which would refuse these requests before execution: here the loaders,
+# not the limits, must make N aliases cost one call.
 pytestmark = pytest.mark.gateway(
-    cache="off", graphql_max_aliases=5000, graphql_max_fields=20_000, graphql_max_cost=1_000_000
+    cache="off",
+    graphql_max_aliases=5000,
+    graphql_max_fields=20_000,
+    graphql_max_cost=1_000_000,
+    rate_limit_viewer_cost=0,
 )
 
 PROPERTY_FIELDS = """

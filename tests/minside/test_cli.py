@@ -43,3 +43,22 @@ def test_help_lists_the_commands():
         "migrate",
     ):
         assert command in result.stdout
+
+
+def test_serve_in_production_without_an_audience_is_refused(tmp_path):
+    # MINSIDE_MODE unset: production, the default outside `minside demo`.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINSIDE_")}
+    env["MINSIDE_OUTBOX_URL"] = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
+    result = subprocess.run(
+        [str(MINSIDE), "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "MINSIDE_IDPORTEN_AUDIENCE is required in production mode" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "gateway  http://" not in result.stdout  # refused before it started anything

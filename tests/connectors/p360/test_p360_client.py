@@ -139,9 +139,17 @@ async def test_documents_for_cases_are_aligned_with_the_keys(stack: Stack) -> No
             assert document.document_date == origin.document_date
             assert (
                 document.direction.value
-                == {"I": "INCOMING", "U": "OUTGOING", "N": "INTERNAL"}[origin.direction.value]
+                == {"I": "INCOMING", "U": "OUTGOING", "N": "INTERNAL", "X": "INTERNAL"}[
+                    origin.direction.value
+                ]
             )
+            # What the visibility rule needs: category, journal status, type, access codes.
+            assert document.category_code == origin.direction.value
+            assert document.status_code == origin.status
+            assert (document.type_code == "VEDTAK") == origin.is_decision
+            assert document.access_code == (origin.access_code or "13")
             assert [f.recno for f in document.files] == [f.recno for f in origin.files]
+            assert [f.access_code for f in document.files] == [f.access_code for f in origin.files]
             assert all(f.content_type == "application/pdf" for f in document.files)
     # One call per distinct case number: SIF takes a single CaseNumber per GetDocuments.
     assert stack.control.calls["GetDocuments"] == 3

@@ -25,7 +25,9 @@ async def test_the_application_shows_its_decision(graph):
     assert decided["kind"] == "APPLICATION"
     assert decided["status"] == "CLOSED"
     numbers = [d["documentNumber"] for d in decided["documents"]]
-    assert numbers == [d.document_number for d in application.documents]  # journal order
+    # Journal order, and only what the party may see (no internal notes, drafts, exempt entries).
+    visible = [d.document_number for d in application.documents if d.is_visible_to_party]
+    assert numbers == visible and len(visible) < len(application.documents)
     expected = next(d for d in application.documents if d.is_decision)
     decision = decided["decision"]
     assert decision["documentNumber"] == expected.document_number
@@ -39,7 +41,7 @@ async def test_the_application_shows_its_decision(graph):
     assert listed["id"] == decision["id"]
     assert listed["direction"] == "OUTGOING"
     assert listed["directionLabel"] == "Utgående"
-    assert {d["direction"] for d in decided["documents"]} == {"INCOMING", "OUTGOING", "INTERNAL"}
+    assert {d["direction"] for d in decided["documents"]} == {"INCOMING", "OUTGOING"}
     for document in decided["documents"]:
         assert document["files"], document
         for file in document["files"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 OVERDUE_PERSON, HOMEOWNER, LANDOWNER, APARTMENT = 4, 1, 2, 9
@@ -139,14 +141,15 @@ async def test_invoice_id_is_opaque_and_stable(graph):
         assert node["invoiceNumber"] not in node["id"]
 
 
-async def test_several_invoice_nodes_are_one_batched_lookup(graph):
+@pytest.mark.gateway(cache="off")  # counts the calls of one request
+async def test_several_invoice_nodes_cost_the_one_list_search(graph):
     listed = await graph.query(
         "{ viewer { invoices { nodes { id invoiceNumber } } } }", pid=graph.pid(OVERDUE_PERSON)
     )
     nodes = listed["data"]["viewer"]["invoices"]["nodes"]
     await graph.reset()
     query = (
-        "{ "
+        "{ viewer { invoices { totalCount } } "
         + " ".join(
             f'n{i}: node(id: "{node["id"]}") {{ ... on Invoice {{ invoiceNumber }} }}'
             for i, node in enumerate(nodes)
@@ -158,10 +161,39 @@ async def test_several_invoice_nodes_are_one_batched_lookup(graph):
     assert [result["data"][f"n{i}"]["invoiceNumber"] for i in range(len(nodes))] == [
         node["invoiceNumber"] for node in nodes
     ]
-    calls = await graph.calls("visma")
-    assert calls.get("lookupInvoices") == 1, calls
+    # Every node is found in the viewer's own list: the one search the list field makes too.
+    assert await graph.calls("visma") == {"searchInvoices": 1}
 
 
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
+async def test_an_invoice_node_needs_the_invoice_in_the_viewers_own_list(graph):
+    # With an ERP that ignores the customer on by-number reads (misconfigured), someone else's
+    # invoice id still answers like a missing one: only the viewer's own list counts.
+    pid = graph.pid(OVERDUE_PERSON)
+    population = graph.stack.population
+    from schema.relay import global_id
+
+    theirs = population.invoices_of(graph.pid(HOMEOWNER))[0].invoice_number
+    own = population.invoices_of(pid)[0].invoice_number
+    await graph.admin.request("visma", "POST", "/_admin/customer-filter", {"enabled": False})
+    visma = graph.stack.settings.system("visma")
+    credentials = f"{visma.username}:{visma.password.get_secret_value()}".encode()
+    async with graph.http.post(
+        f"{graph.stack.urls['visma']}/api/v1/invoices/lookup",
+        json={"fakturanummer": [theirs], "customerIdentifier": pid},
+        headers={"Authorization": "Basic " + base64.b64encode(credentials).decode()},
+    ) as response:
+        assert (await response.json())["results"][0]["found"] is True  # the ERP would answer
+    await graph.admin.request("visma", "POST", "/_admin/reset")  # counters only
+    refused = await graph.query(NODE, {"id": str(global_id("Invoice", theirs))}, pid=pid)
+    assert refused["data"] == {"node": None} and "errors" not in refused
+    found = await graph.query(NODE, {"id": str(global_id("Invoice", own))}, pid=pid)
+    assert found["data"]["node"]["invoiceNumber"] == own
+    # Each request: the one list search, nothing by number.
+    assert await graph.calls("visma") == {"searchInvoices": 2}
+
+
+@pytest.mark.gateway(cache="off")  # changes a system behind the cache
 async def test_invoice_node_while_visma_is_down_is_null_with_the_source_error(graph):
     listed = await graph.query(
         "{ viewer { invoices { nodes { id } } } }", pid=graph.pid(OVERDUE_PERSON)

@@ -153,6 +153,46 @@ async def test_lookup_restricted_to_a_customer_hides_others_invoices(visma_sim):
     assert status == 404
 
 
+async def test_a_misconfigured_erp_ignores_the_customer_on_by_number_reads(visma_sim):
+    # The admin switch makes the ERP hand out other customers' invoices by number, as a
+    # misconfigured one would; the customer's own list stays filtered. A reset restores it.
+    homeowner = pid_of(visma_sim, HOMEOWNER)
+    theirs = visma_sim.population.invoices_of(pid_of(visma_sim, OVERDUE))[0].invoice_number
+    lookup = {"fakturanummer": [theirs], "customerIdentifier": homeowner}
+
+    async def found() -> bool:
+        _, _, raw = await call(visma_sim, "POST", "/api/v1/invoices/lookup", lookup)
+        return bool(json.loads(raw)["results"][0]["found"])
+
+    async def switch(body) -> int:
+        async with visma_sim.session.post(
+            visma_sim.url + "/_admin/customer-filter", json=body
+        ) as response:
+            return response.status
+
+    assert await found() is False
+    assert await switch({"enabled": "no"}) == 422
+    assert await switch({"enabled": False}) == 200
+    try:
+        assert await found() is True
+        status, _, _ = await call(
+            visma_sim,
+            "GET",
+            f"/api/v1/invoices/{theirs}/pdf",
+            headers={"Customer-Identifier": homeowner},
+        )
+        assert status == 200
+        _, _, raw = await call(
+            visma_sim, "POST", "/api/v1/invoices/search", {"customerIdentifier": homeowner}
+        )
+        listed = {i["fakturanummer"] for i in json.loads(raw)["fakturaer"]}
+        assert theirs not in listed
+    finally:
+        async with visma_sim.session.post(visma_sim.url + "/_admin/reset?state=true") as reset:
+            assert reset.status == 200
+    assert await found() is False
+
+
 async def test_lookup_batch_cap(visma_sim, validate):
     numbers = [str(100_000_000 + n) for n in range(501)]
     status, _, raw = await call(
