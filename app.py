@@ -72,6 +72,7 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.security_headers import SecurityHeaders
 from gateway.state import GatewayState
 from gateway.tracing import install_tracing
+from gateway.web import web_routes
 from kernel.errors import ErrorCode, error_envelope
 from kernel.external_services import load_external_services
 from kernel.file_links import FileLinks
@@ -649,6 +650,8 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
                 methods=["GET"],
             ),
             *([assets_mount()] if settings.graphiql_enabled else []),
+            # Min side's reference web page at / (MINSIDE_WEB_PAGE), a client of the API above.
+            *(web_routes(str(settings.idporten_issuer)) if settings.web_page_enabled else []),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.endpoint, methods=["GET"]),
             # Outside admission control: it must answer when the worker is saturated. With

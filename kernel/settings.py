@@ -112,6 +112,11 @@ class CommonSettings(BaseSettings):
         description="Answer introspection queries (__schema, __type; default: on in "
         "development, off in production, where they get INTROSPECTION_DISABLED).",
     )
+    web_page: bool | None = Field(
+        None,
+        description="Serve Min side's reference citizen web page at / (gateway.web; default: "
+        "on in development, off in production); off: / is 404.",
+    )
     internal_networks: list[IPvAnyNetwork] | None = Field(
         None,
         description="Callers (CIDRs, JSON list) whose /readyz shows each dependency's state; "
@@ -128,6 +133,11 @@ class CommonSettings(BaseSettings):
     def graphiql_enabled(self) -> bool:
         """``MINSIDE_GRAPHIQL``, or the mode's default."""
         return self.development if self.graphiql is None else self.graphiql
+
+    @property
+    def web_page_enabled(self) -> bool:
+        """``MINSIDE_WEB_PAGE``, or the mode's default."""
+        return self.development if self.web_page is None else self.web_page
 
     @property
     def introspection_enabled(self) -> bool:

@@ -46,6 +46,7 @@ INTEGRATION = (
     "auth/test_logging_privacy.py",
     "auth/test_logout_post.py",
     "auth/test_session_store.py",
+    "browser/",
     "auth/test_shared_metadata.py",
     "auth/test_planted_metadata.py",
     "connectors/fees/",

@@ -29,7 +29,10 @@ def run(args: argparse.Namespace) -> int:
     issuer = external_issuer(settings)
     if issuer is not None:
         print(f"  {'ID-porten':<22} {issuer} (MINSIDE_IDPORTEN_ISSUER; no stand-in)", flush=True)
-    if demo_settings(settings).graphiql_enabled:
+    gateway = demo_settings(settings)
+    if gateway.web_page_enabled:
+        print(f"  {'Min side (web page)':<22} http://{settings.host}:{settings.port}/", flush=True)
+    if gateway.graphiql_enabled:
         graphiql = f"http://{settings.host}:{settings.port}/graphql"
         print(f"  {'GraphiQL':<22} {graphiql}", flush=True)
     asyncio.run(serve_forever(specs, settings.log_level))

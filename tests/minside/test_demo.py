@@ -77,6 +77,7 @@ def test_demo_stack_answers_and_stops_cleanly(tmp_path):
     printed = {"gateway": ports.gateway, "idporten": ports.standin, **ports.systems}
     for name, port in printed.items():
         assert f":{port}" in output, f"{name} not printed"
+    assert f"{'Min side (web page)':<22} {gateway}/" in output  # the page a newcomer opens
 
 
 def demo_environment(ports: StackPorts, **variables: str) -> dict[str, str]:

@@ -1,0 +1,328 @@
+"""Min side's web page at / in Debian's chromium: log in as documented test persons, read each
+section against the simulators' population, register a reading, apply with a file, download an
+invoice, see an outage notice, log out, and axe-core on every page (0 serious or critical).
+
+The assertions are about what the page shows and in what order parts arrive, never about how
+long anything took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests import upload_samples
+from tests.browser.conftest import SCREENSHOTS, Web
+
+READING_ERRORS = """
+mutation($input: SubmitMeterReadingInput!) {
+  submitMeterReading(input: $input) {
+    ... on SubmitMeterReadingErrors { errors { field code message } }
+  }
+}
+"""
+METER_ID = """{ viewer { properties { nodes { waterMeters { id isActive } } } } }"""
+
+
+def nok(amount: Decimal) -> str:
+    """An amount as nb-NO's Intl.NumberFormat writes it ("17 797,00 kr", narrow no-break)."""
+    whole, cents = f"{amount:.2f}".split(".")
+    groups = re.sub(r"(?<=\d)(?=(\d{3})+$)", "\u00a0", whole)
+    return f"{groups},{cents}\u00a0kr"
+
+
+def normalise(text: str) -> str:
+    return text.replace("\u202f", "\u00a0")
+
+
+async def send(form: Any) -> None:
+    """Submit a form of the page and wait until the API's answer is shown."""
+    await form.get_by_role("button", name="Send inn").click()
+    await form.and_(form.page.locator("[aria-busy]")).wait_for(state="detached")
+
+
+async def section_text(web: Web, key: str) -> str:
+    return normalise(await web.page.locator(f"section#{key}").inner_text())
+
+
+async def test_logged_out_page_offers_the_login_in_three_languages(web: Web) -> None:
+    page = web.page
+    response = await page.goto(web.url + "/")
+    assert response is not None and response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    await web.loaded()
+    login = page.locator("a.button")
+    assert await login.inner_text() == "Logg inn med ID-porten"
+    assert await page.locator("html").get_attribute("lang") == "nb"
+    assert "Min fastlege" in await page.locator("main").inner_text()  # public: Andre tjenester
+    await web.assert_accessible()
+
+    await page.get_by_role("link", name="Nynorsk").click()
+    await page.locator("a.button").wait_for()
+    assert await page.locator("html").get_attribute("lang") == "nn"
+    assert "Andre tenester" in await page.locator("main").inner_text()
+    await page.get_by_role("link", name="English").click()
+    await page.locator("a.button", has_text="Log in with ID-porten").wait_for()
+    href = await page.locator("a.button").get_attribute("href")
+    assert href == "/auth/login?return_to=%2F%3Flang%3Den&ui_locales=en"
+
+
+async def test_person_1_sees_the_four_sections_from_the_population(web: Web) -> None:
+    population = web.stack.population
+    person = population.person(1)
+    await web.login(1)
+    page = web.page
+    assert f"Logget inn som {person.name}" in await page.locator("header").inner_text()
+
+    # Min eiendom: the property, its fee and tax basis, the meter and its readings, a map.
+    (ownership,) = population.properties_of(person.pid)
+    prop = ownership.property
+    text = await section_text(web, "properties")
+    (address,) = population.addresses_of(prop.matrikkelenhet_id)
+    assert address.text in text
+    assert prop.matrikkelnummer in text
+    fees = population.fee_basis(prop.matrikkelnummer)
+    assert nok(sum((line.annual_amount for line in fees), Decimal(0))) in text
+    for line in fees:
+        assert line.description in text
+    tax = population.tax_basis(prop.matrikkelnummer)
+    assert tax is not None and nok(tax.annual_tax) in text
+    (meter,) = population.meters(prop.matrikkelnummer)
+    assert f"Vannmåler {meter.meter_number}" in text
+    assert await page.locator("section#properties svg.map polygon.parcel").count() == 1
+    assert await page.locator("section#properties svg.chart rect.bar").count() >= 2
+    assert await page.locator("section#properties .notice").count() == 0
+
+    # Mine dokumenter: every case with its status, the decision of the decided one.
+    text = await section_text(web, "documents")
+    cases = population.cases_of(person.pid)
+    for case in cases:
+        assert case.title in text and case.case_number in text
+    assert f"Viser {len(cases)} av {len(cases)} saker." in text
+    assert "Vedtak: Søknad om skoleskyss" in text
+
+    # Mine faktura: unpaid with due date, KID and account; paid below.
+    text = await section_text(web, "invoices")
+    invoices = population.invoices_of(person.pid)
+    unpaid = [i for i in invoices if i.outstanding > 0]
+    assert unpaid
+    for invoice in invoices:
+        assert invoice.invoice_number in text
+    for invoice in unpaid:
+        assert invoice.kid in text
+        assert nok(invoice.outstanding) in text
+    assert await page.locator("section#invoices a.pdf").count() == len(invoices)
+
+    # Andre tjenester: the catalogue's links.
+    links = page.locator("section#services a")
+    assert await links.count() >= 3
+    assert await links.first.get_attribute("href") == "https://www.helsenorge.no/fastlegen/"
+    await web.assert_accessible()
+
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.locator("section#documents li.case summary").last.click()
+        for key, name in [
+            ("properties", "min-eiendom"),
+            ("documents", "mine-dokumenter"),
+            ("invoices", "mine-faktura"),
+            ("services", "andre-tjenester"),
+        ]:
+            await page.locator(f"section#{key}").screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+async def test_a_meter_reading_shows_the_apis_messages_and_asks_to_confirm_the_unusual(
+    web: Web,
+) -> None:
+    await web.login(1)
+    page = web.page
+    form = page.locator("form.reading-form").first
+    value = form.get_by_label("Målerstand i m³")
+    read_on = form.get_by_label("Avlest dato")
+    meter = (await web.api(1, METER_ID, {}))["data"]["viewer"]["properties"]["nodes"][0]
+    meter_id = meter["waterMeters"][0]["id"]
+
+    async def api_messages(reading: str, day: str) -> list[str]:
+        variables = {
+            "input": {"meterId": meter_id, "value": reading, "readOn": day, "idempotencyKey": "k"}
+        }
+        answer = await web.api(1, READING_ERRORS, variables)
+        return [e["message"] for e in answer["data"]["submitMeterReading"]["errors"]]
+
+    day = await read_on.input_value()
+    for wrong in ["12x", "100"]:  # not a number; below the last reading
+        await value.fill(wrong)
+        await send(form)
+        summary = form.locator(".error-summary")
+        expected = await api_messages(wrong, day)
+        assert expected
+        assert await summary.locator("li").all_inner_texts() == expected
+        assert await value.get_attribute("aria-invalid") == "true"
+        await web.assert_accessible()
+
+    # Far more than a year's water: the API asks for a confirmation, and the page with it.
+    await value.fill("9999")
+    await send(form)
+    confirm = form.get_by_label("Jeg har sjekket at målerstanden er riktig")
+    (unusual,) = await api_messages("9999", day)
+    assert unusual in await form.locator(".error-summary").inner_text()
+    await confirm.check()
+    await send(form)
+    receipt = form.locator(".receipt")
+    assert re.search(r"Kvittering \S+: ", await receipt.inner_text())
+    # The receipt, pending or already delivered, is listed under Mine innsendinger.
+    receipts = page.locator("section#documents ul.receipts li")
+    await receipts.first.wait_for()
+    assert "9" in await receipts.first.inner_text()
+    await web.assert_accessible()
+
+
+async def test_an_application_with_a_file_is_submitted_and_listed(web: Web) -> None:
+    await web.login(5)
+    page = web.page
+    apply = page.locator("section#documents .apply")
+    # A type that needs a high level of assurance offers the step-up login first.
+    await apply.get_by_label("Hva vil du søke om?").select_option("REDUSERT_GEBYR")
+    step_up = apply.get_by_role("link", name="Logg inn på nytt med høyt sikkerhetsnivå")
+    assert "acr=idporten-loa-high" in (await step_up.get_attribute("href") or "")
+    await apply.get_by_label("Hva vil du søke om?").select_option("GRAVETILLATELSE")
+    form = apply.locator("form.application-form")
+    await send(form)  # empty: every problem listed
+    summary = form.locator(".error-summary")
+    assert await summary.locator("li").count() >= 5
+    await web.assert_accessible()
+
+    await form.get_by_label("Sted (adresse eller beskrivelse)").fill("Storgata 1")
+    await form.get_by_label("Oppstart").fill("2027-03-01")
+    await form.get_by_label("Ferdig").fill("2027-03-15")
+    await form.get_by_label("Entreprenør").fill("Graveservice AS")
+    await form.get_by_label("Kart med gravested").set_input_files(
+        files=[{"name": "kart.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    # The archive is down: the application is accepted, and waits to be filed.
+    await web.admin.fault("p360", operation="*", outage=True)
+    await send(form)
+    receipt = form.locator(".receipt")
+    assert "Kvittering" in await receipt.inner_text()
+    assert await form.locator(".error-summary").count() == 0
+    pending = page.locator("section#documents li.receipt-item.pending", has_text="gravetillatelse")
+    await pending.wait_for()
+    await web.assert_accessible()
+
+
+async def test_an_invoice_pdf_and_a_case_file_download(web: Web) -> None:
+    await web.login(1)
+    page = web.page
+    async with page.expect_download() as pending:
+        await page.locator("section#invoices a.pdf").first.click()
+    download = await pending.value
+    path = await download.path()
+    assert path is not None
+    assert (await asyncio.to_thread(Path(path).read_bytes)).startswith(b"%PDF-")
+
+    case = page.locator("section#documents li.case").last
+    await case.locator("summary").click()
+    link = case.locator("ul.files a").first
+    async with page.expect_download() as pending:
+        await link.click()
+    download = await pending.value
+    assert download.suggested_filename == await link.inner_text()
+
+
+async def test_a_source_outage_is_noticed_beside_its_section_and_the_rest_works(web: Web) -> None:
+    # Person 7: no other test reads her, so the gateway's read cache holds nothing of hers.
+    # Public 360 fails in the first part of the response, Matrikkel in a deferred one.
+    await web.admin.fault("p360", operation="*", outage=True)
+    await web.admin.fault("matrikkel", operation="*", outage=True)
+    await web.login(7)
+    page = web.page
+    notice = page.locator("section#documents .notice[data-source=P360]")
+    await notice.wait_for()
+    assert "Sak og arkiv svarer ikke akkurat nå" in await notice.inner_text()
+    assert await page.locator("section#properties .notice[data-source=MATRIKKEL]").count() == 1
+    assert "Kan ikke vises akkurat nå." in await section_text(web, "properties")
+    # Visma answers: its section is whole, without a notice.
+    assert await page.locator("section#invoices .notice").count() == 0
+    invoices = web.stack.population.invoices_of(web.pid(7))
+    assert await page.locator("section#invoices a.pdf").count() == len(invoices) > 0
+    await web.assert_accessible()
+
+
+async def test_fast_sections_come_before_the_property_register_answers(web: Web) -> None:
+    # Matrikkel slowed down: the cases and invoices are shown while it is still answering.
+    # Person 6: no other test reads her, so nothing of hers is in the gateway's read cache.
+    await web.admin.fault("matrikkel", operation="*", latency_ms=1500)
+    page = web.page
+    await page.goto(f"{web.url}/")
+    await page.locator("a.button").click()
+    await page.locator(f"input[name=standin_pid][value='{web.pid(6)}']").check()
+    await page.locator("button[value=login]").click()
+    await page.locator("section#invoices a.pdf").first.wait_for()
+    assert await page.locator("section#properties .body[aria-busy=true]").count() == 1
+    await web.loaded()
+    assert await page.locator("section#properties .body[aria-busy=true]").count() == 0
+    (ownership,) = web.stack.population.properties_of(web.pid(6))
+    assert ownership.property.matrikkelnummer in await section_text(web, "properties")
+
+
+async def test_cases_are_filtered_and_paged(web: Web) -> None:
+    total = len(web.stack.population.cases_of(web.pid(3)))
+    await web.login(3)
+    page = web.page
+    documents = page.locator("section#documents")
+    assert await documents.locator("li.case").count() == 10
+    assert f"Viser 10 av {total} saker." in await documents.inner_text()
+    await documents.get_by_role("button", name="Vis flere saker").click()
+    await documents.locator("li.case").nth(19).wait_for()
+    assert f"Viser 20 av {total} saker." in await documents.inner_text()
+
+    await documents.get_by_label("Vis saker").select_option("true")
+    await documents.get_by_role("button", name="Filtrer").click()
+    await documents.locator(".body[aria-busy]").wait_for(state="detached")  # the new page is in
+    status = documents.locator("p[role=status]")
+    shown = re.search(r"av (\d+) saker", await status.inner_text())
+    assert shown is not None and int(shown.group(1)) < total
+    for badge in await documents.locator("li.case .badge").all_inner_texts():
+        assert badge != "Avsluttet"
+    await web.assert_accessible()
+
+
+async def test_english_and_phone_width(web: Web) -> None:
+    await web.page.set_viewport_size({"width": 360, "height": 740})
+    await web.login(4, lang="en")
+    page = web.page
+    headings = await page.locator("section h2").all_inner_texts()
+    assert headings == ["My property", "My documents", "My invoices", "Other services"]
+    # The API's labels follow the page's language too.
+    assert "Unpaid" in await section_text(web, "invoices")
+    width: Any = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360  # nothing wider than the phone: tables scroll inside their box
+    await web.assert_accessible()
+
+
+async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
+    web: Web,
+) -> None:
+    await web.login(1, lang="nn")
+    page = web.page
+    assert await page.locator("section h2").first.inner_text() == "Min eigedom"
+    # Amounts as Norwegian writes them, also where the browser has no Nynorsk data.
+    (ownership,) = web.stack.population.properties_of(web.pid(1))
+    fees = web.stack.population.fee_basis(ownership.property.matrikkelnummer)
+    total = nok(sum((line.annual_amount for line in fees), Decimal(0)))
+    assert total in await section_text(web, "properties")
+    await page.get_by_role("button", name="Logg ut").click()
+    # /auth/logout → the stand-in's end-session (and its front-channel logout) → / again.
+    await page.wait_for_url(re.compile(re.escape(web.url) + r"/(\?.*)?$"))
+    await page.locator("a.button", has_text="Logg inn med ID-porten").wait_for()
+    assert await page.locator("html").get_attribute("lang") == "nb"  # the redirect names none
+    cookies = await page.context.cookies(web.url)
+    assert [c for c in cookies if c["name"] == web.stack.settings.session_cookie_name] == []
+
+
+# A whole, valid PDF: the upload check reads all of it (tests.upload_samples).
+PDF = upload_samples.pdf("Kart over tomta")
