@@ -10,6 +10,7 @@ an error message.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -40,6 +41,7 @@ from connectors.p360 import (
 )
 from connectors.p360.errors import raise_for_result, scrub
 from connectors.resilience import Resilience, ResiliencePolicy
+from connectors.soap_template import BASE64_CHUNK
 from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
@@ -283,6 +285,30 @@ async def test_create_document_with_files(stack: Stack) -> None:
     assert documents[0].files[0].name == "Søknad om startlån.pdf"
     content = await client.file_with_content(documents[0].files[0].recno)
     assert content.data == pdf
+
+
+async def test_create_document_streams_files_the_simulator_reads_back(stack: Stack) -> None:
+    """Files around the base64 chunk size, streamed into the request (never one base64
+    string), arrive whole: 360 gives each back byte for byte."""
+    pid = stack.population.person(documented.NOTHING).pid
+    client = stack.client()
+    case = await client.create_case(pid=pid, title="Søknad om bostøtte", idempotency_key="c2")
+    sizes = (1, BASE64_CHUNK, 2 * BASE64_CHUNK + 1, 3 * BASE64_CHUNK + 2)
+    files = [
+        NewFile(f"vedlegg {n} & <{size}>", "pdf", os.urandom(size)) for n, size in enumerate(sizes)
+    ]
+    await client.create_document(
+        case_number=case.case_number,
+        title="Søknad om bostøtte",
+        files=files,
+        idempotency_key="d2",
+        sender_pid=pid,
+    )
+    [documents] = await client.documents_for_cases([case.case_number])
+    [document] = documents
+    assert [f.name for f in document.files] == [f"{file.title}.pdf" for file in files]
+    for stored, sent in zip(document.files, files, strict=True):
+        assert (await client.file_with_content(stored.recno)).data == sent.data
 
 
 async def test_create_document_on_unknown_case_is_not_found(stack: Stack) -> None:
