@@ -132,16 +132,24 @@ class StreamedEnvelope(Payload):
     """An envelope as pieces, written to the socket one piece (or base64 chunk) at a time.
 
     An ``aiohttp`` payload with a known ``size`` (so the request has a ``Content-Length``);
-    writing it does not consume it.
+    writing it does not consume it, :meth:`release` does.
     """
 
     def __init__(self, pieces: Sequence[Piece]) -> None:
-        super().__init__(pieces, content_type="text/xml; charset=utf-8")
-        self._pieces = tuple(pieces)
+        super().__init__(None, content_type="text/xml; charset=utf-8")
+        self._pieces: tuple[Piece, ...] | None = tuple(pieces)
         self._size = sum(len(piece) for piece in self._pieces)
+
+    def release(self) -> None:
+        """Let go of the pieces (the files) once the call is over: a failed call's envelope
+        can stay referenced from a reference cycle (the resilience layer's retry state) until
+        the cyclic collector runs, and it must not keep the attachments alive meanwhile."""
+        self._pieces = None
 
     def chunks(self) -> Iterator[bytes]:
         """The envelope's bytes, in the pieces they are written in."""
+        if self._pieces is None:
+            raise RuntimeError("the envelope was released")
         for piece in self._pieces:
             if isinstance(piece, bytes):
                 yield piece

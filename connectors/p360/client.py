@@ -438,14 +438,17 @@ class P360Client(SoapConnector):
             sender_pid=sender_pid,
             direction=direction,
         )
-        return await self._sif(
-            "DocumentService",
-            "CreateDocument",
-            parse_created_document,
-            {},
-            write=True,
-            prepared=request,
-        )
+        try:
+            return await self._sif(
+                "DocumentService",
+                "CreateDocument",
+                parse_created_document,
+                {},
+                write=True,
+                prepared=request,
+            )
+        finally:
+            request.release()  # the files go with the last reference the call leaves
 
     def create_document_request(
         self,

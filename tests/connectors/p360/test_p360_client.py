@@ -41,7 +41,7 @@ from connectors.p360 import (
 )
 from connectors.p360.errors import raise_for_result, scrub
 from connectors.resilience import Resilience, ResiliencePolicy
-from connectors.soap_template import BASE64_CHUNK
+from connectors.soap_template import BASE64_CHUNK, StreamedEnvelope
 from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
@@ -309,6 +309,35 @@ async def test_create_document_streams_files_the_simulator_reads_back(stack: Sta
     assert [f.name for f in document.files] == [f"{file.title}.pdf" for file in files]
     for stored, sent in zip(document.files, files, strict=True):
         assert (await client.file_with_content(stored.recno)).data == sent.data
+
+
+async def test_create_document_lets_go_of_its_files_when_the_call_fails(stack: Stack) -> None:
+    """A failed call's envelope may stay referenced from the retry state's reference cycle
+    until the cyclic collector runs; it must not hold the attachments meanwhile (issue 13:
+    every retry kept another copy alive)."""
+    sent: list[StreamedEnvelope] = []
+
+    class Recording(P360Client):
+        def create_document_request(self, **arguments: Any) -> StreamedEnvelope:
+            request = super().create_document_request(**arguments)
+            sent.append(request)
+            return request
+
+    client = stack.client()
+    recording = Recording(
+        client._session, stack.url + BASE_PATH, USER, PASSWORD, client._resilience
+    )
+    stack.control.set_fault("CreateDocument", Fault(outage=True))
+    with pytest.raises(SystemUnavailable):
+        await recording.create_document(
+            case_number="2024/00001",
+            title="Søknad",
+            files=[NewFile("vedlegg", "pdf", os.urandom(1000))],
+            idempotency_key="k",
+        )
+    [request] = sent
+    with pytest.raises(RuntimeError, match="released"):
+        bytes(request)
 
 
 async def test_create_document_on_unknown_case_is_not_found(stack: Stack) -> None:
