@@ -6,7 +6,8 @@ once (:mod:`connectors.soap_template`) and encodes each file's base64 a chunk at
 aiohttp writes it. Here the streamed envelope is compared with zeep's for the same arguments
 (canonically: prefixes and the MessageID aside), its chunks are bounded, its size is its
 length, and a text XML cannot carry is refused as zeep refused it. The P360 simulator's
-acceptance of it (files read back byte for byte) is in test_p360_client.py.
+acceptance of it (files read back byte for byte) and what goes on the wire are tested in
+test_p360_client.py (this file opens no socket).
 """
 
 from __future__ import annotations

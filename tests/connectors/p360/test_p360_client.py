@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,6 +48,7 @@ from simulators.admin import Fault, SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
 from simulators.population import Population, documented
 from tests.clocks import FakeClock
+from tests.connectors.p360.test_create_document_request import canonical, zeep_envelope
 
 USER, PASSWORD = "minside", "minside"
 # A deadline no ordinary call misses on a loaded machine (a 120-case reply missed 5 s when
@@ -338,6 +340,43 @@ async def test_create_document_lets_go_of_its_files_when_the_call_fails(stack: S
     [request] = sent
     with pytest.raises(RuntimeError, match="released"):
         bytes(request)
+
+
+async def test_create_document_goes_out_with_its_length_and_headers() -> None:
+    """On the wire: a Content-Length (not chunked), the SOAPAction and the credentials the
+    other calls carry, and the envelope zeep would have sent."""
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    async def down(request: Request) -> Response:
+        seen.append((dict(request.headers), await request.body()))
+        return Response(status_code=503)
+
+    app = Starlette(routes=[Route(f"{BASE_PATH}/DocumentService.svc", down, methods=["POST"])])
+    arguments: dict[str, Any] = {
+        "case_number": "2026/00042",
+        "title": "Søknad",
+        "files": [NewFile("vedlegg", "pdf", os.urandom(3 * BASE64_CHUNK + 1))],
+        "idempotency_key": "k",
+        "sender_pid": "01010112345",
+    }
+    async with (
+        running_servers([ServerSpec("p360-down", app)]) as servers,
+        aiohttp.ClientSession() as session,
+    ):
+        client = P360Client(
+            session, servers[0].url + BASE_PATH, "u", "p", Resilience("p360", ResiliencePolicy())
+        )
+        with pytest.raises(SystemUnavailable):
+            await client.create_document(**arguments)
+        [(headers, body)] = seen
+        assert "transfer-encoding" not in headers
+        assert int(headers["content-length"]) == len(body)
+        assert headers["content-type"] == "text/xml; charset=utf-8"
+        assert headers["soapaction"].endswith('/CreateDocument"')
+        assert headers["authorization"] == aiohttp.encode_basic_auth("u", "p")
+        assert canonical(etree.fromstring(body)) == canonical(
+            etree.fromstring(zeep_envelope(client, **arguments))
+        )
 
 
 async def test_create_document_on_unknown_case_is_not_found(stack: Stack) -> None:
