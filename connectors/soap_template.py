@@ -135,6 +135,8 @@ class StreamedEnvelope(Payload):
     writing it does not consume it, :meth:`release` does.
     """
 
+    _autoclose = True  # no file handle or socket to close: bytes and their base64 only
+
     def __init__(self, pieces: Sequence[Piece]) -> None:
         super().__init__(None, content_type="text/xml; charset=utf-8")
         self._pieces: tuple[Piece, ...] | None = tuple(pieces)
