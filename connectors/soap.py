@@ -30,7 +30,7 @@ from connectors.errors import ConnectorError, MalformedResponse, RemoteFault
 from connectors.failures import SOAP_STATUSES, TRANSPORT_ERRORS, status_error, transport_error
 from connectors.observe import with_trace_headers
 from connectors.session import send_once_more_if_stale
-from connectors.soap_template import ItemTemplate, RequestTemplate, item_of
+from connectors.soap_template import ItemTemplate, RequestTemplate, StreamedEnvelope, item_of
 from contracts.soap import load_client, pick_binding
 
 __all__ = ["SHAPE_ERRORS", "Parser", "ReplyDecoder", "SoapFault", "SoapService", "read_shaped"]
@@ -190,7 +190,7 @@ class SoapService:
         decoder: ReplyDecoder[Any] | None = None,
         *,
         idempotent: bool = False,
-        prepared: bytes | None = None,
+        prepared: bytes | StreamedEnvelope | None = None,
         **body: Any,
     ) -> Any:
         """Call ``operation`` with ``body`` and return its reply read by ``decoder``.
@@ -200,7 +200,8 @@ class SoapService:
         keep-alive connection the server had already closed go out once more on a fresh one
         (:func:`connectors.session.send_once_more_if_stale`); writes are sent once.
         ``prepared`` is the envelope already rendered from a :meth:`template` (``body`` is
-        then not used): zeep need not build it again.
+        then not used): zeep need not build it again; a :class:`StreamedEnvelope` is written
+        to the socket piece by piece.
 
         ``auth`` is the HTTP Basic credential: an ``Authorization`` header value (build it once
         with ``aiohttp.encode_basic_auth(user, password)``; ``aiohttp.BasicAuth`` is deprecated
@@ -270,7 +271,7 @@ class SoapService:
         self,
         session: aiohttp.ClientSession,
         operation: str,
-        data: bytes,
+        data: bytes | StreamedEnvelope,
         headers: dict[str, str],
         *,
         idempotent: bool = False,

@@ -12,20 +12,42 @@ gives it.
 The result is the envelope zeep would send, up to namespace prefixes and the MessageID
 (tests/connectors/test_soap_template.py compares them canonically for the documented and
 generated persons).
+
+A request that carries files (P360 ``CreateDocument``) is not joined into one bytes object:
+:meth:`RequestTemplate.stream` gives a :class:`StreamedEnvelope`, an ``aiohttp`` payload of the
+template's texts and each file's base64 (:class:`Base64Text`), encoded :data:`BASE64_CHUNK`
+bytes at a time while it is written to the socket. Its length is known beforehand (it is sent
+with a ``Content-Length``), and it can be written again (a stale kept-alive connection).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import Payload
 from lxml import etree
 
-__all__ = ["ItemTemplate", "RequestTemplate", "slot"]
+__all__ = [
+    "BASE64_CHUNK",
+    "Base64Text",
+    "ItemTemplate",
+    "RequestTemplate",
+    "StreamedEnvelope",
+    "slot",
+]
+
+#: Raw bytes encoded per piece of a :class:`Base64Text` (a multiple of 3, so only the last
+#: piece can end in padding and the pieces joined are the base64 of the whole).
+BASE64_CHUNK: Final = 48 * 1024
+# What XML 1.0 cannot carry at all (lxml, and so zeep, refuses such a text with ValueError).
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _OPEN: Final = "\ue000"  # private-use characters: never in a real value
 _CLOSE: Final = "\ue001"
@@ -56,9 +78,107 @@ class _Parts:
             out.append(text)
         return b"".join(out)
 
+    def pieces(self, values: Mapping[str, Piece | Sequence[Piece]]) -> list[Piece]:
+        """``fill`` without joining: a value may be a piece or a list of pieces."""
+        out: list[Piece] = [self.texts[0]]
+        for name, text in zip(self.names, self.texts[1:], strict=True):
+            value = values[name]
+            if isinstance(value, bytes | Base64Text):
+                out.append(value)
+            else:
+                out.extend(value)
+            out.append(text)
+        return out
+
 
 def _text(value: str | int) -> bytes:
     return escape(str(value)).encode()
+
+
+def _xml_text(value: str | int) -> bytes:
+    """``_text`` for a text that may come from a user: one XML cannot carry is refused
+    (ValueError), as zeep refuses it, instead of being sent for the server to choke on."""
+    if _NOT_XML.search(str(value)):
+        raise ValueError("text is not XML")
+    return _text(value)
+
+
+class Base64Text:
+    """The base64 text of ``data``, encoded ``chunk`` bytes at a time when iterated.
+
+    ``len()`` is the text's length, known without encoding it.
+    """
+
+    def __init__(self, data: bytes, chunk: int = BASE64_CHUNK) -> None:
+        if chunk < 3 or chunk % 3:
+            raise ValueError("chunk must be a positive multiple of 3")
+        self._data = data
+        self._chunk = chunk
+
+    def __len__(self) -> int:
+        return 4 * ((len(self._data) + 2) // 3)
+
+    def __iter__(self) -> Iterator[bytes]:
+        view = memoryview(self._data)
+        for start in range(0, len(view), self._chunk):
+            yield base64.b64encode(view[start : start + self._chunk])
+
+
+#: One piece of a streamed envelope: template text (bytes) or a file's base64.
+Piece = bytes | Base64Text
+
+
+class StreamedEnvelope(Payload):
+    """An envelope as pieces, written to the socket one piece (or base64 chunk) at a time.
+
+    An ``aiohttp`` payload with a known ``size`` (so the request has a ``Content-Length``);
+    writing it does not consume it, :meth:`release` does.
+    """
+
+    _autoclose = True  # no file handle or socket to close: bytes and their base64 only
+
+    def __init__(self, pieces: Sequence[Piece]) -> None:
+        super().__init__(None, content_type="text/xml; charset=utf-8")
+        self._pieces: tuple[Piece, ...] | None = tuple(pieces)
+        self._size = sum(len(piece) for piece in self._pieces)
+
+    def release(self) -> None:
+        """Let go of the pieces (the files) once the call is over: a failed call's envelope
+        can stay referenced from a reference cycle (the resilience layer's retry state) until
+        the cyclic collector runs, and it must not keep the attachments alive meanwhile."""
+        self._pieces = None
+
+    def chunks(self) -> Iterator[bytes]:
+        """The envelope's bytes, in the pieces they are written in."""
+        if self._pieces is None:
+            raise RuntimeError("the envelope was released")
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
+                yield piece
+            else:
+                yield from piece
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return bytes(self).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        for chunk in self.chunks():
+            await writer.write(chunk)  # waits while the socket's buffer is full
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        remaining = content_length
+        for chunk in self.chunks():
+            if remaining is not None:
+                if remaining <= 0:
+                    return
+                chunk = chunk[:remaining]
+                remaining -= len(chunk)
+            await writer.write(chunk)
 
 
 class ItemTemplate:
@@ -70,6 +190,14 @@ class ItemTemplate:
     def render(self, **values: str | int) -> bytes:
         """The item with its slots filled (texts escaped)."""
         return self._parts.fill({name: _text(value) for name, value in values.items()})
+
+    def pieces(self, binary: Mapping[str, bytes], **values: str | int) -> list[Piece]:
+        """The item as pieces, its ``binary`` slots filled with their bytes' base64
+        (encoded when written) and the others with escaped texts (ValueError for a text
+        XML cannot carry)."""
+        filled: dict[str, Piece] = {name: _xml_text(value) for name, value in values.items()}
+        filled.update({name: Base64Text(data) for name, data in binary.items()})
+        return self._parts.pieces(filled)
 
 
 class RequestTemplate:
@@ -102,6 +230,18 @@ class RequestTemplate:
         if items is not None:
             filled["items"] = b"".join(items)
         return self._parts.fill(filled)
+
+    def stream(self, items: Sequence[Sequence[Piece]], **values: str | int) -> StreamedEnvelope:
+        """:meth:`render` for items given as pieces (:meth:`ItemTemplate.pieces`): the
+        envelope is not joined but written piece by piece (ValueError for a text XML cannot
+        carry)."""
+        filled: dict[str, Piece | Sequence[Piece]] = {
+            name: _xml_text(value) for name, value in values.items()
+        }
+        if _MESSAGE_ID in self._parts.names:
+            filled[_MESSAGE_ID] = f"urn:uuid:{uuid.uuid4()}".encode()
+        filled["items"] = [piece for item in items for piece in item]
+        return StreamedEnvelope(self._parts.pieces(filled))
 
 
 def _find_path(envelope: etree._Element, path: tuple[str, ...]) -> etree._Element:

@@ -10,6 +10,7 @@ an error message.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,11 +42,13 @@ from connectors.p360 import (
 )
 from connectors.p360.errors import raise_for_result, scrub
 from connectors.resilience import Resilience, ResiliencePolicy
+from connectors.soap_template import BASE64_CHUNK, StreamedEnvelope
 from kernel.servers import ServerSpec, running_servers
 from simulators.admin import Fault, SimulatorControl
 from simulators.p360.app import BASE_PATH, build_app
 from simulators.population import Population, documented
 from tests.clocks import FakeClock
+from tests.connectors.p360.test_create_document_request import canonical, zeep_envelope
 
 USER, PASSWORD = "minside", "minside"
 # A deadline no ordinary call misses on a loaded machine (a 120-case reply missed 5 s when
@@ -283,6 +287,96 @@ async def test_create_document_with_files(stack: Stack) -> None:
     assert documents[0].files[0].name == "Søknad om startlån.pdf"
     content = await client.file_with_content(documents[0].files[0].recno)
     assert content.data == pdf
+
+
+async def test_create_document_streams_files_the_simulator_reads_back(stack: Stack) -> None:
+    """Files around the base64 chunk size, streamed into the request (never one base64
+    string), arrive whole: 360 gives each back byte for byte."""
+    pid = stack.population.person(documented.NOTHING).pid
+    client = stack.client()
+    case = await client.create_case(pid=pid, title="Søknad om bostøtte", idempotency_key="c2")
+    sizes = (1, BASE64_CHUNK, 2 * BASE64_CHUNK + 1, 3 * BASE64_CHUNK + 2)
+    files = [
+        NewFile(f"vedlegg {n} & <{size}>", "pdf", os.urandom(size)) for n, size in enumerate(sizes)
+    ]
+    await client.create_document(
+        case_number=case.case_number,
+        title="Søknad om bostøtte",
+        files=files,
+        idempotency_key="d2",
+        sender_pid=pid,
+    )
+    [documents] = await client.documents_for_cases([case.case_number])
+    [document] = documents
+    assert [f.name for f in document.files] == [f"{file.title}.pdf" for file in files]
+    for stored, sent in zip(document.files, files, strict=True):
+        assert (await client.file_with_content(stored.recno)).data == sent.data
+
+
+async def test_create_document_lets_go_of_its_files_when_the_call_fails(stack: Stack) -> None:
+    """A failed call's envelope may stay referenced from the retry state's reference cycle
+    until the cyclic collector runs; it must not hold the attachments meanwhile (issue 13:
+    every retry kept another copy alive)."""
+    sent: list[StreamedEnvelope] = []
+
+    class Recording(P360Client):
+        def create_document_request(self, **arguments: Any) -> StreamedEnvelope:
+            request = super().create_document_request(**arguments)
+            sent.append(request)
+            return request
+
+    client = stack.client()
+    recording = Recording(
+        client._session, stack.url + BASE_PATH, USER, PASSWORD, client._resilience
+    )
+    stack.control.set_fault("CreateDocument", Fault(outage=True))
+    with pytest.raises(SystemUnavailable):
+        await recording.create_document(
+            case_number="2024/00001",
+            title="Søknad",
+            files=[NewFile("vedlegg", "pdf", os.urandom(1000))],
+            idempotency_key="k",
+        )
+    [request] = sent
+    with pytest.raises(RuntimeError, match="released"):
+        bytes(request)
+
+
+async def test_create_document_goes_out_with_its_length_and_headers() -> None:
+    """On the wire: a Content-Length (not chunked), the SOAPAction and the credentials the
+    other calls carry, and the envelope zeep would have sent."""
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    async def down(request: Request) -> Response:
+        seen.append((dict(request.headers), await request.body()))
+        return Response(status_code=503)
+
+    app = Starlette(routes=[Route(f"{BASE_PATH}/DocumentService.svc", down, methods=["POST"])])
+    arguments: dict[str, Any] = {
+        "case_number": "2026/00042",
+        "title": "Søknad",
+        "files": [NewFile("vedlegg", "pdf", os.urandom(3 * BASE64_CHUNK + 1))],
+        "idempotency_key": "k",
+        "sender_pid": "01010112345",
+    }
+    async with (
+        running_servers([ServerSpec("p360-down", app)]) as servers,
+        aiohttp.ClientSession() as session,
+    ):
+        client = P360Client(
+            session, servers[0].url + BASE_PATH, "u", "p", Resilience("p360", ResiliencePolicy())
+        )
+        with pytest.raises(SystemUnavailable):
+            await client.create_document(**arguments)
+        [(headers, body)] = seen
+        assert "transfer-encoding" not in headers
+        assert int(headers["content-length"]) == len(body)
+        assert headers["content-type"] == "text/xml; charset=utf-8"
+        assert headers["soapaction"].endswith('/CreateDocument"')
+        assert headers["authorization"] == aiohttp.encode_basic_auth("u", "p")
+        assert canonical(etree.fromstring(body)) == canonical(
+            etree.fromstring(zeep_envelope(client, **arguments))
+        )
 
 
 async def test_create_document_on_unknown_case_is_not_found(stack: Stack) -> None:
