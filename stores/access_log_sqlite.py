@@ -209,6 +209,9 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         if str(mode).lower() != "wal":
             raise RuntimeError(f"the access log needs WAL journaling, the file gave {mode!r}")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Purged entries are overwritten, not left readable in free pages, as the outbox's
+        # dropped data is: the pragma is per connection, and not every SQLite build has it on.
+        db.execute("PRAGMA secure_delete = ON")
         _in_transaction(db, _migrate)
     except BaseException:
         db.close()
