@@ -35,7 +35,8 @@ def get(url: str, *, data: bytes | None = None) -> tuple[int, dict]:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """End the demo with SIGTERM (as a service manager would), killing it if it does not end within 15 s."""
+    """End the demo with SIGTERM (as a service manager would); killed if still running
+    after 15 s."""
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)
