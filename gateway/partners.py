@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from auth.viewer import Viewer
 from gateway.http_protocol import RequestRefused
 from gateway.persisted_queries import load_trusted_documents, sha256_hex
+from gateway.rate_limit import HEADER_NAMES as RATE_LIMIT_HEADERS
 from kernel.errors import ErrorCode
 from kernel.partners import VARIABLE, PartnerCatalogue
 from kernel.settings import SettingsError
@@ -55,12 +56,13 @@ class PartnerCors:
             allow_headers=list(ALLOWED_HEADERS),
             # Partners call with a bearer token; a browser must never send them our cookies.
             allow_credentials=False,
-            # Content-Disposition: the file name of a /files download.
+            # Content-Disposition: the file name of a /files download; the RateLimit headers
+            # and Retry-After, so a partner's page can pace itself (gateway.rate_limit).
             expose_headers=[
                 "X-Request-Id",
-                "Retry-After",
                 "WWW-Authenticate",
                 "Content-Disposition",
+                *RATE_LIMIT_HEADERS,
             ],
             max_age=PREFLIGHT_MAX_AGE_S,
         )

@@ -73,6 +73,7 @@ from schema.observe import current_operation
 
 __all__ = [
     "BREAKER_OPEN_S",
+    "HEADER_NAMES",
     "OP_TIMEOUT_S",
     "Budget",
     "ChargeCosts",
@@ -94,6 +95,17 @@ OP_TIMEOUT_S: Final = 0.25
 BREAKER_OPEN_S: Final = 5.0
 
 SCOPE_KEY: Final = "minside.rate_limit"
+
+#: The response headers :meth:`Decision.headers` may set (a partner's page reads them through
+#: CORS: gateway.partners exposes them).
+HEADER_NAMES: Final = (
+    "RateLimit-Policy",
+    "RateLimit",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ and logged as a WARNING (at most one line a minute, with the count). A batch the
 is retried a few times, then dropped the same way. On shutdown :meth:`AccessRecorder.stop`
 writes what is left.
 
-Which client read the data is the viewer's client (``auth.viewer.Viewer.client``): Min side
-itself (its browser session, or a token of ``MINSIDE_IDPORTEN_CLIENT_ID``) or a partner portal
-of the catalogue, stored by ``client_id`` with its nb name (:func:`client_of`).
+Which client read the data is the viewer's client (``auth.viewer.Viewer.client``, a
+:class:`kernel.partners.Client`): Min side itself (its browser session, or a token of
+``MINSIDE_IDPORTEN_CLIENT_ID``) or a partner portal of the catalogue, stored by ``client_id``
+with its nb name (the log shows the catalogue's name in the reader's language,
+``schema.access_log.types``).
 """
 
 from __future__ import annotations
@@ -26,28 +28,23 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from auth.viewer import AuthMethod, Viewer
+from auth.viewer import Viewer
 from kernel.partners import ClientRegistry
 from kernel.server_secret import ServerSecret
 from stores.access_log import MAX_OBJECT_IDS, AccessEntry, AccessKind, AccessLog
 
 __all__ = [
     "NO_ACCESS_OBSERVER",
-    "AccessClient",
     "AccessObserver",
     "AccessReads",
     "AccessRecorder",
-    "client_of",
-    "is_min_side",
 ]
 
 log = logging.getLogger(__name__)
 
-#: The stored name of Min side's own client (shown localised, see schema.access_log).
 #: Writes of one batch before it is dropped, and the pause after each failed one.
 WRITE_ATTEMPTS: Final = 3
 RETRY_PAUSE_S: Final = 0.5
@@ -76,26 +73,6 @@ class _NoAccessObserver:
 
 
 NO_ACCESS_OBSERVER: Final[AccessObserver] = _NoAccessObserver()
-
-
-@dataclass(frozen=True)
-class AccessClient:
-    """The client a request came from: its OAuth ``client_id`` and the name stored with it."""
-
-    client_id: str
-    name: str
-
-
-def is_min_side(viewer: Viewer) -> bool:
-    """Whether the viewer asks through Min side itself: its browser session, or a token
-    issued to Min side's own client (not a partner portal's)."""
-    return viewer.method is AuthMethod.SESSION or not viewer.client.is_partner
-
-
-def client_of(viewer: Viewer) -> AccessClient:
-    """Who reads, as stored in the log: the client's id and its nb name (the log shows the
-    partner catalogue's name in the reader's language, ``schema.access_log.types``)."""
-    return AccessClient(viewer.client.client_id, viewer.client.name.nb)
 
 
 class AccessReads:
@@ -161,7 +138,7 @@ class AccessRecorder:
         if not taken:
             return 0
         viewer_key = self._secret.viewer_key(viewer.pid)
-        client = client_of(viewer)
+        client = viewer.client
         at = self._clock()
         buffered = 0
         for (kind, download), object_ids in taken.items():
@@ -173,7 +150,7 @@ class AccessRecorder:
                     viewer_key=viewer_key,
                     at=at,
                     client_id=client.client_id,
-                    client_name=client.name,
+                    client_name=client.name.nb,
                     kind=kind,
                     object_ids=object_ids,
                     download=download,

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 __all__ = [
     "MAX_OBJECT_IDS",
@@ -43,6 +43,8 @@ __all__ = [
     "AccessLog",
     "AccessLogPage",
     "AccessLogUnavailable",
+    "PageQuery",
+    "page_query",
 ]
 
 #: Object ids kept per entry; a read of more objects of one kind in one request keeps the first
@@ -190,3 +192,55 @@ def check_entries(entries: Sequence[AccessEntry]) -> None:
             raise ValueError("access log times must be timezone-aware")
         if not entry.object_ids:
             raise ValueError("an access entry names at least one object")
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL conditions of one :meth:`AccessLog.page` call, for either store.
+
+    ``matching``/``params``: the viewer's entries that match the criteria (for the count);
+    ``page``/``page_params``: those after the cursor too (for the page itself).
+    """
+
+    matching: str
+    params: list[Any]
+    page: str
+    page_params: list[Any]
+
+
+def page_query(
+    viewer_key: str,
+    criteria: AccessCriteria,
+    after: AccessCursor | None,
+    *,
+    mark: str,
+    at_column: str,
+    at_value: Callable[[datetime], Any],
+) -> PageQuery:
+    """The conditions both stores page by, with their placeholder ``mark`` (``?`` or ``%s``)
+    and their time column and its value (so a filter added here applies to both). Values are
+    always bound parameters; only placeholders go into the text."""
+    where = [f"viewer_key = {mark}"]
+    params: list[Any] = [viewer_key]
+    if criteria.kinds is not None:
+        kinds = sorted(AccessKind(kind).value for kind in criteria.kinds)
+        where.append(f"kind IN ({', '.join(mark for _ in kinds)})" if kinds else "1 = 0")
+        params.extend(kinds)
+    if criteria.since is not None:
+        where.append(f"{at_column} >= {mark}")
+        params.append(at_value(criteria.since))
+    if criteria.until is not None:
+        where.append(f"{at_column} < {mark}")
+        params.append(at_value(criteria.until))
+    if criteria.client_id is not None:
+        where.append(f"client_id = {mark}")
+        params.append(criteria.client_id)
+    matching = " AND ".join(where)
+    if after is None:
+        return PageQuery(matching, params, matching, list(params))
+    return PageQuery(
+        matching,
+        params,
+        f"{matching} AND ({at_column}, id) < ({mark}, {mark})",
+        [*params, at_value(after.at), after.id],
+    )

@@ -27,6 +27,7 @@ from stores.access_log import (
     AccessLogPage,
     AccessLogUnavailable,
     check_entries,
+    page_query,
 )
 from stores.outbox_postgres import migrate
 
@@ -150,35 +151,17 @@ class PostgresAccessLog:
         after: AccessCursor | None = None,
     ) -> AccessLogPage:
         """See :meth:`stores.access_log.AccessLog.page`."""
-        where = ["viewer_key = %s"]
-        params: list[Any] = [viewer_key]
-        if criteria.kinds is not None:
-            where.append("kind = ANY(%s)")
-            params.append(sorted(AccessKind(kind).value for kind in criteria.kinds))
-        if criteria.since is not None:
-            where.append("at >= %s")
-            params.append(_aware(criteria.since))
-        if criteria.until is not None:
-            where.append("at < %s")
-            params.append(_aware(criteria.until))
-        if criteria.client_id is not None:
-            where.append("client_id = %s")
-            params.append(criteria.client_id)
-        matching = " AND ".join(where)
-        page_where, page_params = matching, list(params)
-        if after is not None:
-            page_where += " AND (at, id) < (%s, %s)"
-            page_params.extend((after.at, after.id))
+        found = page_query(viewer_key, criteria, after, mark="%s", at_column="at", at_value=_aware)
         async with self._cursor() as cur:
             await cur.execute(
-                f"SELECT {COLUMNS} FROM access_log WHERE {page_where} "  # noqa: S608
+                f"SELECT {COLUMNS} FROM access_log WHERE {found.page} "  # noqa: S608
                 "ORDER BY at DESC, id DESC LIMIT %s",
-                [*page_params, first + 1],
+                [*found.page_params, first + 1],
             )
             rows = await cur.fetchall()
             await cur.execute(
-                f"SELECT COUNT(*) AS total FROM access_log WHERE {matching}",  # noqa: S608
-                params,
+                f"SELECT COUNT(*) AS total FROM access_log WHERE {found.matching}",  # noqa: S608
+                found.params,
             )
             counted = await cur.fetchone()
         total = 0 if counted is None else int(counted["total"])

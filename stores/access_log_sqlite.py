@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from stores.access_log import (
     AccessCriteria,
@@ -32,6 +32,7 @@ from stores.access_log import (
     check_entries,
     micros,
     moment,
+    page_query,
 )
 
 # The outbox's own file helpers: the log lives in its file, with the same mode and timeout.
@@ -158,36 +159,18 @@ class SqliteAccessLog:
         after: AccessCursor | None = None,
     ) -> AccessLogPage:
         """See :meth:`stores.access_log.AccessLog.page`."""
-        where = ["viewer_key = ?"]
-        params: list[Any] = [viewer_key]
-        # Placeholders only: the values themselves are always bound parameters.
-        if criteria.kinds is not None:
-            kinds = sorted(AccessKind(kind).value for kind in criteria.kinds)
-            where.append(f"kind IN ({', '.join('?' for _ in kinds)})" if kinds else "0")
-            params.extend(kinds)
-        if criteria.since is not None:
-            where.append("at_us >= ?")
-            params.append(micros(criteria.since))
-        if criteria.until is not None:
-            where.append("at_us < ?")
-            params.append(micros(criteria.until))
-        if criteria.client_id is not None:
-            where.append("client_id = ?")
-            params.append(criteria.client_id)
-        matching = " AND ".join(where)
-        page_where, page_params = matching, list(params)
-        if after is not None:
-            page_where += " AND (at_us, id) < (?, ?)"
-            page_params.extend((micros(after.at), after.id))
+        found = page_query(
+            viewer_key, criteria, after, mark="?", at_column="at_us", at_value=micros
+        )
         query = (
-            f"SELECT {COLUMNS} FROM access_log WHERE {page_where} "  # noqa: S608
+            f"SELECT {COLUMNS} FROM access_log WHERE {found.page} "  # noqa: S608
             "ORDER BY at_us DESC, id DESC LIMIT ?"
         )
-        count = f"SELECT COUNT(*) FROM access_log WHERE {matching}"  # noqa: S608
+        count = f"SELECT COUNT(*) FROM access_log WHERE {found.matching}"  # noqa: S608
 
         def read(db: sqlite3.Connection) -> AccessLogPage:
-            rows = db.execute(query, [*page_params, first + 1]).fetchall()
-            (total,) = db.execute(count, params).fetchone()
+            rows = db.execute(query, [*found.page_params, first + 1]).fetchall()
+            (total,) = db.execute(count, found.params).fetchone()
             entries = [_entry(row) for row in rows[:first]]
             return AccessLogPage(entries, len(rows) > first, int(total))
 
@@ -226,6 +209,9 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         if str(mode).lower() != "wal":
             raise RuntimeError(f"the access log needs WAL journaling, the file gave {mode!r}")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Purged entries are overwritten, not left readable in free pages, as the outbox's
+        # dropped data is: the pragma is per connection, and not every SQLite build has it on.
+        db.execute("PRAGMA secure_delete = ON")
         _in_transaction(db, _migrate)
     except BaseException:
         db.close()

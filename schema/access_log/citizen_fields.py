@@ -8,7 +8,6 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from kernel.errors import ErrorCode
-from resolvers.access_recorder import is_min_side
 from resolvers.context import Context
 from schema.access_log.types import AccessLogEntry, AccessLogFilter, criteria_of
 from schema.errors import require_viewer
@@ -58,7 +57,7 @@ class CitizenAccessLogFields:
         viewer = require_viewer(info)
         context = info.context
         recorder = context.services.access_log
-        if not is_min_side(viewer):
+        if viewer.client.is_partner:
             raise MinSideOnly()
         size = check_page_size(first)
         position = None

@@ -238,6 +238,23 @@ async def test_a_persisted_query_is_charged_as_its_document_and_an_unknown_hash_
     assert status == 429, body
 
 
+async def test_a_deferred_operation_is_charged_in_full_before_its_first_part(limited):
+    deferred = "query D { viewer { __typename ... @defer { cases(first: 5) { totalCount } } } }"
+    cost = measure(build_schema()._schema, parse(deferred)).cost  # type: ignore[union-attr]
+    assert cost >= COST  # the deferred fragment's fields count
+    token = limited.stack.token(limited.stack.population.person(9).pid)
+    async with limited.http.post(
+        f"{limited.stack.gateway_url}/graphql",
+        json={"query": deferred},
+        headers={"Authorization": f"Bearer {token}", "Accept": "multipart/mixed"},
+    ) as response:
+        status, headers, body = response.status, response.headers, await response.text()
+    assert status == 200
+    assert headers["Content-Type"].startswith("multipart/mixed")
+    assert '"totalCount"' in body  # the deferred part came, and was paid for up front
+    assert headers["RateLimit-Remaining"] == str(VIEWER_BUDGET - cost)
+
+
 async def test_a_client_budget_is_shared_by_its_citizens(tmp_path):
     # A partner portal with a budget (and window) of its own in the catalogue.
     (tmp_path / "partners.toml").write_text(

@@ -34,6 +34,18 @@ def get(url: str, *, data: bytes | None = None) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End the demo with SIGTERM (as a service manager would); killed if still running
+    after 15 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_demo_stack_answers_and_stops_cleanly(tmp_path):
     ports = StackPorts.free()
     env = demo_environment(ports)
@@ -64,13 +76,9 @@ def test_demo_stack_answers_and_stops_cleanly(tmp_path):
             "data"
         ]["externalServices"]
     finally:
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            stop(process)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
             log.close()
     assert process.returncode == 0, (tmp_path / "demo.log").read_text()
     output = (tmp_path / "demo.log").read_text()
@@ -114,13 +122,7 @@ async def test_demo_logs_in_at_the_issuer_it_is_given(tmp_path):
                 assert response.status == 302
                 assert response.headers["Location"].startswith(other + "/authorize?")
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+            stop(process)
     output = log_path.read_text()
     assert f"{other} (MINSIDE_IDPORTEN_ISSUER; no stand-in)" in output
     assert f":{ports.standin}" not in output

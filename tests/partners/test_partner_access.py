@@ -388,6 +388,20 @@ async def test_bearer_calls_from_a_partner_origin_work_cookie_calls_do_not(stack
     assert body["errors"][0]["extensions"]["code"] == "CSRF_REFUSED"
 
 
+async def test_a_partner_page_can_read_its_rate_limit_headers(stack, http) -> None:
+    """The RateLimit headers (gateway.rate_limit) are exposed to a partner's page, which
+    cannot pace itself on headers its browser hides from it."""
+    query = "{ viewer { invoices(first: 1) { totalCount } } }"
+    status, headers, _ = await post(
+        http, stack, query, bearer=token(stack, "p-invoices"), headers={"Origin": PORTAL}
+    )
+    assert status == 200
+    assert headers["RateLimit-Policy"] and headers["RateLimit-Remaining"]
+    exposed = {name.strip() for name in headers["Access-Control-Expose-Headers"].lower().split(",")}
+    rate_limit = {"ratelimit", "ratelimit-policy", "ratelimit-limit", "ratelimit-remaining"}
+    assert rate_limit | {"ratelimit-reset", "retry-after"} <= exposed
+
+
 async def test_a_partner_with_trusted_documents_runs_only_those(stack, http) -> None:
     bearer = token(stack, "p-trusted")
     status, _, body = await post(http, stack, TRUSTED_QUERY, bearer=bearer)

@@ -15,7 +15,7 @@ from auth.viewer import AuthMethod, Viewer
 from kernel.partners import ClientRegistry, load_partners
 from kernel.server_secret import ServerSecret
 from kernel.settings import DEFAULT_PARTNERS_FILE
-from resolvers.access_recorder import AccessReads, AccessRecorder, client_of, is_min_side
+from resolvers.access_recorder import AccessReads, AccessRecorder
 from stores.access_log import AccessCriteria, AccessKind
 from stores.access_log_sqlite import SqliteAccessLog
 
@@ -140,11 +140,20 @@ async def test_a_store_that_fails_costs_the_batch_not_the_writer(store, monkeypa
     await rec.stop(writer)
 
 
-def test_min_side_and_partners_are_told_apart():
-    assert is_min_side(viewer())
-    assert is_min_side(viewer(AuthMethod.BEARER, OWN))
-    assert not is_min_side(viewer(AuthMethod.BEARER, PARTNER))
-    assert client_of(viewer()) == client_of(viewer(AuthMethod.BEARER, OWN))
-    assert (client_of(viewer()).client_id, client_of(viewer()).name) == (OWN, "Min side")
-    partner = client_of(viewer(AuthMethod.BEARER, PARTNER))
-    assert (partner.client_id, partner.name) == (PARTNER, "Fakturaportalen (demo)")
+async def test_min_side_and_partners_are_told_apart(store):
+    """A browser session and a token of Min side's own client are recorded as Min side; a
+    partner's token by its client id and nb name."""
+    rec = recorder(store, Counts())
+    writer = asyncio.create_task(rec.run())
+    rec.record(viewer(), reads((AccessKind.CASE, "session", False)))
+    rec.record(viewer(AuthMethod.BEARER, OWN), reads((AccessKind.CASE, "own", False)))
+    rec.record(viewer(AuthMethod.BEARER, PARTNER), reads((AccessKind.CASE, "partner", False)))
+    assert await rec.caught_up()
+    await rec.stop(writer)
+    page = await store.page(SECRET.viewer_key(PID), AccessCriteria(), 10)
+    clients = {entry.object_ids: (entry.client_id, entry.client_name) for entry in page.entries}
+    assert clients == {
+        ("session",): (OWN, "Min side"),
+        ("own",): (OWN, "Min side"),
+        ("partner",): (PARTNER, "Fakturaportalen (demo)"),
+    }

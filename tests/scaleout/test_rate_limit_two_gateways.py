@@ -9,28 +9,20 @@ twice as much; this test would then fail at the first refusal.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from graphql import parse
-from pydantic import AnyHttpUrl
 
-from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
-from idporten_standin.app import build_app as build_standin
-from kernel.servers import ServerSpec, free_port, running_servers
-from kernel.settings import Settings
+from kernel.servers import free_port
 from kernel.systems import SYSTEM_NAMES
-from minside.stack import StackPorts, simulator_set, wire
 from schema.build import build_schema
 from schema.cost import measure
-from simulators.population import Population, documented
+from simulators.population import documented
 from tests.gateway_process import GatewayProcess, backoffice_environment
+from tests.scaleout.back_office import BackOffice
 from tests.services import RedisNamespace
-from tests.simulator_admin import SimulatorAdmin
 
 SECRET = "rate-limit-two-gateways-secret-" + "s" * 32
 CASES = "query Cases { viewer { cases(first: 5) { totalCount } } }"
@@ -50,40 +42,13 @@ async def post(
         return response.status, response.headers, await response.json()
 
 
-@dataclass
-class BackOffice:
-    """The stand-in and the simulators, in this process."""
-
-    settings: Settings
-    population: Population
-    standin_app: Any
-    urls: dict[str, str]
-
-
-@pytest.fixture
-async def back_office() -> AsyncIterator[BackOffice]:
-    ports = StackPorts.free()
-    urls = ports.urls()
-    settings = wire(Settings(population_size=50), ports).model_copy(
-        update={"public_url": AnyHttpUrl(urls["gateway"])}
-    )
-    simulators = simulator_set(settings)
-    standin_app = build_standin(standin_config(settings))
-    specs = [
-        ServerSpec("idporten-standin", standin_app, "127.0.0.1", ports.standin),
-        *simulators.specs,
-    ]
-    async with running_servers(specs):
-        yield BackOffice(settings, simulators.population, standin_app, urls)
-
-
 async def test_two_gateways_spend_one_viewer_budget_in_redis(
     back_office: BackOffice,
     redis_namespace: RedisNamespace,
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    settings, standin_app, urls = back_office.settings, back_office.standin_app, back_office.urls
+    settings = back_office.settings
     environment = {
         **backoffice_environment(settings),
         "MINSIDE_SECRET_KEY": SECRET,  # one secret: the same viewer pseudonym in both
@@ -102,13 +67,8 @@ async def test_two_gateways_spend_one_viewer_budget_in_redis(
         async with aiohttp.ClientSession() as http:
             a, b = gateways
             await asyncio.gather(a.ready(http), b.ready(http))
-            admin = SimulatorAdmin(http, {name: urls[name] for name in SYSTEM_NAMES})
-            token = issue_access_token(
-                standin_app,
-                back_office.population.person(documented.HOMEOWNER).pid,
-                "idporten-loa-substantial",
-                DEV_API_SCOPE,
-            )
+            admin = back_office.admin
+            token = back_office.token(back_office.population.person(documented.HOMEOWNER).pid)
             remaining = []
             for gateway in (a, b, a):
                 status, headers, body = await post(http, gateway, token)

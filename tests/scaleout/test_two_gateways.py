@@ -23,75 +23,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psycopg
-import pytest
-from pydantic import AnyHttpUrl
 from yarl import URL
 
-from idporten_standin import DEV_API_SCOPE, issue_access_token, standin_config
-from idporten_standin.app import build_app as build_standin
-from kernel.servers import ServerSpec, free_port, running_servers
-from kernel.settings import PROJECT_ROOT, Settings
+from kernel.servers import free_port
+from kernel.settings import PROJECT_ROOT
 from kernel.systems import SYSTEM_NAMES
-from minside.stack import StackPorts, simulator_set, wire
-from simulators.population import Population, documented
+from simulators.population import documented
 from tests.auth.stack import browser, browser_login
 from tests.gateway_process import GatewayProcess, backoffice_environment
 from tests.graph.submission.helpers import SUBMISSIONS, SUBMIT_READING, reading_input, wait_until
+from tests.scaleout.back_office import BackOffice
 from tests.services import RedisNamespace
-from tests.simulator_admin import SimulatorAdmin
 
 DASHBOARD = (PROJECT_ROOT / "bench" / "dashboard.graphql").read_text()
 SECRET = "two-gateways-test-secret-" + "t" * 32
 LEASE_S = 2
 LATENCY_MS = 3000
-
-
-@dataclass
-class BackOffice:
-    """The stand-in and the simulators (in this process) and a client for both gateways."""
-
-    settings: Settings
-    population: Population
-    standin_app: Any
-    urls: dict[str, str]
-    http: aiohttp.ClientSession
-    admin: SimulatorAdmin
-
-    def token(self, pid: str) -> str:
-        return issue_access_token(self.standin_app, pid, "idporten-loa-substantial", DEV_API_SCOPE)
-
-
-@pytest.fixture
-async def back_office() -> AsyncIterator[BackOffice]:
-    ports = StackPorts.free()
-    urls = ports.urls()
-    # The public URL (what the stand-in redirects to) is the first gateway's port.
-    settings = wire(Settings(population_size=50), ports).model_copy(
-        update={"public_url": AnyHttpUrl(urls["gateway"])}
-    )
-    simulators = simulator_set(settings)
-    standin_app = build_standin(standin_config(settings))
-    specs = [
-        ServerSpec("idporten-standin", standin_app, "127.0.0.1", ports.standin),
-        *simulators.specs,
-    ]
-    async with running_servers(specs), browser() as http:
-        system_urls = {name: urls[name] for name in SYSTEM_NAMES}
-        yield BackOffice(
-            settings,
-            simulators.population,
-            standin_app,
-            urls,
-            http,
-            SimulatorAdmin(http, system_urls),
-        )
 
 
 @contextlib.contextmanager

@@ -177,6 +177,29 @@ async def test_rows_hold_the_pseudonym_never_the_pid(log, url):
     assert VIEWER in text and OTHER in text
 
 
+async def test_a_purged_entry_leaves_no_trace_in_the_sqlite_file(tmp_path):
+    """Deleted rows are overwritten, not left readable in the file's free pages, as the
+    outbox's dropped private data is (the log shares its file: PRAGMA secure_delete is per
+    connection, so the log's own connection must set it too)."""
+    path = tmp_path / "outbox.sqlite3"
+    url = f"sqlite:///{path}"
+    marker = "UHVyZ2VkOm1hcmtlcg"  # a global id only the purged entry names
+    store = await open_access_log(url)
+    try:
+        await store.write([entry(-86400 * 600, ids=(marker,), viewer=OTHER), entry(-60)])
+    finally:
+        await store.close()  # the last connection: the WAL is folded into the file
+    assert marker.encode() in path.read_bytes()  # the check below can see it
+    store = await open_access_log(url)
+    try:
+        assert await store.purge(T0 - timedelta(days=548)) == 1
+    finally:
+        await store.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(path.name))
+    assert marker.encode() not in stored
+    assert OTHER.encode() not in stored
+
+
 async def test_bad_entries_are_refused(log):
     with pytest.raises(ValueError):
         await log.write([entry(ids=())])
