@@ -27,7 +27,7 @@ down every worker that claims it, for ever.
 
 Keeping less: a record's files are read from the outbox only for its delivery attempt; with
 ``drop_private`` (the default) the final mark drops its private data and files; and when given a
-``purge`` the worker runs it every ``purge_every_s`` (:mod:`delivery.retention`).
+``purge`` the worker runs it every ``purge_every_s`` (:mod:`stores.retention`).
 """
 
 from __future__ import annotations

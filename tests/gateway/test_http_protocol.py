@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
@@ -87,11 +85,11 @@ def test_refused_bodies(body: bytes | str) -> None:
         b"[" + b"[1]," * 200_000 + b"[1]]",
     ],
 )
-def test_the_guard_stays_fast_on_a_megabyte(body: bytes) -> None:
-    started = time.perf_counter()
-    with pytest.raises(RequestRefused):
+def test_the_guard_refuses_a_megabyte_of_nesting_or_quotes(body: bytes) -> None:
+    # How long it takes (linear in the size) is measured by `python -m bench.request_guard`.
+    with pytest.raises(RequestRefused) as refused:
         decode_json_object(body)
-    assert time.perf_counter() - started < 2.0
+    assert refused.value.status_code == 400
 
 
 def test_request_errors_are_those_without_execution() -> None:
