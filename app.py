@@ -646,7 +646,7 @@ def build_app(settings: Settings, *, session_store: SessionStore | None = None) 
             *BffRoutes(state.auth).routes(),
             Route(
                 "/files/{token}",
-                ViewerGate(DownloadEndpoint(state), state.auth),
+                ViewerGate(RateLimitGate(DownloadEndpoint(state), rate_limiter), state.auth),
                 methods=["GET"],
             ),
             *([assets_mount()] if settings.graphiql_enabled else []),

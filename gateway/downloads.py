@@ -25,6 +25,7 @@ from connectors.errors import ConnectorError, NotFound, SystemTimeout
 from connectors.p360.client import P360Client
 from connectors.registry import Connectors
 from connectors.visma.client import VismaClient
+from gateway.rate_limit import DOWNLOAD_COST, RequestCharge
 from gateway.state import GatewayState
 from kernel.errors import DownloadErrorCode
 from kernel.file_links import FileKind, FileLinkError, FileRef
@@ -114,6 +115,14 @@ class DownloadEndpoint:
                 403,
                 _NO_STORE,
                 scope=scope.value,
+            )
+        # The download's cost in the request's budgets (the RateLimitGate around this adds
+        # the RateLimit headers, and 429 with Retry-After when refused).
+        charge = RequestCharge.of(request.scope)
+        decision = await charge.charge(DOWNLOAD_COST) if charge is not None else None
+        if decision is not None and decision.refused is not None:
+            return _refusal(
+                DownloadErrorCode.RATE_LIMITED, decision.error().message, 429, _NO_STORE
             )
         reads = AccessReads()
         try:

@@ -108,6 +108,10 @@ HEADER_NAMES: Final = (
 )
 
 
+#: What a /files download costs in a budget: like ``node(id:)`` (schema.cost), one object read
+#: from a back-office system (the archive or the ERP, after the ownership check's reads).
+DOWNLOAD_COST: Final = 10
+
 @dataclass(frozen=True)
 class Budget:
     """One budget a request counts against: ``limit`` cost per ``window_s`` for ``key``."""

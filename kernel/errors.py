@@ -136,6 +136,9 @@ class DownloadErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     SOURCE_TIMEOUT = "source_timeout"
     SOURCE_UNAVAILABLE = "source_unavailable"
+    # 429: the download's cost (gateway.rate_limit.DOWNLOAD_COST) is over a budget; the
+    # RateLimit headers and Retry-After say when to try again. Nothing was asked of the archive.
+    RATE_LIMITED = "rate_limited"
 
 
 def error_envelope(code: ErrorCode, message: str, *, null_data: bool = False) -> dict[str, Any]:

@@ -9,6 +9,7 @@ test persons of its own, so their viewer budgets do not meet.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 from graphql import parse
 from pydantic import SecretStr
 
+from gateway.rate_limit import DOWNLOAD_COST
 from idporten_standin import DEV_API_SCOPE, issue_access_token
 from kernel.servers import free_port
 from kernel.settings import Settings
@@ -291,3 +293,35 @@ async def test_a_client_budget_is_shared_by_its_citizens(tmp_path):
         assert body["errors"][0]["extensions"]["window"] == 30
         text = await shared.metrics()
     assert re.search(r'^minside_rate_limited_total\{scope="client"\} 2\.0$', text, re.M)
+
+
+async def test_a_download_is_charged_and_refused_with_429_once_the_budget_is_spent(limited):
+    population = limited.stack.population
+    person = next(i for i in range(10, 200) if population.invoices_of(population.person(i).pid))
+    query = "query Pdf { viewer { invoices(first: 1) { nodes { pdfUrl } } } }"
+    status, _, body = await limited.post(query, person)
+    assert status == 200, body
+    link = body["data"]["viewer"]["invoices"]["nodes"][0]["pdfUrl"]
+    token = limited.stack.token(population.person(person).pid)
+    left = VIEWER_BUDGET - body["extensions"]["cost"]["requested"]
+    statuses = []
+    for _ in range(left // DOWNLOAD_COST + 1):
+        before = limited.calls()
+        async with limited.http.get(link, headers={"Authorization": f"Bearer {token}"}) as got:
+            statuses.append(got.status)
+            answer = await got.read()
+            if got.status == 200:
+                assert answer.startswith(b"%PDF-")
+                assert int(got.headers["RateLimit-Remaining"]) == left - DOWNLOAD_COST * len(
+                    statuses
+                )
+            else:
+                assert limited.calls() == before  # refused before the ERP was asked
+                assert int(got.headers["Retry-After"]) >= 1
+                assert got.headers["RateLimit-Remaining"] == str(
+                    left - DOWNLOAD_COST * (len(statuses) - 1)
+                )
+                refusal = json.loads(answer)
+                assert refusal["error"] == "rate_limited"
+                assert f"limit is {VIEWER_BUDGET} per {WINDOW_S} s" in refusal["message"]
+    assert statuses == [200] * (left // DOWNLOAD_COST) + [429]
