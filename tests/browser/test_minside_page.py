@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests import upload_samples
-from tests.browser.conftest import SCREENSHOTS, Web
+from tests.browser.conftest import SCREENSHOTS, TIMEZONE, Web
 
 READING_ERRORS = """
 mutation($input: SubmitMeterReadingInput!) {
@@ -249,6 +251,39 @@ async def test_a_source_outage_is_noticed_beside_its_section_and_the_rest_works(
     assert await page.locator("section#invoices .notice").count() == 0
     invoices = web.stack.population.invoices_of(web.pid(7))
     assert await page.locator("section#invoices a.pdf").count() == len(invoices) > 0
+    await web.assert_accessible()
+
+
+SOURCES = "{ viewer { cases(first: 1) { totalCount } sources { source status asOf } } }"
+
+
+async def test_stale_data_is_noticed_beside_its_section_with_the_time_it_is_from(
+    web: Web,
+) -> None:
+    # Read first while Public 360 answers (its reads expire at once in this stack,
+    # tests/browser/conftest.py), then again while it is down: the kept copy is served STALE.
+    await web.login(4)
+    page = web.page
+    cases = web.stack.population.cases_of(web.pid(4))
+    assert await page.locator("section#documents .notice").count() == 0
+    await web.admin.fault("p360", operation="*", outage=True)
+    await page.reload()
+    await web.loaded()
+    notice = page.locator("section#documents .notices .notice.stale[data-source=P360]")
+    await notice.wait_for()
+    text = normalise(await notice.inner_text())
+    assert text.startswith("Kan være utdatert: Sak og arkiv svarer ikke akkurat nå.")
+    assert "kan være utdaterte" in text
+    # The time of the kept copy, as the API gives it, in the browser's time zone.
+    answer = await web.api(4, SOURCES, {})
+    (p360,) = [s for s in answer["data"]["viewer"]["sources"] if s["source"] == "P360"]
+    assert p360["status"] == "STALE"
+    kept = datetime.fromisoformat(p360["asOf"]).astimezone(ZoneInfo(TIMEZONE))
+    assert f"{kept.day}. " in text and f"{kept:%H:%M}" in text
+    # The stale cases are still shown; the sections of the systems that answer have no notice.
+    text = await section_text(web, "documents")
+    assert cases and all(case.case_number in text for case in cases)
+    assert await page.locator("section#invoices .notice, section#properties .notice").count() == 0
     await web.assert_accessible()
 
 

@@ -57,6 +57,7 @@
       noSubmissions: "Du har ikke sendt inn noe fra Min side.", submitted: "Sendt {time}",
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarer ikke akkurat nå. Det som hentes derfra, mangler under. Prøv igjen senere.",
       sourceStale: "{name} svarer ikke akkurat nå. Opplysningene under er fra {time} og kan være utdaterte.",
+      sourceStaleUndated: "{name} svarer ikke akkurat nå. Opplysningene under er hentet tidligere og kan være utdaterte.",
       failed: "Noe gikk galt. Prøv igjen senere.", unavailable: "Kan ikke vises akkurat nå.",
       sending: "Sender …", externalLink: "(åpnes hos {host})",
       needsHigh: "Denne søknaden krever innlogging med høyt sikkerhetsnivå (for eksempel BankID).", loginHigh: "Logg inn på nytt med høyt sikkerhetsnivå",
@@ -106,6 +107,7 @@
       noSubmissions: "Du har ikkje sendt inn noko frå Mi side.", submitted: "Sendt {time}",
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarar ikkje akkurat no. Det som vert henta derifrå, manglar under. Prøv igjen seinare.",
       sourceStale: "{name} svarar ikkje akkurat no. Opplysningane under er frå {time} og kan vere utdaterte.",
+      sourceStaleUndated: "{name} svarar ikkje akkurat no. Opplysningane under er henta tidlegare og kan vere utdaterte.",
       failed: "Noko gjekk gale. Prøv igjen seinare.", unavailable: "Kan ikkje visast akkurat no.",
       sending: "Sender …", externalLink: "(vert opna hos {host})",
       needsHigh: "Denne søknaden krev innlogging med høgt tryggleiksnivå (til dømes BankID).", loginHigh: "Logg inn på nytt med høgt tryggleiksnivå",
@@ -155,6 +157,7 @@
       noSubmissions: "You have not submitted anything from Min side.", submitted: "Submitted {time}",
       caseNo: "Case number {n}", sourceDown: "{name} is not answering right now. What comes from it is missing below. Please try again later.",
       sourceStale: "{name} is not answering right now. The details below are from {time} and may be out of date.",
+      sourceStaleUndated: "{name} is not answering right now. The details below were fetched earlier and may be out of date.",
       failed: "Something went wrong. Please try again later.", unavailable: "Cannot be shown right now.",
       sending: "Sending …", externalLink: "(opens at {host})",
       needsHigh: "This application needs a login at a high level of assurance (e.g. BankID).", loginHigh: "Log in again at a high level of assurance",
@@ -457,7 +460,8 @@
       const notes = sources.filter((s) => systems.includes(s.source) && s.status !== "OK").map((s) =>
         el("p", { class: `notice ${s.status === "STALE" ? "stale" : "down"}`, "data-source": s.source },
           el("strong", { text: `${s.statusLabel}: ` }),
-          s.status === "STALE" ? t("sourceStale", { name: s.sourceLabel, time: time(s.asOf) }) : t("sourceDown", { name: s.sourceLabel })));
+          s.status !== "STALE" ? t("sourceDown", { name: s.sourceLabel })
+            : s.asOf ? t("sourceStale", { name: s.sourceLabel, time: time(s.asOf) }) : t("sourceStaleUndated", { name: s.sourceLabel })));
       sections[key].notice.replaceChildren(...notes);
     }
   }
