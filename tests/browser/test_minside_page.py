@@ -36,6 +36,13 @@ def nok(amount: Decimal) -> str:
     return f"{groups},{cents}\u00a0kr"
 
 
+def nok_number(value: Decimal) -> str:
+    """A number as nb-NO's Intl.NumberFormat writes it ("2\u00a0150,5")."""
+    whole, _, fraction = f"{value.normalize():f}".partition(".")
+    groups = re.sub(r"(?<=\d)(?=(\d{3})+$)", "\u00a0", whole)
+    return f"{groups},{fraction}" if fraction else groups
+
+
 def normalise(text: str) -> str:
     return text.replace("\u202f", "\u00a0")
 
@@ -176,10 +183,38 @@ async def test_a_meter_reading_shows_the_apis_messages_and_asks_to_confirm_the_u
     await send(form)
     receipt = form.locator(".receipt")
     assert re.search(r"Kvittering \S+: ", await receipt.inner_text())
+    # Under its meter at once, without a reload: registered already, or pending.
+    meter_data = page.locator("section#properties .meter .meter-data").first
+    assert "9\u00a0999" in normalise(await meter_data.inner_text())
     # The receipt, pending or already delivered, is listed under Mine innsendinger.
     receipts = page.locator("section#documents ul.receipts li")
     await receipts.first.wait_for()
     assert "9" in await receipts.first.inner_text()
+    await web.assert_accessible()
+
+
+async def test_a_reading_the_register_cannot_take_yet_is_shown_pending_under_its_meter(
+    web: Web,
+) -> None:
+    # Person 5: no other test registers a reading of hers (the gateway keeps what it read).
+    await web.login(5)
+    page = web.page
+    meter = page.locator("section#properties .meter").first
+    assert await meter.locator(".pending").count() == 0
+    # The fee system goes down after the page was read: the reading is checked against the
+    # record read a moment ago, accepted, and waits; the meter cannot be read again, so the
+    # page puts the receipt's reading under it as pending.
+    await web.admin.fault("fees", operation="*", outage=True)
+    (ownership,) = web.stack.population.properties_of(web.pid(5))
+    (register,) = web.stack.population.meters(ownership.property.matrikkelnummer)
+    value = register.readings[-1].value_m3 + 1
+    form = meter.locator("form.reading-form")
+    await form.get_by_label("Målerstand i m³").fill(str(value))
+    await send(form)
+    assert "Kvittering" in await form.locator(".receipt").inner_text()
+    pending = normalise(await meter.locator(".meter-data .pending").inner_text())
+    assert pending.startswith("Venter på registrering: ")
+    assert f"{nok_number(value)} m³" in pending
     await web.assert_accessible()
 
 

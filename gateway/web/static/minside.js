@@ -544,23 +544,47 @@
 
   function meterBlock(m) {
     const hid = uid("meter");
+    const data = el("div", { class: "meter-data" }, meterData(m));
     const box = el("div", { class: "meter", role: "group", "aria-labelledby": hid },
       el("h5", { id: hid, text: t("meter", { n: m.meterNumber }) }),
-      el("p", { class: "muted", text: m.replacedOn ? t("meterReplaced", { date: day(m.replacedOn) }) : t("installed", { date: day(m.installedOn) }) }));
+      el("p", { class: "muted", text: m.replacedOn ? t("meterReplaced", { date: day(m.replacedOn) }) : t("installed", { date: day(m.installedOn) }) }),
+      data);
+    // After a registered reading: the meter again from the API (the reading is pending, or
+    // already in the register); if that read fails, a pending one from the receipt.
+    let current = m;
+    async function refresh(receipt) {
+      let fresh = null;
+      try {
+        const result = await gql("MinSideMeter", { id: m.id });
+        fresh = result.data && result.data.node;
+      } catch (e) { fresh = null; }
+      if (!fresh && receipt.status === "PENDING") {
+        const pending = (current.pendingReadings || []).filter((r) => r.receiptId !== receipt.receiptId);
+        fresh = { ...current, pendingReadings: [...pending, { receiptId: receipt.receiptId, statusLabel: receipt.statusLabel, reading: receipt.reading }] };
+      }
+      if (!fresh) return;
+      current = fresh;
+      data.replaceChildren(...meterData(current));
+    }
+    if (m.isActive) box.append(readingForm(m, refresh));
+    return box;
+  }
+
+  function meterData(m) {
+    const parts = [];
     if (m.readings.length) {
-      box.append(scrollTable(`${t("readings")} – ${t("meter", { n: m.meterNumber })}`, [t("date"), t("reading"), t("source")],
+      parts.push(scrollTable(`${t("readings")} – ${t("meter", { n: m.meterNumber })}`, [t("date"), t("reading"), t("source")],
         m.readings.map((r) => [day(r.readOn), number(r.value), r.sourceLabel])));
     }
     if (m.pendingReadings && m.pendingReadings.length) {
-      box.append(el("p", { class: "pending" }, el("strong", { text: `${t("pendingReadings")}: ` }),
+      parts.push(el("p", { class: "pending" }, el("strong", { text: `${t("pendingReadings")}: ` }),
         m.pendingReadings.map((r) => `${number(r.reading.value)} m³ (${day(r.reading.readOn)}, ${r.statusLabel})`).join("; ")));
     }
-    box.append(el("h6", { text: t("consumption") }));
-    if (m.consumption.length) box.append(consumptionChart(m.consumption), scrollTable(`${t("consumption")} – ${t("meter", { n: m.meterNumber })}`, [t("year"), t("used")],
+    parts.push(el("h6", { text: t("consumption") }));
+    if (m.consumption.length) parts.push(consumptionChart(m.consumption), scrollTable(`${t("consumption")} – ${t("meter", { n: m.meterNumber })}`, [t("year"), t("used")],
       m.consumption.map((c) => [String(c.year), c.estimated ? `${number(c.consumption, 1)} (${t("estimated")})` : number(c.consumption, 1)]), false));
-    else box.append(el("p", { class: "muted", text: t("noConsumption") }));
-    if (m.isActive) box.append(readingForm(m));
-    return box;
+    else parts.push(el("p", { class: "muted", text: t("noConsumption") }));
+    return parts;
   }
 
   function consumptionChart(periods) {
@@ -635,7 +659,7 @@
   }
 
   // --- register a meter reading -------------------------------------------------------------
-  function readingForm(meter) {
+  function readingForm(meter, onRegistered) {
     const value = el("input", { name: "value", type: "text", inputmode: "decimal", autocomplete: "off", required: true });
     const readOn = el("input", { name: "readOn", type: "date", value: today(), max: today(), required: true });
     const comment = el("textarea", { name: "comment", rows: "2", maxlength: "500" });
@@ -681,7 +705,7 @@
         confirm.checked = false;
         value.value = "";
         attempt = null;
-        refreshSubmissions();
+        await Promise.all([refreshSubmissions(), onRegistered(answer)]);
       } catch (e) {
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
