@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from aiohttp import web as aioweb
 
 from tests import upload_samples
 from tests.browser.conftest import SCREENSHOTS, TIMEZONE, Web
@@ -374,6 +378,53 @@ async def test_english_and_phone_width(web: Web) -> None:
     await web.assert_accessible()
 
 
+@asynccontextmanager
+async def another_site(html: str) -> AsyncIterator[str]:
+    """A page on another site: a server on loopback, named ``localhost`` (the gateway is
+    ``127.0.0.1``); ``?policy=`` sets its Referrer-Policy."""
+
+    async def page(request: aioweb.Request) -> aioweb.Response:
+        policy = request.query.get("policy")
+        headers = {"Referrer-Policy": policy} if policy else {}
+        return aioweb.Response(text=html, content_type="text/html", headers=headers)
+
+    app = aioweb.Application()
+    app.router.add_get("/", page)
+    runner = aioweb.AppRunner(app)
+    await runner.setup()
+    site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        yield f"http://localhost:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_logout_form_posted_from_another_site_is_refused(web: Web) -> None:
+    await web.login(1)
+    page = web.page
+    form = (
+        "<!doctype html><html lang='en'><title>Elsewhere</title><form method='post' "
+        f"action='{web.url}/auth/logout'><button>Log out of Min side</button></form></html>"
+    )
+    async with another_site(form) as elsewhere:
+        # By the browser's default policy the POST names the other site as its Origin; under
+        # no-referrer the Origin is "null" (as under the gateway's own no-referrer, which is
+        # why the page at / has same-origin). Either way /auth/logout refuses it.
+        for policy, origin in [("", elsewhere), ("no-referrer", "null")]:
+            await page.goto(f"{elsewhere}/?policy={policy}")
+            async with page.expect_response(f"{web.url}/auth/logout") as answer:
+                await page.get_by_role("button").click()
+            response = await answer.value
+            assert (await response.request.all_headers()).get("origin") == origin, policy
+            assert response.status == 403, policy
+    # Still logged in.
+    await page.goto(f"{web.url}/")
+    await web.loaded()
+    assert "Logget inn som" in await page.locator("header").inner_text()
+
+
 async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
     web: Web,
 ) -> None:
@@ -385,7 +436,11 @@ async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
     fees = web.stack.population.fee_basis(ownership.property.matrikkelnummer)
     total = nok(sum((line.annual_amount for line in fees), Decimal(0)))
     assert total in await section_text(web, "properties")
-    await page.get_by_role("button", name="Logg ut").click()
+    # The page's own Referrer-Policy (same-origin) lets the form's POST carry the page's
+    # Origin, which /auth/logout's CSRF check asks for (under no-referrer it is "null").
+    async with page.expect_request(f"{web.url}/auth/logout") as logout:
+        await page.get_by_role("button", name="Logg ut").click()
+    assert (await logout.value).headers.get("origin") == web.url
     # /auth/logout → the stand-in's end-session (and its front-channel logout) → / again.
     await page.wait_for_url(re.compile(re.escape(web.url) + r"/(\?.*)?$"))
     await page.locator("a.button", has_text="Logg inn med ID-porten").wait_for()
