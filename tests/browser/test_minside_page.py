@@ -84,6 +84,51 @@ async def test_logged_out_page_offers_the_login_in_three_languages(web: Web) -> 
     assert href == "/auth/login?return_to=%2F%3Flang%3Den&ui_locales=en"
 
 
+async def anonymous_budget_left(web: Web) -> int:
+    """What this address may still spend without credentials (RateLimit-Remaining)."""
+    async with web.http.post(f"{web.url}/graphql", json={"query": "{ __typename }"}) as response:
+        assert response.status == 200
+        return int(response.headers["RateLimit-Remaining"])
+
+
+async def test_a_logged_out_visit_costs_next_to_nothing_of_the_anonymous_budget(web: Web) -> None:
+    # Citizens behind one address (a municipality's network) share its anonymous budget: the
+    # page asks who is here before it asks for the dashboard (cost 5, not thousands).
+    before = await anonymous_budget_left(web)
+    await web.page.goto(f"{web.url}/")
+    await web.loaded()
+    assert "Min fastlege" in await web.page.locator("main").inner_text()
+    assert before - await anonymous_budget_left(web) < 50
+
+
+# Costs 4,960 (schema.cost), less than the page's first query: spent until refused, what is
+# left cannot pay for the page.
+BURN = "{ viewer { cases(first: 30) { nodes { documents { files { downloadUrl } } } } } }"
+
+
+async def test_a_rate_limited_citizen_is_told_to_wait_not_shown_the_logged_out_page(
+    web: Web,
+) -> None:
+    # Person 0: no other test uses her budget (a citizen's, over all clients, per minute).
+    await web.login(0)
+    for _ in range(30):
+        answer = await web.api(0, BURN, {})
+        if any(e["extensions"]["code"] == "RATE_LIMITED" for e in answer.get("errors", [])):
+            break
+    else:
+        raise AssertionError("the budget was never spent")
+    page = web.page
+    await page.reload()
+    await web.loaded()
+    alert = page.locator("main p[role=alert]")
+    assert re.fullmatch(
+        r"Siden er lastet mange ganger på kort tid\. Vent \d+ sekunder og last den på nytt\.",
+        await alert.inner_text(),
+    )
+    assert await page.locator("a.button", has_text="Logg inn med ID-porten").count() == 0
+    await web.assert_accessible()
+
+
 async def test_person_1_sees_the_four_sections_from_the_population(web: Web) -> None:
     population = web.stack.population
     person = population.person(1)

@@ -58,6 +58,8 @@
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarer ikke akkurat nå. Det som hentes derfra, mangler under. Prøv igjen senere.",
       sourceStale: "{name} svarer ikke akkurat nå. Opplysningene under er fra {time} og kan være utdaterte.",
       sourceStaleUndated: "{name} svarer ikke akkurat nå. Opplysningene under er hentet tidligere og kan være utdaterte.",
+      rateLimited: "Siden er lastet mange ganger på kort tid. Vent {s} sekunder og last den på nytt.",
+      moreProperties: "Viser {n} av {total} eiendommer.",
       failed: "Noe gikk galt. Prøv igjen senere.", unavailable: "Kan ikke vises akkurat nå.",
       sending: "Sender …", externalLink: "(åpnes hos {host})",
       needsHigh: "Denne søknaden krever innlogging med høyt sikkerhetsnivå (for eksempel BankID).", loginHigh: "Logg inn på nytt med høyt sikkerhetsnivå",
@@ -108,6 +110,8 @@
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarar ikkje akkurat no. Det som vert henta derifrå, manglar under. Prøv igjen seinare.",
       sourceStale: "{name} svarar ikkje akkurat no. Opplysningane under er frå {time} og kan vere utdaterte.",
       sourceStaleUndated: "{name} svarar ikkje akkurat no. Opplysningane under er henta tidlegare og kan vere utdaterte.",
+      rateLimited: "Sida er lasta mange gonger på kort tid. Vent {s} sekund og last ho på nytt.",
+      moreProperties: "Viser {n} av {total} eigedomar.",
       failed: "Noko gjekk gale. Prøv igjen seinare.", unavailable: "Kan ikkje visast akkurat no.",
       sending: "Sender …", externalLink: "(vert opna hos {host})",
       needsHigh: "Denne søknaden krev innlogging med høgt tryggleiksnivå (til dømes BankID).", loginHigh: "Logg inn på nytt med høgt tryggleiksnivå",
@@ -158,6 +162,8 @@
       caseNo: "Case number {n}", sourceDown: "{name} is not answering right now. What comes from it is missing below. Please try again later.",
       sourceStale: "{name} is not answering right now. The details below are from {time} and may be out of date.",
       sourceStaleUndated: "{name} is not answering right now. The details below were fetched earlier and may be out of date.",
+      rateLimited: "The page has been loaded many times in a short while. Wait {s} seconds and load it again.",
+      moreProperties: "Showing {n} of {total} properties.",
       failed: "Something went wrong. Please try again later.", unavailable: "Cannot be shown right now.",
       sending: "Sending …", externalLink: "(opens at {host})",
       needsHigh: "This application needs a login at a high level of assurance (e.g. BankID).", loginHigh: "Log in again at a high level of assurance",
@@ -416,7 +422,7 @@
     return `/auth/login?return_to=${encodeURIComponent(`/?lang=${lang}`)}&ui_locales=${lang}`;
   }
 
-  function renderLoggedOut(result) {
+  function renderLoggedOut() {
     const app = document.getElementById("app");
     const main = el("main", { id: "main", tabindex: "-1" },
       el("h1", { text: "Min side" }),
@@ -475,7 +481,9 @@
     if (!connection) return unavailable("properties");
     state.properties = connection.nodes;
     if (!connection.nodes.length) return setBody("properties", el("p", { text: t("noProperties") }));
-    setBody("properties", ...connection.nodes.map(propertyCard));
+    const more = connection.totalCount > connection.nodes.length
+      ? el("p", { class: "muted", text: t("moreProperties", { n: connection.nodes.length, total: connection.totalCount }) }) : null;
+    setBody("properties", ...connection.nodes.map(propertyCard), ...(more ? [more] : []));
     refreshApplicationProperties();
   }
 
@@ -993,17 +1001,42 @@
   }
 
   // --- start ----------------------------------------------------------------------------------
+  const codeOf = (result) => (result && result.errors || []).map((e) => e.extensions && e.extensions.code).filter(Boolean);
+
+  // A request refused as a whole (rate limited, or anything but "not logged in"): say so, and
+  // never show the logged-out page to a citizen who is logged in.
+  function renderFailure(result) {
+    const limited = (result && result.errors || []).find((e) => e.extensions && e.extensions.code === "RATE_LIMITED");
+    const text = limited ? t("rateLimited", { s: limited.extensions.retryAfter || 60 }) : t("failed");
+    const main = document.getElementById("main");
+    const old = main.querySelector(":scope > .error-text");
+    if (old) old.remove();
+    main.append(el("p", { class: "error-text", role: "alert", text }));
+    const loading = main.querySelector(":scope > p[role=status]");
+    if (loading) loading.remove();
+    document.body.dataset.loaded = "true";
+  }
+
   async function start() {
+    // Who is here first (cost 5): a logged-out visit must not send, and pay for, the dashboard.
+    let who = null;
+    try {
+      who = await gql("MinSideViewer", {});
+    } catch (e) {
+      console.error(e); // eslint-disable-line no-console
+    }
+    if (who && who.data && who.data.viewer) return startDashboard();
+    if (codeOf(who).includes("UNAUTHENTICATED")) return renderLoggedOut();
+    renderFailure(who);
+  }
+
+  async function startDashboard() {
     let framed = false;
-    let loggedOut = false;
+    let failed = null;
     const update = (result) => {
       const data = result.data;
-      const unauthenticated = (result.errors || []).some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED");
-      if (unauthenticated || !data || !data.viewer) {
-        if (!loggedOut && (unauthenticated || (data === null && result.errors.length))) {
-          loggedOut = true;
-          renderLoggedOut(result);
-        }
+      if (!data || !data.viewer) {
+        if (!framed && !failed && (result.errors || []).length) failed = result;
         return;
       }
       const v = data.viewer;
@@ -1023,15 +1056,15 @@
     };
     try {
       const result = await gql("MinSide", { casesFirst: CASES_PER_PAGE }, update);
-      if (framed) document.body.dataset.loaded = "true";
-      if (framed && !state.rendered.properties) renderProperties(null);
-      if (!framed && !loggedOut) {
-        document.getElementById("main").append(el("p", { class: "error-text", role: "alert", text: t("failed") }));
-      }
+      if (framed) {
+        document.body.dataset.loaded = "true";
+        if (!state.rendered.properties) renderProperties(null);
+      } else if (codeOf(failed || result).includes("UNAUTHENTICATED")) {
+        renderLoggedOut(); // the session ended between the two requests
+      } else renderFailure(failed || result);
     } catch (e) {
       console.error(e); // eslint-disable-line no-console
-      document.getElementById("main").append(el("p", { class: "error-text", role: "alert", text: t("failed") }));
-      document.body.dataset.loaded = "true";
+      renderFailure(null);
     }
   }
 
