@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiohttp import web as aioweb
 
 from tests import upload_samples
 from tests.browser.conftest import SCREENSHOTS, TIMEZONE, Web
+
+# One xdist worker runs them all (`--dist loadgroup`, Makefile): each worker that gets a
+# browser test starts its own stack and chromium.
+pytestmark = pytest.mark.xdist_group("browser")
 
 READING_ERRORS = """
 mutation($input: SubmitMeterReadingInput!) {
