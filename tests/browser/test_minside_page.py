@@ -247,7 +247,7 @@ async def test_a_meter_reading_shows_the_apis_messages_and_asks_to_confirm_the_u
     await web.assert_accessible()
 
 
-async def test_a_reading_the_register_cannot_take_yet_is_shown_pending_under_its_meter(
+async def test_a_reading_sent_by_keyboard_the_register_cannot_take_yet_shows_pending(
     web: Web,
 ) -> None:
     # Person 5: no other test registers a reading of hers (the gateway keeps what it read).
@@ -263,9 +263,13 @@ async def test_a_reading_the_register_cannot_take_yet_is_shown_pending_under_its
     (register,) = web.stack.population.meters(ownership.property.matrikkelnummer)
     value = register.readings[-1].value_m3 + 1
     form = meter.locator("form.reading-form")
+    # By keyboard: Enter on the button sends the form, and the focus stays in it (a button
+    # disabled while sending would have dropped it to the top of the page).
     await form.get_by_label("Målerstand i m³").fill(str(value))
-    await send(form)
+    await form.get_by_role("button", name="Send inn").press("Enter")  # focuses it, then Enter
+    await form.and_(page.locator("[aria-busy]")).wait_for(state="detached")
     assert "Kvittering" in await form.locator(".receipt").inner_text()
+    assert await form.evaluate("form => form.contains(document.activeElement)")
     pending = normalise(await meter.locator(".meter-data .pending").inner_text())
     assert pending.startswith("Venter på registrering: ")
     assert f"{nok_number(value)} m³" in pending
@@ -426,6 +430,11 @@ async def test_english_and_phone_width(web: Web) -> None:
     width: Any = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360  # nothing wider than the phone: tables scroll inside their box
     await web.assert_accessible()
+    # WCAG 1.4.10 (reflow): 320 CSS px wide, what 1280 px at 400 % zoom leaves, and 640 (200 %).
+    for zoomed in (320, 640):
+        await page.set_viewport_size({"width": zoomed, "height": 740})
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= zoomed, zoomed
 
 
 @asynccontextmanager

@@ -686,13 +686,14 @@
     let attempt = null; // { input json, idempotency key }: resent unchanged, the key is kept
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (form.hasAttribute("aria-busy")) return; // one at a time
       const input = {
         meterId: meter.id, value: value.value.trim(), readOn: readOn.value,
         comment: comment.value.trim() || null, confirmUnusual: !confirmBox.hidden && confirm.checked,
       };
       const signature = JSON.stringify(input);
       if (!attempt || attempt.signature !== signature) attempt = { signature, key: newKey() };
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true"); // not disabled: that would drop the focus
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
@@ -718,7 +719,7 @@
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
         form.removeAttribute("aria-busy");
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = t("send");
       }
     });
@@ -907,6 +908,7 @@
     let attempt = null;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (form.hasAttribute("aria-busy")) return; // one at a time
       const fields = type.fields.map((f) => {
         const c = controls[`fields.${f.key}`];
         return { key: f.key, value: f.type === "BOOLEAN" ? (c.checked ? "true" : "false") : c.value.trim() };
@@ -922,7 +924,7 @@
       const signature = JSON.stringify([input, files.map((f) => [f.file.name, f.file.size, f.file.lastModified])]);
       if (!attempt || attempt.signature !== signature) attempt = { signature, key: newKey() };
       input.idempotencyKey = attempt.key;
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true"); // not disabled: that would drop the focus
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
@@ -948,7 +950,7 @@
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
         form.removeAttribute("aria-busy");
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = t("send");
       }
     });
