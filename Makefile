@@ -53,8 +53,10 @@ browser:
 	else echo "chromium not found: the browser tests will be skipped (sudo apt-get install chromium)"; fi
 
 # One pytest worker per core: most tests wait on sockets and child processes, not the CPU.
+# loadgroup: the browser tests (xdist_group "browser") all go to one worker, which starts one
+# stack and one chromium for them; every other test is balanced as with the default "load".
 pytest: $(STAMP) $(NODE_STAMP) browser
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadgroup
 
 # The README's pictures of Min side's four sections, taken by the browser test.
 screenshots: $(STAMP) $(NODE_STAMP) browser

@@ -5,7 +5,9 @@ One ASGI middleware around the whole app, so no route can forget them:
 - ``Cache-Control: no-store`` on every response of ``/graphql`` and ``/files/*``: any of them
   may carry personal data (an error too: it can name a case or an address), and no browser
   cache or shared proxy may keep it;
-- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` everywhere;
+- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` everywhere a route
+  sets none (Min side's page at ``/`` sets ``same-origin``: under ``no-referrer`` its logout
+  form's POST would carry ``Origin: null``, which ``/auth/logout`` refuses; ``gateway.web``);
 - a Content-Security-Policy: the strict :data:`API_CSP` (nothing may load, nothing may frame
   it) for everything but the GraphiQL page, which gets :func:`graphiql_csp`: its vendored
   scripts and styles from the gateway itself ('self'), its one inline script by hash, inline

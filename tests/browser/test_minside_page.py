@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web as aioweb
 
 from tests import upload_samples
-from tests.browser.conftest import SCREENSHOTS, Web
+from tests.browser.conftest import SCREENSHOTS, TIMEZONE, Web
+
+# One xdist worker runs them all (`--dist loadgroup`, Makefile): each worker that gets a
+# browser test starts its own stack and chromium.
+pytestmark = pytest.mark.xdist_group("browser")
 
 READING_ERRORS = """
 mutation($input: SubmitMeterReadingInput!) {
@@ -32,6 +43,13 @@ def nok(amount: Decimal) -> str:
     whole, cents = f"{amount:.2f}".split(".")
     groups = re.sub(r"(?<=\d)(?=(\d{3})+$)", "\u00a0", whole)
     return f"{groups},{cents}\u00a0kr"
+
+
+def nok_number(value: Decimal) -> str:
+    """A number as nb-NO's Intl.NumberFormat writes it ("2\u00a0150,5")."""
+    whole, _, fraction = f"{value.normalize():f}".partition(".")
+    groups = re.sub(r"(?<=\d)(?=(\d{3})+$)", "\u00a0", whole)
+    return f"{groups},{fraction}" if fraction else groups
 
 
 def normalise(text: str) -> str:
@@ -69,6 +87,51 @@ async def test_logged_out_page_offers_the_login_in_three_languages(web: Web) -> 
     await page.locator("a.button", has_text="Log in with ID-porten").wait_for()
     href = await page.locator("a.button").get_attribute("href")
     assert href == "/auth/login?return_to=%2F%3Flang%3Den&ui_locales=en"
+
+
+async def anonymous_budget_left(web: Web) -> int:
+    """What this address may still spend without credentials (RateLimit-Remaining)."""
+    async with web.http.post(f"{web.url}/graphql", json={"query": "{ __typename }"}) as response:
+        assert response.status == 200
+        return int(response.headers["RateLimit-Remaining"])
+
+
+async def test_a_logged_out_visit_costs_next_to_nothing_of_the_anonymous_budget(web: Web) -> None:
+    # Citizens behind one address (a municipality's network) share its anonymous budget: the
+    # page asks who is here before it asks for the dashboard (cost 5, not thousands).
+    before = await anonymous_budget_left(web)
+    await web.page.goto(f"{web.url}/")
+    await web.loaded()
+    assert "Min fastlege" in await web.page.locator("main").inner_text()
+    assert before - await anonymous_budget_left(web) < 50
+
+
+# Costs 4,960 (schema.cost), less than the page's first query: spent until refused, what is
+# left cannot pay for the page.
+BURN = "{ viewer { cases(first: 30) { nodes { documents { files { downloadUrl } } } } } }"
+
+
+async def test_a_rate_limited_citizen_is_told_to_wait_not_shown_the_logged_out_page(
+    web: Web,
+) -> None:
+    # Person 0: no other test uses her budget (a citizen's, over all clients, per minute).
+    await web.login(0)
+    for _ in range(30):
+        answer = await web.api(0, BURN, {})
+        if any(e["extensions"]["code"] == "RATE_LIMITED" for e in answer.get("errors", [])):
+            break
+    else:
+        raise AssertionError("the budget was never spent")
+    page = web.page
+    await page.reload()
+    await web.loaded()
+    alert = page.locator("main p[role=alert]")
+    assert re.fullmatch(
+        r"Siden er lastet mange ganger på kort tid\. Vent \d+ sekunder og last den på nytt\.",
+        await alert.inner_text(),
+    )
+    assert await page.locator("a.button", has_text="Logg inn med ID-porten").count() == 0
+    await web.assert_accessible()
 
 
 async def test_person_1_sees_the_four_sections_from_the_population(web: Web) -> None:
@@ -174,10 +237,42 @@ async def test_a_meter_reading_shows_the_apis_messages_and_asks_to_confirm_the_u
     await send(form)
     receipt = form.locator(".receipt")
     assert re.search(r"Kvittering \S+: ", await receipt.inner_text())
+    # Under its meter at once, without a reload: registered already, or pending.
+    meter_data = page.locator("section#properties .meter .meter-data").first
+    assert "9\u00a0999" in normalise(await meter_data.inner_text())
     # The receipt, pending or already delivered, is listed under Mine innsendinger.
     receipts = page.locator("section#documents ul.receipts li")
     await receipts.first.wait_for()
     assert "9" in await receipts.first.inner_text()
+    await web.assert_accessible()
+
+
+async def test_a_reading_sent_by_keyboard_the_register_cannot_take_yet_shows_pending(
+    web: Web,
+) -> None:
+    # Person 5: no other test registers a reading of hers (the gateway keeps what it read).
+    await web.login(5)
+    page = web.page
+    meter = page.locator("section#properties .meter").first
+    assert await meter.locator(".pending").count() == 0
+    # The fee system goes down after the page was read: the reading is checked against the
+    # record read a moment ago, accepted, and waits; the meter cannot be read again, so the
+    # page puts the receipt's reading under it as pending.
+    await web.admin.fault("fees", operation="*", outage=True)
+    (ownership,) = web.stack.population.properties_of(web.pid(5))
+    (register,) = web.stack.population.meters(ownership.property.matrikkelnummer)
+    value = register.readings[-1].value_m3 + 1
+    form = meter.locator("form.reading-form")
+    # By keyboard: Enter on the button sends the form, and the focus stays in it (a button
+    # disabled while sending would have dropped it to the top of the page).
+    await form.get_by_label("Målerstand i m³").fill(str(value))
+    await form.get_by_role("button", name="Send inn").press("Enter")  # focuses it, then Enter
+    await form.and_(page.locator("[aria-busy]")).wait_for(state="detached")
+    assert "Kvittering" in await form.locator(".receipt").inner_text()
+    assert await form.evaluate("form => form.contains(document.activeElement)")
+    pending = normalise(await meter.locator(".meter-data .pending").inner_text())
+    assert pending.startswith("Venter på registrering: ")
+    assert f"{nok_number(value)} m³" in pending
     await web.assert_accessible()
 
 
@@ -252,6 +347,39 @@ async def test_a_source_outage_is_noticed_beside_its_section_and_the_rest_works(
     await web.assert_accessible()
 
 
+SOURCES = "{ viewer { cases(first: 1) { totalCount } sources { source status asOf } } }"
+
+
+async def test_stale_data_is_noticed_beside_its_section_with_the_time_it_is_from(
+    web: Web,
+) -> None:
+    # Read first while Public 360 answers (its reads expire at once in this stack,
+    # tests/browser/conftest.py), then again while it is down: the kept copy is served STALE.
+    await web.login(4)
+    page = web.page
+    cases = web.stack.population.cases_of(web.pid(4))
+    assert await page.locator("section#documents .notice").count() == 0
+    await web.admin.fault("p360", operation="*", outage=True)
+    await page.reload()
+    await web.loaded()
+    notice = page.locator("section#documents .notices .notice.stale[data-source=P360]")
+    await notice.wait_for()
+    text = normalise(await notice.inner_text())
+    assert text.startswith("Kan være utdatert: Sak og arkiv svarer ikke akkurat nå.")
+    assert "kan være utdaterte" in text
+    # The time of the kept copy, as the API gives it, in the browser's time zone.
+    answer = await web.api(4, SOURCES, {})
+    (p360,) = [s for s in answer["data"]["viewer"]["sources"] if s["source"] == "P360"]
+    assert p360["status"] == "STALE"
+    kept = datetime.fromisoformat(p360["asOf"]).astimezone(ZoneInfo(TIMEZONE))
+    assert f"{kept.day}. " in text and f"{kept:%H:%M}" in text
+    # The stale cases are still shown; the sections of the systems that answer have no notice.
+    text = await section_text(web, "documents")
+    assert cases and all(case.case_number in text for case in cases)
+    assert await page.locator("section#invoices .notice, section#properties .notice").count() == 0
+    await web.assert_accessible()
+
+
 async def test_fast_sections_come_before_the_property_register_answers(web: Web) -> None:
     # Matrikkel slowed down: the cases and invoices are shown while it is still answering.
     # Person 6: no other test reads her, so nothing of hers is in the gateway's read cache.
@@ -302,6 +430,58 @@ async def test_english_and_phone_width(web: Web) -> None:
     width: Any = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360  # nothing wider than the phone: tables scroll inside their box
     await web.assert_accessible()
+    # WCAG 1.4.10 (reflow): 320 CSS px wide, what 1280 px at 400 % zoom leaves, and 640 (200 %).
+    for zoomed in (320, 640):
+        await page.set_viewport_size({"width": zoomed, "height": 740})
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= zoomed, zoomed
+
+
+@asynccontextmanager
+async def another_site(html: str) -> AsyncIterator[str]:
+    """A page on another site: a server on loopback, named ``localhost`` (the gateway is
+    ``127.0.0.1``); ``?policy=`` sets its Referrer-Policy."""
+
+    async def page(request: aioweb.Request) -> aioweb.Response:
+        policy = request.query.get("policy")
+        headers = {"Referrer-Policy": policy} if policy else {}
+        return aioweb.Response(text=html, content_type="text/html", headers=headers)
+
+    app = aioweb.Application()
+    app.router.add_get("/", page)
+    runner = aioweb.AppRunner(app)
+    await runner.setup()
+    site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        yield f"http://localhost:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_logout_form_posted_from_another_site_is_refused(web: Web) -> None:
+    await web.login(1)
+    page = web.page
+    form = (
+        "<!doctype html><html lang='en'><title>Elsewhere</title><form method='post' "
+        f"action='{web.url}/auth/logout'><button>Log out of Min side</button></form></html>"
+    )
+    async with another_site(form) as elsewhere:
+        # By the browser's default policy the POST names the other site as its Origin; under
+        # no-referrer the Origin is "null" (as under the gateway's own no-referrer, which is
+        # why the page at / has same-origin). Either way /auth/logout refuses it.
+        for policy, origin in [("", elsewhere), ("no-referrer", "null")]:
+            await page.goto(f"{elsewhere}/?policy={policy}")
+            async with page.expect_response(f"{web.url}/auth/logout") as answer:
+                await page.get_by_role("button").click()
+            response = await answer.value
+            assert (await response.request.all_headers()).get("origin") == origin, policy
+            assert response.status == 403, policy
+    # Still logged in.
+    await page.goto(f"{web.url}/")
+    await web.loaded()
+    assert "Logget inn som" in await page.locator("header").inner_text()
 
 
 async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
@@ -315,7 +495,11 @@ async def test_nynorsk_and_logout_through_id_porten_back_to_the_logged_out_page(
     fees = web.stack.population.fee_basis(ownership.property.matrikkelnummer)
     total = nok(sum((line.annual_amount for line in fees), Decimal(0)))
     assert total in await section_text(web, "properties")
-    await page.get_by_role("button", name="Logg ut").click()
+    # The page's own Referrer-Policy (same-origin) lets the form's POST carry the page's
+    # Origin, which /auth/logout's CSRF check asks for (under no-referrer it is "null").
+    async with page.expect_request(f"{web.url}/auth/logout") as logout:
+        await page.get_by_role("button", name="Logg ut").click()
+    assert (await logout.value).headers.get("origin") == web.url
     # /auth/logout → the stand-in's end-session (and its front-channel logout) → / again.
     await page.wait_for_url(re.compile(re.escape(web.url) + r"/(\?.*)?$"))
     await page.locator("a.button", has_text="Logg inn med ID-porten").wait_for()

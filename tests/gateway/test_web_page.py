@@ -109,6 +109,13 @@ async def test_gateway_serves_the_page_with_its_headers_and_assets() -> None:
             assert page.headers["X-Frame-Options"] == "DENY"
             assert page.headers["X-Content-Type-Options"] == "nosniff"
             assert '<html lang="nn">' in await page.text()
+        # Only the page: GraphiQL and the API keep the gateway's no-referrer.
+        html = {"Accept": "text/html"}
+        async with http.get(f"{server.url}/graphql", headers=html) as graphiql:
+            assert graphiql.headers["Content-Type"].startswith("text/html")
+            assert graphiql.headers["Referrer-Policy"] == "no-referrer"
+        async with http.post(f"{server.url}/graphql", json={"query": "{ __typename }"}) as api:
+            assert api.headers["Referrer-Policy"] == "no-referrer"
         for name in ("minside.js", "minside.css"):
             async with http.get(f"{server.url}{ASSETS_PATH}/{name}") as asset:
                 assert asset.status == 200, name

@@ -57,6 +57,9 @@
       noSubmissions: "Du har ikke sendt inn noe fra Min side.", submitted: "Sendt {time}",
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarer ikke akkurat nå. Det som hentes derfra, mangler under. Prøv igjen senere.",
       sourceStale: "{name} svarer ikke akkurat nå. Opplysningene under er fra {time} og kan være utdaterte.",
+      sourceStaleUndated: "{name} svarer ikke akkurat nå. Opplysningene under er hentet tidligere og kan være utdaterte.",
+      rateLimited: "Siden er lastet mange ganger på kort tid. Vent {s} sekunder og last den på nytt.",
+      moreProperties: "Viser {n} av {total} eiendommer.",
       failed: "Noe gikk galt. Prøv igjen senere.", unavailable: "Kan ikke vises akkurat nå.",
       sending: "Sender …", externalLink: "(åpnes hos {host})",
       needsHigh: "Denne søknaden krever innlogging med høyt sikkerhetsnivå (for eksempel BankID).", loginHigh: "Logg inn på nytt med høyt sikkerhetsnivå",
@@ -106,6 +109,9 @@
       noSubmissions: "Du har ikkje sendt inn noko frå Mi side.", submitted: "Sendt {time}",
       caseNo: "Saksnummer {n}", sourceDown: "{name} svarar ikkje akkurat no. Det som vert henta derifrå, manglar under. Prøv igjen seinare.",
       sourceStale: "{name} svarar ikkje akkurat no. Opplysningane under er frå {time} og kan vere utdaterte.",
+      sourceStaleUndated: "{name} svarar ikkje akkurat no. Opplysningane under er henta tidlegare og kan vere utdaterte.",
+      rateLimited: "Sida er lasta mange gonger på kort tid. Vent {s} sekund og last ho på nytt.",
+      moreProperties: "Viser {n} av {total} eigedomar.",
       failed: "Noko gjekk gale. Prøv igjen seinare.", unavailable: "Kan ikkje visast akkurat no.",
       sending: "Sender …", externalLink: "(vert opna hos {host})",
       needsHigh: "Denne søknaden krev innlogging med høgt tryggleiksnivå (til dømes BankID).", loginHigh: "Logg inn på nytt med høgt tryggleiksnivå",
@@ -155,6 +161,9 @@
       noSubmissions: "You have not submitted anything from Min side.", submitted: "Submitted {time}",
       caseNo: "Case number {n}", sourceDown: "{name} is not answering right now. What comes from it is missing below. Please try again later.",
       sourceStale: "{name} is not answering right now. The details below are from {time} and may be out of date.",
+      sourceStaleUndated: "{name} is not answering right now. The details below were fetched earlier and may be out of date.",
+      rateLimited: "The page has been loaded many times in a short while. Wait {s} seconds and load it again.",
+      moreProperties: "Showing {n} of {total} properties.",
       failed: "Something went wrong. Please try again later.", unavailable: "Cannot be shown right now.",
       sending: "Sending …", externalLink: "(opens at {host})",
       needsHigh: "This application needs a login at a high level of assurance (e.g. BankID).", loginHigh: "Log in again at a high level of assurance",
@@ -413,7 +422,7 @@
     return `/auth/login?return_to=${encodeURIComponent(`/?lang=${lang}`)}&ui_locales=${lang}`;
   }
 
-  function renderLoggedOut(result) {
+  function renderLoggedOut() {
     const app = document.getElementById("app");
     const main = el("main", { id: "main", tabindex: "-1" },
       el("h1", { text: "Min side" }),
@@ -457,7 +466,8 @@
       const notes = sources.filter((s) => systems.includes(s.source) && s.status !== "OK").map((s) =>
         el("p", { class: `notice ${s.status === "STALE" ? "stale" : "down"}`, "data-source": s.source },
           el("strong", { text: `${s.statusLabel}: ` }),
-          s.status === "STALE" ? t("sourceStale", { name: s.sourceLabel, time: time(s.asOf) }) : t("sourceDown", { name: s.sourceLabel })));
+          s.status !== "STALE" ? t("sourceDown", { name: s.sourceLabel })
+            : s.asOf ? t("sourceStale", { name: s.sourceLabel, time: time(s.asOf) }) : t("sourceStaleUndated", { name: s.sourceLabel })));
       sections[key].notice.replaceChildren(...notes);
     }
   }
@@ -471,7 +481,9 @@
     if (!connection) return unavailable("properties");
     state.properties = connection.nodes;
     if (!connection.nodes.length) return setBody("properties", el("p", { text: t("noProperties") }));
-    setBody("properties", ...connection.nodes.map(propertyCard));
+    const more = connection.totalCount > connection.nodes.length
+      ? el("p", { class: "muted", text: t("moreProperties", { n: connection.nodes.length, total: connection.totalCount }) }) : null;
+    setBody("properties", ...connection.nodes.map(propertyCard), ...(more ? [more] : []));
     refreshApplicationProperties();
   }
 
@@ -540,23 +552,47 @@
 
   function meterBlock(m) {
     const hid = uid("meter");
+    const data = el("div", { class: "meter-data" }, meterData(m));
     const box = el("div", { class: "meter", role: "group", "aria-labelledby": hid },
       el("h5", { id: hid, text: t("meter", { n: m.meterNumber }) }),
-      el("p", { class: "muted", text: m.replacedOn ? t("meterReplaced", { date: day(m.replacedOn) }) : t("installed", { date: day(m.installedOn) }) }));
+      el("p", { class: "muted", text: m.replacedOn ? t("meterReplaced", { date: day(m.replacedOn) }) : t("installed", { date: day(m.installedOn) }) }),
+      data);
+    // After a registered reading: the meter again from the API (the reading is pending, or
+    // already in the register); if that read fails, a pending one from the receipt.
+    let current = m;
+    async function refresh(receipt) {
+      let fresh = null;
+      try {
+        const result = await gql("MinSideMeter", { id: m.id });
+        fresh = result.data && result.data.node;
+      } catch (e) { fresh = null; }
+      if (!fresh && receipt.status === "PENDING") {
+        const pending = (current.pendingReadings || []).filter((r) => r.receiptId !== receipt.receiptId);
+        fresh = { ...current, pendingReadings: [...pending, { receiptId: receipt.receiptId, statusLabel: receipt.statusLabel, reading: receipt.reading }] };
+      }
+      if (!fresh) return;
+      current = fresh;
+      data.replaceChildren(...meterData(current));
+    }
+    if (m.isActive) box.append(readingForm(m, refresh));
+    return box;
+  }
+
+  function meterData(m) {
+    const parts = [];
     if (m.readings.length) {
-      box.append(scrollTable(`${t("readings")} – ${t("meter", { n: m.meterNumber })}`, [t("date"), t("reading"), t("source")],
+      parts.push(scrollTable(`${t("readings")} – ${t("meter", { n: m.meterNumber })}`, [t("date"), t("reading"), t("source")],
         m.readings.map((r) => [day(r.readOn), number(r.value), r.sourceLabel])));
     }
     if (m.pendingReadings && m.pendingReadings.length) {
-      box.append(el("p", { class: "pending" }, el("strong", { text: `${t("pendingReadings")}: ` }),
+      parts.push(el("p", { class: "pending" }, el("strong", { text: `${t("pendingReadings")}: ` }),
         m.pendingReadings.map((r) => `${number(r.reading.value)} m³ (${day(r.reading.readOn)}, ${r.statusLabel})`).join("; ")));
     }
-    box.append(el("h6", { text: t("consumption") }));
-    if (m.consumption.length) box.append(consumptionChart(m.consumption), scrollTable(`${t("consumption")} – ${t("meter", { n: m.meterNumber })}`, [t("year"), t("used")],
+    parts.push(el("h6", { text: t("consumption") }));
+    if (m.consumption.length) parts.push(consumptionChart(m.consumption), scrollTable(`${t("consumption")} – ${t("meter", { n: m.meterNumber })}`, [t("year"), t("used")],
       m.consumption.map((c) => [String(c.year), c.estimated ? `${number(c.consumption, 1)} (${t("estimated")})` : number(c.consumption, 1)]), false));
-    else box.append(el("p", { class: "muted", text: t("noConsumption") }));
-    if (m.isActive) box.append(readingForm(m));
-    return box;
+    else parts.push(el("p", { class: "muted", text: t("noConsumption") }));
+    return parts;
   }
 
   function consumptionChart(periods) {
@@ -631,7 +667,7 @@
   }
 
   // --- register a meter reading -------------------------------------------------------------
-  function readingForm(meter) {
+  function readingForm(meter, onRegistered) {
     const value = el("input", { name: "value", type: "text", inputmode: "decimal", autocomplete: "off", required: true });
     const readOn = el("input", { name: "readOn", type: "date", value: today(), max: today(), required: true });
     const comment = el("textarea", { name: "comment", rows: "2", maxlength: "500" });
@@ -650,13 +686,14 @@
     let attempt = null; // { input json, idempotency key }: resent unchanged, the key is kept
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (form.hasAttribute("aria-busy")) return; // one at a time
       const input = {
         meterId: meter.id, value: value.value.trim(), readOn: readOn.value,
         comment: comment.value.trim() || null, confirmUnusual: !confirmBox.hidden && confirm.checked,
       };
       const signature = JSON.stringify(input);
       if (!attempt || attempt.signature !== signature) attempt = { signature, key: newKey() };
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true"); // not disabled: that would drop the focus
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
@@ -677,12 +714,12 @@
         confirm.checked = false;
         value.value = "";
         attempt = null;
-        refreshSubmissions();
+        await Promise.all([refreshSubmissions(), onRegistered(answer)]);
       } catch (e) {
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
         form.removeAttribute("aria-busy");
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = t("send");
       }
     });
@@ -871,6 +908,7 @@
     let attempt = null;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (form.hasAttribute("aria-busy")) return; // one at a time
       const fields = type.fields.map((f) => {
         const c = controls[`fields.${f.key}`];
         return { key: f.key, value: f.type === "BOOLEAN" ? (c.checked ? "true" : "false") : c.value.trim() };
@@ -886,7 +924,7 @@
       const signature = JSON.stringify([input, files.map((f) => [f.file.name, f.file.size, f.file.lastModified])]);
       if (!attempt || attempt.signature !== signature) attempt = { signature, key: newKey() };
       input.idempotencyKey = attempt.key;
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true"); // not disabled: that would drop the focus
       button.textContent = t("sending");
       form.setAttribute("aria-busy", "true");
       try {
@@ -912,7 +950,7 @@
         showErrors(form, [{ field: "", message: t("failed") }], () => null);
       } finally {
         form.removeAttribute("aria-busy");
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = t("send");
       }
     });
@@ -965,17 +1003,42 @@
   }
 
   // --- start ----------------------------------------------------------------------------------
+  const codeOf = (result) => (result && result.errors || []).map((e) => e.extensions && e.extensions.code).filter(Boolean);
+
+  // A request refused as a whole (rate limited, or anything but "not logged in"): say so, and
+  // never show the logged-out page to a citizen who is logged in.
+  function renderFailure(result) {
+    const limited = (result && result.errors || []).find((e) => e.extensions && e.extensions.code === "RATE_LIMITED");
+    const text = limited ? t("rateLimited", { s: limited.extensions.retryAfter || 60 }) : t("failed");
+    const main = document.getElementById("main");
+    const old = main.querySelector(":scope > .error-text");
+    if (old) old.remove();
+    main.append(el("p", { class: "error-text", role: "alert", text }));
+    const loading = main.querySelector(":scope > p[role=status]");
+    if (loading) loading.remove();
+    document.body.dataset.loaded = "true";
+  }
+
   async function start() {
+    // Who is here first (cost 5): a logged-out visit must not send, and pay for, the dashboard.
+    let who = null;
+    try {
+      who = await gql("MinSideViewer", {});
+    } catch (e) {
+      console.error(e); // eslint-disable-line no-console
+    }
+    if (who && who.data && who.data.viewer) return startDashboard();
+    if (codeOf(who).includes("UNAUTHENTICATED")) return renderLoggedOut();
+    renderFailure(who);
+  }
+
+  async function startDashboard() {
     let framed = false;
-    let loggedOut = false;
+    let failed = null;
     const update = (result) => {
       const data = result.data;
-      const unauthenticated = (result.errors || []).some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED");
-      if (unauthenticated || !data || !data.viewer) {
-        if (!loggedOut && (unauthenticated || (data === null && result.errors.length))) {
-          loggedOut = true;
-          renderLoggedOut(result);
-        }
+      if (!data || !data.viewer) {
+        if (!framed && !failed && (result.errors || []).length) failed = result;
         return;
       }
       const v = data.viewer;
@@ -995,15 +1058,15 @@
     };
     try {
       const result = await gql("MinSide", { casesFirst: CASES_PER_PAGE }, update);
-      if (framed) document.body.dataset.loaded = "true";
-      if (framed && !state.rendered.properties) renderProperties(null);
-      if (!framed && !loggedOut) {
-        document.getElementById("main").append(el("p", { class: "error-text", role: "alert", text: t("failed") }));
-      }
+      if (framed) {
+        document.body.dataset.loaded = "true";
+        if (!state.rendered.properties) renderProperties(null);
+      } else if (codeOf(failed || result).includes("UNAUTHENTICATED")) {
+        renderLoggedOut(); // the session ended between the two requests
+      } else renderFailure(failed || result);
     } catch (e) {
       console.error(e); // eslint-disable-line no-console
-      document.getElementById("main").append(el("p", { class: "error-text", role: "alert", text: t("failed") }));
-      document.body.dataset.loaded = "true";
+      renderFailure(null);
     }
   }
 
