@@ -112,6 +112,7 @@ HEADER_NAMES: Final = (
 #: from a back-office system (the archive or the ERP, after the ownership check's reads).
 DOWNLOAD_COST: Final = 10
 
+
 @dataclass(frozen=True)
 class Budget:
     """One budget a request counts against: ``limit`` cost per ``window_s`` for ``key``."""
