@@ -9,15 +9,9 @@ pool of its own (autocommit): a batch is one multi-row ``INSERT``, committed bef
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
-
-import psycopg
-from psycopg import AsyncConnection, AsyncCursor
-from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from stores.access_log import (
     AccessCriteria,
@@ -30,6 +24,7 @@ from stores.access_log import (
     page_query,
 )
 from stores.outbox_postgres import migrate
+from stores.postgres_base import Pool, PostgresStore, open_pool
 
 __all__ = ["PostgresAccessLog"]
 
@@ -58,15 +53,14 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-class PostgresAccessLog:
+class PostgresAccessLog(PostgresStore):
     """:class:`stores.access_log.AccessLog` on PostgreSQL (see the module docstring)."""
 
-    def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection[Any]], *, op_timeout_s: float = 5.0
-    ) -> None:
-        self._pool = pool
-        self._op_timeout_s = op_timeout_s
-        self._closed = False
+    _name = "access log"
+    _unavailable = AccessLogUnavailable
+
+    def __init__(self, pool: Pool, *, op_timeout_s: float = 5.0) -> None:
+        super().__init__(pool, op_timeout_s=op_timeout_s)
 
     @classmethod
     async def open(
@@ -76,46 +70,15 @@ class PostgresAccessLog:
 
         Raises ``psycopg_pool.PoolTimeout`` when no connection is made within ``timeout_s``.
         """
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        pool = await open_pool(
             url,
+            name="minside-access-log",
             min_size=1,
             max_size=max_size,
-            timeout=timeout_s,
-            kwargs={"autocommit": True},
-            check=AsyncConnectionPool.check_connection,
-            name="minside-access-log",
-            open=False,
+            timeout_s=timeout_s,
+            prepare=migrate,
         )
-        try:
-            await pool.open(wait=True, timeout=timeout_s)
-            async with pool.connection() as conn:
-                await migrate(conn)
-        except BaseException:
-            await pool.close()
-            raise
         return cls(pool)
-
-    async def close(self) -> None:
-        """Close the pool's connections (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
-        if self._closed:
-            raise RuntimeError("the access log is closed")
-        try:
-            async with (
-                self._pool.connection(timeout=self._op_timeout_s) as conn,
-                conn.cursor(row_factory=dict_row) as cur,
-            ):
-                yield cur
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise AccessLogUnavailable(
-                f"the access log database is unavailable ({type(exc).__name__})"
-            ) from None
 
     async def write(self, entries: Sequence[AccessEntry]) -> None:
         """See :meth:`stores.access_log.AccessLog.write`."""

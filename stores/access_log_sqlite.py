@@ -1,9 +1,10 @@
 """The embedded access log: a table in the outbox's SQLite file.
 
 The table has its own schema version (``access_log_schema_version``), so it grows apart from
-the outbox's migrations in the same file. The connection lives on one dedicated thread, like
-the outbox's, so the event loop never waits on the disk; writes run in ``BEGIN IMMEDIATE``
-transactions, waiting up to the busy timeout when the outbox (or another process) writes.
+the outbox's migrations in the same file. The connection is opened and run as the outbox's
+(:mod:`stores.sqlite_base`): on one dedicated thread, so the event loop never waits on the disk;
+writes run in ``BEGIN IMMEDIATE`` transactions, waiting up to the busy timeout when the outbox
+(or another process) writes.
 
 Durability: ``synchronous=NORMAL`` in WAL mode. A crashed process loses nothing committed; a
 machine losing power may lose the last batches, which is the same window as the recorder's
@@ -13,14 +14,12 @@ payloads too).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
 from stores.access_log import (
     AccessCriteria,
@@ -35,15 +34,11 @@ from stores.access_log import (
     page_query,
 )
 
-# The outbox's own file helpers: the log lives in its file, with the same mode and timeout.
-from stores.outbox_sqlite import DEFAULT_BUSY_TIMEOUT_S
-from stores.outbox_sqlite import _private_file as private_file
+# The log lives in the outbox's file: the same mode, timeout, thread model and transactions.
+from stores.sqlite_base import DEFAULT_BUSY_TIMEOUT_S, SqliteStore, migrate, open_connection
 
 __all__ = ["SCHEMA_VERSION", "SqliteAccessLog"]
 
-T = TypeVar("T")
-
-SCHEMA_VERSION: Final = 1
 #: Rows deleted per transaction by :meth:`SqliteAccessLog.purge` (short write locks).
 PURGE_CHUNK: Final = 5000
 
@@ -67,6 +62,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX access_log_age ON access_log (at_us)",
     ),
 )
+SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 COLUMNS: Final = "id, viewer_key, at_us, client_id, client_name, kind, object_ids, download"
 
@@ -84,45 +80,26 @@ def _entry(row: sqlite3.Row) -> AccessEntry:
     )
 
 
-class SqliteAccessLog:
+class SqliteAccessLog(SqliteStore):
     """:class:`stores.access_log.AccessLog` in an SQLite file (see the module docstring)."""
 
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._db = connection
-        self._executor = executor
-        self._closed = False
+    _name = "access log"
+    _unavailable = AccessLogUnavailable
 
     @classmethod
     async def open(
         cls, path: Path | str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
     ) -> SqliteAccessLog:
         """Open (creating if needed) the file at ``path`` and bring the table up to date."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="access-log-sqlite")
-        loop = asyncio.get_running_loop()
-        try:
-            connection = await loop.run_in_executor(executor, _connect, Path(path), busy_timeout_s)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
+        connection, executor = await open_connection(
+            path,
+            busy_timeout_s=busy_timeout_s,
+            thread_name="access-log-sqlite",
+            what="the access log",
+            synchronous="NORMAL",
+            migrate_tables=_migrate,
+        )
         return cls(connection, executor)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise RuntimeError("the access log is closed")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, _in_transaction, self._db, fn)
-        except sqlite3.OperationalError as exc:
-            raise AccessLogUnavailable(f"the access log file is unavailable ({exc})") from None
-
-    async def close(self) -> None:
-        """Close the connection and its thread."""
-        if self._closed:
-            return
-        self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._db.close)
-        self._executor.shutdown(wait=True)
 
     async def write(self, entries: Sequence[AccessEntry]) -> None:
         """See :meth:`stores.access_log.AccessLog.write`."""
@@ -196,52 +173,5 @@ class SqliteAccessLog:
                 return deleted
 
 
-def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-    """Open, tune and migrate the database (runs on the access log's thread)."""
-    private_file(path)
-    db = sqlite3.connect(
-        path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-    )
-    try:
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
-        if str(mode).lower() != "wal":
-            raise RuntimeError(f"the access log needs WAL journaling, the file gave {mode!r}")
-        db.execute("PRAGMA synchronous = NORMAL")
-        # Purged entries are overwritten, not left readable in free pages, as the outbox's
-        # dropped data is: the pragma is per connection, and not every SQLite build has it on.
-        db.execute("PRAGMA secure_delete = ON")
-        _in_transaction(db, _migrate)
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
 def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS access_log_schema_version (version INTEGER NOT NULL)")
-    row = db.execute("SELECT version FROM access_log_schema_version").fetchone()
-    version = 0 if row is None else int(row[0])
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the access log has schema version {version}; this code knows {SCHEMA_VERSION}"
-        )
-    for step in MIGRATIONS[version:]:
-        for statement in step:
-            db.execute(statement)
-    if row is None:
-        db.execute("INSERT INTO access_log_schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-    else:
-        db.execute("UPDATE access_log_schema_version SET version = ?", (SCHEMA_VERSION,))
-
-
-def _in_transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = fn(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
+    migrate(db, table="access_log_schema_version", steps=MIGRATIONS, what="the access log")

@@ -25,17 +25,14 @@ payload.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Final
 
-import psycopg
 from psycopg import AsyncConnection, AsyncCursor
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from stores.outbox import (
     DEFAULT_MAX_LOST_LEASES,
@@ -56,6 +53,7 @@ from stores.outbox import (
     file_key,
     short_error,
 )
+from stores.postgres_base import Pool, PostgresStore, open_pool
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresOutbox", "migrate", "schema_version"]
 
@@ -183,7 +181,7 @@ def _record(row: Mapping[str, Any]) -> OutboxRecord:
     )
 
 
-class PostgresOutbox:
+class PostgresOutbox(PostgresStore):
     """:class:`stores.outbox.Outbox` on PostgreSQL (see the module docstring).
 
     Open with :meth:`open` (connects and migrates) and :meth:`close` it in the app's lifespan.
@@ -191,19 +189,14 @@ class PostgresOutbox:
     that drive delivery (``now`` of :meth:`claim_due`, ``next_attempt_at``) are the caller's.
     """
 
+    _name = "outbox"
+    _unavailable = OutboxUnavailable
+
     def __init__(
-        self,
-        pool: AsyncConnectionPool[AsyncConnection[Any]],
-        clock: Callable[[], datetime],
-        *,
-        op_timeout_s: float = 2.0,
+        self, pool: Pool, clock: Callable[[], datetime], *, op_timeout_s: float = 2.0
     ) -> None:
-        self._pool = pool
+        super().__init__(pool, op_timeout_s=op_timeout_s)
         self._clock = clock
-        # How long an operation waits for a connection: short, because a citizen's request
-        # waits with it (opening waits longer: a database still starting up is normal).
-        self._op_timeout_s = op_timeout_s
-        self._closed = False
 
     @classmethod
     async def open(
@@ -219,49 +212,15 @@ class PostgresOutbox:
 
         Raises ``psycopg_pool.PoolTimeout`` when no connection is made within ``timeout_s``.
         """
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        pool = await open_pool(
             url,
+            name="minside-outbox",
             min_size=min_size,
             max_size=max_size,
-            timeout=timeout_s,
-            kwargs={"autocommit": True},
-            # A connection broken by a database restart is replaced before use, not failed on.
-            check=AsyncConnectionPool.check_connection,
-            name="minside-outbox",
-            open=False,
+            timeout_s=timeout_s,
+            prepare=migrate,
         )
-        try:
-            await pool.open(wait=True, timeout=timeout_s)
-            async with pool.connection() as conn:
-                await migrate(conn)
-        except BaseException:
-            await pool.close()
-            raise
         return cls(pool, clock)
-
-    async def close(self) -> None:
-        """Close the pool's connections (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
-        if self._closed:
-            raise RuntimeError("the outbox is closed")
-        try:
-            async with (
-                self._pool.connection(timeout=self._op_timeout_s) as conn,
-                conn.cursor(row_factory=dict_row) as cur,
-            ):
-                yield cur
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            # Down, unreachable, or the connection lost mid-statement: the caller gets the
-            # store's own error (a typed answer for the citizen), never the driver's text.
-            raise OutboxUnavailable(
-                f"the outbox database is unavailable ({type(exc).__name__})"
-            ) from None
 
     def _stamp(self) -> datetime:
         return _aware(self._clock())

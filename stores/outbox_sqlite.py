@@ -23,17 +23,15 @@ free pages.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from stores.outbox import (
     DEFAULT_MAX_LOST_LEASES,
@@ -54,13 +52,16 @@ from stores.outbox import (
     parked_reason,
     short_error,
 )
+from stores.sqlite_base import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    SqliteStore,
+    Step,
+    migrate,
+    open_connection,
+)
 
-__all__ = ["SCHEMA_VERSION", "SqliteOutbox"]
+__all__ = ["DEFAULT_BUSY_TIMEOUT_S", "SCHEMA_VERSION", "SqliteOutbox"]
 
-T = TypeVar("T")
-
-SCHEMA_VERSION: Final = 3
-DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
 WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 # An application payload of schema version 2 kept these inline; version 3 keeps them apart.
 _LEGACY_PRIVATE_KEYS: Final = ("applicant_pid",)
@@ -102,8 +103,6 @@ def _split_legacy_payloads(db: sqlite3.Connection) -> None:
                 ),
             )
 
-
-Step = str | Callable[[sqlite3.Connection], None]
 
 # Version n is reached by running MIGRATIONS[n - 1]; never edit a released step, add one.
 MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
@@ -162,6 +161,7 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _split_legacy_payloads,
     ),
 )
+SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 COLUMNS: Final = (
     "id, kind, idempotency_key, request_fingerprint, viewer_key, payload, status, attempts, "
@@ -212,17 +212,7 @@ def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _private_file(path: Path) -> None:
-    """Create the database file (and its directory) readable by the owner only."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    # An existing file made by an older version or by hand: tighten it too.
-    os.chmod(path, 0o600)
-
-
-class SqliteOutbox:
+class SqliteOutbox(SqliteStore):
     """:class:`stores.outbox.Outbox` on an SQLite file (see the module docstring).
 
     Open with :meth:`open` (creates or migrates the schema) and :meth:`close` it in the app's
@@ -230,16 +220,17 @@ class SqliteOutbox:
     drive delivery (``now`` of :meth:`claim_due`, ``next_attempt_at``) are the caller's.
     """
 
+    _name = "outbox"
+    _unavailable = OutboxUnavailable
+
     def __init__(
         self,
         connection: sqlite3.Connection,
         executor: ThreadPoolExecutor,
         clock: Callable[[], datetime],
     ) -> None:
-        self._db = connection
-        self._executor = executor
+        super().__init__(connection, executor)
         self._clock = clock
-        self._closed = False
 
     @classmethod
     async def open(
@@ -250,33 +241,24 @@ class SqliteOutbox:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> SqliteOutbox:
         """Open (creating if needed) the outbox file at ``path`` and bring its schema up to date."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-sqlite")
-        loop = asyncio.get_running_loop()
-        try:
-            connection = await loop.run_in_executor(executor, _connect, Path(path), busy_timeout_s)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
+        connection, executor = await open_connection(
+            path,
+            busy_timeout_s=busy_timeout_s,
+            thread_name="outbox-sqlite",
+            what="the outbox",
+            synchronous="FULL",
+            pragmas=(
+                # A new file gives freed pages back to the disk (at each purge,
+                # _give_back_space); no effect on an existing file made without it (VACUUM it
+                # once, offline, to convert).
+                "auto_vacuum = INCREMENTAL",
+                # After a checkpoint the WAL is cut back to this, not left at its largest (a
+                # big application's insert) for ever.
+                f"journal_size_limit = {WAL_SIZE_LIMIT}",
+            ),
+            migrate_tables=_migrate,
+        )
         return cls(connection, executor, clock)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise RuntimeError("the outbox is closed")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, _in_transaction, self._db, fn)
-        except sqlite3.OperationalError as exc:
-            # Locked past the busy timeout by another process, or the disk failing.
-            raise OutboxUnavailable(f"the outbox file is unavailable ({exc})") from None
-
-    async def close(self) -> None:
-        """Close the connection and its thread (a checkpoint folds the WAL into the file)."""
-        if self._closed:
-            return
-        self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._db.close)
-        self._executor.shutdown(wait=True)
 
     # --- accept and read -------------------------------------------------------------------
 
@@ -381,14 +363,12 @@ class SqliteOutbox:
     async def _give_back_space(self) -> None:
         """Return the pages freed by dropped files and deleted records to the file system
         (``auto_vacuum=INCREMENTAL`` files; run outside a transaction, as SQLite needs)."""
-        loop = asyncio.get_running_loop()
-        try:
+
+        def vacuum(db: sqlite3.Connection) -> None:
             # executescript steps the pragma to the end (execute() frees one page per step).
-            await loop.run_in_executor(
-                self._executor, self._db.executescript, "PRAGMA incremental_vacuum;"
-            )
-        except sqlite3.OperationalError as exc:
-            raise OutboxUnavailable(f"the outbox file is unavailable ({exc})") from None
+            db.executescript("PRAGMA incremental_vacuum;")
+
+        await self._run(vacuum, transaction=False)
 
     async def get(self, record_id: uuid.UUID) -> OutboxRecord | None:
         """See :meth:`stores.outbox.Outbox.get`."""
@@ -619,63 +599,5 @@ def _insert_files(db: sqlite3.Connection, record_id: str, files: Iterable[bytes]
         )
 
 
-def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-    """Open, tune and migrate the database (runs on the outbox thread)."""
-    _private_file(path)
-    # Autocommit mode: transactions are begun and ended explicitly in _in_transaction.
-    db = sqlite3.connect(
-        path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-    )
-    try:
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        # A new file gives freed pages back to the disk (at each purge, _give_back_space);
-        # no effect on an existing file made without it (VACUUM it once, offline, to convert).
-        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
-        if str(mode).lower() != "wal":
-            raise RuntimeError(f"the outbox needs WAL journaling, the file gave {mode!r}")
-        db.execute("PRAGMA synchronous = FULL")
-        # Dropped private data and files are overwritten, not left readable in free pages.
-        db.execute("PRAGMA secure_delete = ON")
-        # After a checkpoint the WAL is cut back to this, not left at its largest (a big
-        # application's insert) for ever.
-        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
-        _in_transaction(db, _migrate)
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
 def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = db.execute("SELECT version FROM schema_version").fetchone()
-    version = 0 if row is None else int(row[0])
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the outbox file has schema version {version}; this code knows {SCHEMA_VERSION}"
-        )
-    for step in MIGRATIONS[version:]:
-        for statement in step:
-            if isinstance(statement, str):
-                db.execute(statement)
-            else:
-                statement(db)
-    if row is None:
-        db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-    else:
-        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-
-
-def _in_transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    # IMMEDIATE takes the write lock up front: a read-then-write (accept, claim) can then not
-    # interleave with another process's, and no deadlock-prone lock upgrade happens later.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = fn(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
+    migrate(db, table="schema_version", steps=MIGRATIONS, what="the outbox file")

@@ -74,6 +74,7 @@ INTEGRATION = (
     "stores/test_outbox_contract.py",
     "stores/test_outbox_postgres.py",
     "stores/test_read_cache_store.py",
+    "stores/test_store_unavailable.py",
     "test_app.py",
 )
 
