@@ -10,7 +10,7 @@ import strawberry
 from graphql import parse
 
 from schema.build import build_schema
-from schema.cost import CostLimits, LimitCosts, Measure, measure
+from schema.cost import CostLimits, LimitCosts, Measure, measure, measure_once
 
 CALLS: list[str] = []
 
@@ -84,6 +84,20 @@ def test_variables_size_lists_and_their_defaults_apply() -> None:
     query = "query Q($n: Int = 4) { items(first: $n) { leaves { name } } }"
     assert cost_of(query).cost == 1 + 4
     assert cost_of(query, {"n": 30}).cost == 1 + 30
+
+
+def test_a_document_without_variables_is_measured_once_per_operation() -> None:
+    document = parse("query A { page(first: 3) { nodes { id } } } query B { item { id } }")
+    first = measure_once(SMALL._schema, document, "A")
+    assert first == measure(SMALL._schema, document, "A")
+    assert measure_once(SMALL._schema, document, "A") is first  # kept with the document
+    assert measure_once(SMALL._schema, document, "B") == measure(SMALL._schema, document, "B")
+    assert measure_once(SMALL._schema, document, "C") is None  # no such operation, also kept
+    # Variables may size a list: measured anew, never from the memo.
+    sized = parse("query S($n: Int) { items(first: $n) { leaves { name } } }")
+    small = measure_once(SMALL._schema, sized, None, {"n": 1})
+    large = measure_once(SMALL._schema, sized, None, {"n": 50})
+    assert small is not None and large is not None and large.cost > small.cost
 
 
 def test_fragments_and_inline_fragments_count_where_spread() -> None:
