@@ -19,9 +19,13 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from kernel.servers import free_port
 
 # Read at import, before the autouse fixture hides the developer's MINSIDE_* variables.
 REDIS_URL = os.environ.get("MINSIDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -97,3 +101,18 @@ def database_url() -> Iterator[str]:
     yield f"{DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}"
     with psycopg.connect(DATABASE_URL, autocommit=True) as db:
         db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def unreachable_pool(timeout_s: float) -> AsyncConnectionPool[Any]:
+    """An open PostgreSQL pool whose server does not answer (nothing listens on its port): what
+    a store sees while its database is down. Close it when done."""
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        f"postgresql://minside@127.0.0.1:{free_port()}/minside",
+        min_size=0,
+        max_size=1,
+        timeout=timeout_s,
+        open=False,
+        kwargs={"autocommit": True},
+    )
+    await pool.open(wait=False)
+    return pool

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from kernel.servers import free_port
 from stores.access_log import AccessLogUnavailable
 from stores.access_log_postgres import PostgresAccessLog
 from stores.access_log_sqlite import SCHEMA_VERSION as ACCESS_LOG_SCHEMA_VERSION
@@ -23,6 +22,7 @@ from stores.access_log_sqlite import SqliteAccessLog
 from stores.outbox import OutboxUnavailable
 from stores.outbox_postgres import PostgresOutbox
 from stores.outbox_sqlite import SqliteOutbox
+from tests import services
 from tests.clocks import T0
 
 Operation = Callable[[Any], Awaitable[object]]
@@ -37,15 +37,7 @@ STORES: dict[str, tuple[type[Exception], Operation, str]] = {
 @pytest.fixture
 async def unreachable_pool() -> AsyncIterator[AsyncConnectionPool[Any]]:
     """A pool whose server does not answer (nothing listens on its port)."""
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        f"postgresql://minside@127.0.0.1:{free_port()}/minside",
-        min_size=0,
-        max_size=1,
-        timeout=0.3,
-        open=False,
-        kwargs={"autocommit": True},
-    )
-    await pool.open(wait=False)
+    pool = await services.unreachable_pool(timeout_s=0.3)
     yield pool
     await pool.close()
 

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
-from kernel.servers import free_port
 from simulators.population import documented
 from stores.outbox_postgres import PostgresOutbox
 from tests.graph.submission.helpers import (
@@ -21,20 +19,13 @@ from tests.graph.submission.helpers import (
     reading_input,
     receipt,
 )
+from tests.services import unreachable_pool
 
 
 @pytest.fixture
 async def unreachable_outbox() -> Iterator[PostgresOutbox]:
     """A real PostgreSQL outbox whose server does not answer (nothing listens on its port)."""
-    pool = AsyncConnectionPool(
-        f"postgresql://minside@127.0.0.1:{free_port()}/minside",
-        min_size=0,
-        max_size=1,
-        timeout=0.5,
-        open=False,
-        kwargs={"autocommit": True},
-    )
-    await pool.open(wait=False)
+    pool = await unreachable_pool(timeout_s=0.5)
     outbox = PostgresOutbox(pool, lambda: datetime.now(UTC), op_timeout_s=0.5)
     yield outbox
     await outbox.close()
