@@ -43,7 +43,6 @@ counts in ``minside_rate_limit_unchecked``. Refusals count in ``minside_rate_lim
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -57,7 +56,6 @@ from typing import Final, Protocol
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,6 +63,7 @@ from auth.middleware import viewer_of
 from auth.viewer import Viewer
 from kernel.errors import ErrorCode
 from kernel.partners import Client
+from kernel.redis_client import GUARD_OP_TIMEOUT_S, GUARD_SKIP_S, REDIS_FAILURES, RedisGuard
 from kernel.server_secret import ServerSecret
 from kernel.settings import Settings
 from resolvers.context import Context
@@ -91,8 +90,8 @@ log = logging.getLogger(__name__)
 
 # As the read cache's: a rate-limit check slower than this lets the request through unchecked;
 # after a failure Redis is left alone this long before one request tries it again.
-OP_TIMEOUT_S: Final = 0.25
-BREAKER_OPEN_S: Final = 5.0
+OP_TIMEOUT_S: Final = GUARD_OP_TIMEOUT_S
+BREAKER_OPEN_S: Final = GUARD_SKIP_S
 
 SCOPE_KEY: Final = "minside.rate_limit"
 
@@ -284,7 +283,6 @@ return result
 """
 
 # What a Redis that is down, hanging or confused raises through redis-py (TimeoutError: ours).
-_FAILURES = (RedisError, OSError, TimeoutError)
 
 
 class RedisRateStore:
@@ -308,50 +306,36 @@ class RedisRateStore:
         self.client = client
         self.prefix = prefix
         self._script = client.register_script(_CHARGE)
-        self._op_timeout_s = op_timeout_s
-        self._open_s = open_s
-        self._monotonic = monotonic
-        self._open_until: float | None = None
-        self._probing = False
+        self._guard = RedisGuard(
+            log,
+            "rate limits",
+            "requests pass unchecked",
+            "counting there",
+            op_timeout_s=op_timeout_s,
+            skip_s=open_s,
+            monotonic=monotonic,
+        )
 
     @property
     def breaker_open(self) -> bool:
         """Whether Redis is being skipped after a failure."""
-        return self._open_until is not None
+        return self._guard.open
 
     def _key(self, budget: Budget) -> str:
         return f"{self.prefix}rate:{budget.scope}:{budget.key}"
 
     async def charge(self, budgets: Sequence[Budget], cost: int) -> tuple[bool, list[BudgetState]]:
-        if self._open_until is not None and (self._probing or self._monotonic() < self._open_until):
+        if self._guard.skip():
             raise RateStoreUnavailable("skipped after a failure")
-        probe = self._open_until is not None
-        self._probing = self._probing or probe
         args: list[int] = [cost]
         for budget in budgets:
             args += [budget.limit, budget.window_s * 1000]
         try:
-            async with asyncio.timeout(self._op_timeout_s):
-                reply = await self._script(keys=[self._key(b) for b in budgets], args=args)
-        except _FAILURES as exc:
-            if probe:
-                self._probing = False
-            if self._open_until is None:
-                log.warning(
-                    "rate limits: Redis failed (%s); requests pass unchecked for %.0f s",
-                    type(exc).__name__,
-                    self._open_s,
-                )
-            self._open_until = self._monotonic() + self._open_s
+            reply = await self._guard.call(
+                "charge", self._script(keys=[self._key(b) for b in budgets], args=args)
+            )
+        except REDIS_FAILURES as exc:
             raise RateStoreUnavailable(type(exc).__name__) from exc
-        except BaseException:
-            if probe:
-                self._probing = False
-            raise
-        if probe:
-            self._probing = False
-            self._open_until = None
-            log.info("rate limits: Redis answers again; counting there")
         values = [int(v) for v in reply]
         states = [
             BudgetState(budget, values[1 + 2 * i], _reset_s(values[2 + 2 * i]))

@@ -41,31 +41,21 @@ import logging
 import math
 import pickle
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from cachetools import LRUCache
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from kernel.redis_client import GUARD_OP_TIMEOUT_S, GUARD_SKIP_S, REDIS_FAILURES, RedisGuard
 from stores.read_cache import CachedRead
 
-__all__ = ["BREAKER_OPEN_S", "MEMO_BYTES", "OP_TIMEOUT_S", "RedisReadCache"]
+__all__ = ["MEMO_BYTES", "RedisReadCache"]
 
 log = logging.getLogger(__name__)
 
-# A cache operation slower than this is a failure (the back office is asked instead); after a
-# failure Redis is left alone this long before one operation tries it again.
-OP_TIMEOUT_S = 0.25
-BREAKER_OPEN_S = 5.0
 # Sealed bytes of the opened entries remembered per process (the opened objects besides).
 MEMO_BYTES = 8 * 1024 * 1024
-
-T = TypeVar("T")
-
-# What a Redis that is down, hanging or confused raises through redis-py (TimeoutError: ours).
-_FAILURES = (RedisError, OSError, TimeoutError)
 
 _UNLOCK = """
 local released = 0
@@ -95,8 +85,10 @@ class RedisReadCache:
         *,
         prefix: str = "minside:",
         clock: Callable[[], float],
-        op_timeout_s: float = OP_TIMEOUT_S,
-        open_s: float = BREAKER_OPEN_S,
+        # A cache operation slower than this is a failure (the back office is asked instead);
+        # after a failure Redis is left alone this long (kernel.redis_client.RedisGuard).
+        op_timeout_s: float = GUARD_OP_TIMEOUT_S,
+        open_s: float = GUARD_SKIP_S,
         monotonic: Callable[[], float] = time.monotonic,
         memo_bytes: int = MEMO_BYTES,
     ) -> None:
@@ -105,11 +97,15 @@ class RedisReadCache:
         self.clock = clock
         self._fernet = Fernet(fernet_key)
         self._unlock = client.register_script(_UNLOCK)
-        self._op_timeout_s = op_timeout_s
-        self._open_s = open_s
-        self._monotonic = monotonic
-        self._open_until: float | None = None  # None: closed (Redis in use)
-        self._probing = False
+        self._guard = RedisGuard(
+            log,
+            "read cache",
+            "skipping Redis (reads ask the systems)",
+            "using it",
+            op_timeout_s=op_timeout_s,
+            skip_s=open_s,
+            monotonic=monotonic,
+        )
         self._gathering: dict[str, None] | None = None  # names of this tick's MGET
         self._waiting: list[asyncio.Future[dict[str, bytes | str | None]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
@@ -120,49 +116,7 @@ class RedisReadCache:
     @property
     def breaker_open(self) -> bool:
         """Whether Redis is being skipped after a failure (for tests and diagnostics)."""
-        return self._open_until is not None
-
-    def _skip(self) -> bool:
-        """Whether to leave Redis alone now: open, or its probe is already under way."""
-        if self._open_until is None:
-            return False
-        return self._probing or self._monotonic() < self._open_until
-
-    async def _call(self, what: str, operation: Awaitable[T]) -> T:
-        """`operation` under the deadline, feeding the breaker; raises one of ``_FAILURES``.
-
-        Called (with no await in between) after :meth:`_skip` said no: when the breaker is
-        open, this operation is its probe and the others keep skipping Redis meanwhile.
-        """
-        probe = self._open_until is not None
-        self._probing = self._probing or probe
-        try:
-            async with asyncio.timeout(self._op_timeout_s):
-                result = await operation
-        except _FAILURES as exc:
-            if probe:
-                self._probing = False
-            if self._open_until is None:
-                log.warning(
-                    "read cache: Redis %s failed (%s); skipping Redis for %.0f s "
-                    "(reads ask the systems)",
-                    what,
-                    type(exc).__name__,
-                    self._open_s,
-                )
-            else:
-                log.debug("read cache: Redis %s failed again (%s)", what, type(exc).__name__)
-            self._open_until = self._monotonic() + self._open_s
-            raise
-        except BaseException:  # cancelled: says nothing about Redis; let another probe
-            if probe:
-                self._probing = False
-            raise
-        if probe:  # only the probe closes it: an older call's late answer proves little
-            self._probing = False
-            self._open_until = None
-            log.info("read cache: Redis answers again; using it")
-        return result
+        return self._guard.open
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}read:{key}"
@@ -206,12 +160,12 @@ class RedisReadCache:
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, CachedRead]:
         wanted = list(dict.fromkeys(keys))
-        if not wanted or self._skip():
+        if not wanted or self._guard.skip():
             return {}
         names = [self._key(key) for key in wanted]
         try:
             tokens = await self._mget(names)
-        except _FAILURES:
+        except REDIS_FAILURES:
             return {}
         now = self.clock()
         found = {}
@@ -244,7 +198,7 @@ class RedisReadCache:
         self, names: list[str], waiting: list[asyncio.Future[dict[str, bytes | str | None]]]
     ) -> None:
         try:
-            tokens = await self._call("read", self.client.mget(names))
+            tokens = await self._guard.call("read", self.client.mget(names))
         except asyncio.CancelledError:  # shutting down
             for answer in waiting:
                 answer.cancel()
@@ -260,7 +214,7 @@ class RedisReadCache:
                 answer.set_result(found)
 
     async def put_many(self, entries: Mapping[str, CachedRead]) -> None:
-        if not entries or self._skip():
+        if not entries or self._guard.skip():
             return
         now = self.clock()
         sealed_now: dict[str, tuple[bytes, CachedRead]] = {}
@@ -276,8 +230,8 @@ class RedisReadCache:
                 sealed_now[key] = (sealed, entry)
                 queued = True
             if queued:
-                with contextlib.suppress(*_FAILURES):  # logged by _call; just not kept
-                    await self._call("write", pipe.execute())
+                with contextlib.suppress(*REDIS_FAILURES):  # logged by the guard; just not kept
+                    await self._guard.call("write", pipe.execute())
                     for key, (sealed, entry) in sealed_now.items():
                         self._remember(key, sealed, entry)
 
@@ -286,30 +240,30 @@ class RedisReadCache:
         for key in keys:
             self._memo.pop(key, None)
         names = [self._key(key) for key in keys]
-        if names and not self._skip():
-            with contextlib.suppress(*_FAILURES):  # logged by _call
-                await self._call("delete", self.client.delete(*names))
+        if names and not self._guard.skip():
+            with contextlib.suppress(*REDIS_FAILURES):  # logged by the guard
+                await self._guard.call("delete", self.client.delete(*names))
 
     async def try_lock_many(self, keys: Sequence[str], token: str, ttl_s: float) -> set[str]:
         if not keys:
             return set()
-        if self._skip():
+        if self._guard.skip():
             return set(keys)
         px = max(1, math.ceil(ttl_s * 1000))
         async with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.set(self._lock_key(key), token, nx=True, px=px)
             try:
-                taken = await self._call("lock", pipe.execute())
-            except _FAILURES:
+                taken = await self._guard.call("lock", pipe.execute())
+            except REDIS_FAILURES:
                 return set(keys)
         return {key for key, ok in zip(keys, taken, strict=True) if ok}
 
     async def unlock_many(self, keys: Iterable[str], token: str) -> None:
         names = [self._lock_key(key) for key in keys]
-        if names and not self._skip():
-            with contextlib.suppress(*_FAILURES):  # logged; the locks expire by themselves
-                await self._call("unlock", self._unlock(keys=names, args=[token]))
+        if names and not self._guard.skip():
+            with contextlib.suppress(*REDIS_FAILURES):  # logged; the locks expire by themselves
+                await self._guard.call("unlock", self._unlock(keys=names, args=[token]))
 
 
 def _sealed_size(item: tuple[bytes, CachedRead]) -> int:

@@ -324,7 +324,7 @@ async def test_a_hanging_redis_is_given_up_on_after_the_deadline_and_used_again_
         store = RedisRateStore(
             client, prefix=redis_namespace.prefix, monotonic=clock, op_timeout_s=10
         )
-        store._open_until = clock.now + 5  # as after a failure
+        store._guard.open_until = clock.now + 5  # as after a failure
         with pytest.raises(RateStoreUnavailable):
             await store.charge([Budget("viewer", "k8", 10, 60)], 1)
         clock.now += 5  # the breaker's time is up: the next charge probes Redis, and counts
